@@ -1,0 +1,42 @@
+# Two commands do all the set-up (README.md):
+#   make test    ruff, unit tests, strict nbval over notebooks/
+#   make review  execute every notebook and render the review under _build/site/
+# Both create .venv from the pinned packages (constraints.txt) when it is missing.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: test review venv lint unit nbval bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "evidence-kit needs Python 3.11 or newer; found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check src tests benchmarks
+
+unit: venv
+	$(BIN)/pytest tests
+
+nbval: venv
+	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
+
+test: lint unit nbval
+
+review: venv
+	$(BIN)/evidence-kit build
+
+bench: venv
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf _build .pytest_cache

@@ -12,6 +12,51 @@ from evidence_kit.datasets import dataset_info, list_datasets, load_dataset
 __all__: list[str] = ["__version__", "dataset_info", "list_datasets", "load_dataset"]
 
 # --- effect sizes and conversions (effects.py, conversions.py, quality.py) ---
+from evidence_kit import conversions
+from evidence_kit.conversions import (
+    DEFAULT_ICC,
+    cluster_adjust_g,
+    combine_groups,
+    cox_index,
+    d_from_f,
+    d_from_p,
+    d_from_t,
+    d_to_g,
+    d_to_log_or,
+    d_to_r,
+    hedges_correction,
+    log_or_to_d,
+    mean_sd_from_median,
+    r_to_d,
+    se_from_ci,
+    variance_d,
+    variance_g,
+    wwc_cluster_t,
+    wwc_hedges_g,
+)
+
+__all__ += [
+    "conversions",
+    "DEFAULT_ICC",
+    "cluster_adjust_g",
+    "combine_groups",
+    "cox_index",
+    "d_from_f",
+    "d_from_p",
+    "d_from_t",
+    "d_to_g",
+    "d_to_log_or",
+    "d_to_r",
+    "hedges_correction",
+    "log_or_to_d",
+    "mean_sd_from_median",
+    "r_to_d",
+    "se_from_ci",
+    "variance_d",
+    "variance_g",
+    "wwc_cluster_t",
+    "wwc_hedges_g",
+]
 
 # --- synthesis (synthesis/, plots.py) ---
 

@@ -59,6 +59,9 @@ __all__ += [
 ]
 
 # --- synthesis (synthesis/, plots.py) ---
+from evidence_kit.synthesis import ConvergenceError, MetaResult, meta_analysis  # noqa: E402
+
+__all__ += ["ConvergenceError", "MetaResult", "meta_analysis"]
 
 # --- bias, multilevel, robust (bias.py, multilevel.py, robust.py) ---
 

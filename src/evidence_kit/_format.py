@@ -1,0 +1,142 @@
+"""Display of results: rounding happens here and only here (metafor-style text and HTML)."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+METHOD_NAMES = {
+    "DL": "DerSimonian-Laird", "HE": "Hedges", "HS": "Hunter-Schmidt", "SJ": "Sidik-Jonkman",
+    "ML": "ML", "REML": "REML", "EB": "Empirical Bayes", "PM": "Paule-Mandel",
+}
+
+
+def fmt(x, digits: int = 4) -> str:
+    """A number at ``digits`` decimals; NaN/None as 'NA' (as metafor prints)."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "NA"
+    return f"{x:.{digits}f}"
+
+
+def fmt_p(p, digits: int = 4) -> str:
+    """p-values as metafor: '<.0001' below 10^-digits, else without the leading zero."""
+    if p is None or np.isnan(p):
+        return "NA"
+    if p < 10 ** -digits:
+        return "<." + "0" * (digits - 1) + "1"
+    return f"{p:.{digits}f}".lstrip("0") if p < 1 else f"{p:.{digits}f}"
+
+
+def _header(res) -> str:
+    if res.method == "EE":
+        kind = "Equal-Effects Model" if res.p == 1 else "Equal-Effects Model with Moderators"
+        return f"{kind} (k = {res.k})"
+    kind = "Random-Effects Model" if res.p == 1 else "Mixed-Effects Model"
+    return f"{kind} (k = {res.k}; tau^2 estimator: {res.method})"
+
+
+def _lines(res, digits: int = 4):
+    """The report as (section, lines) pairs, shared by the text and HTML views."""
+    out = [("header", [_header(res)])]
+    het = []
+    if res.method != "EE":
+        het.append(f"tau^2 (estimated amount of {'residual ' if res.p > 1 else ''}heterogeneity): "
+                   f"{fmt(res.tau2, digits)} (SE = {fmt(res.se_tau2, digits)})")
+        het.append(f"tau (square root of estimated tau^2 value):      {fmt(res.tau, digits)}")
+    resid = "residual heterogeneity / unaccounted variability" if res.p > 1 else "total heterogeneity / total variability"
+    het.append(f"I^2 ({resid}): {res.i2:.2f}%")
+    het.append(f"H^2 ({'unaccounted variability / sampling variability' if res.p > 1 else 'total variability / sampling variability'}):  {res.h2:.2f}")
+    if res.r2 is not None:
+        het.append(f"R^2 (amount of heterogeneity accounted for): {res.r2:.2f}%")
+    out.append(("heterogeneity", het))
+    qname = "Test for Residual Heterogeneity" if res.p > 1 else "Test for Heterogeneity"
+    qlab = "QE" if res.p > 1 else "Q"
+    tests = [f"{qname}:", f"{qlab}(df = {res.q_df}) = {fmt(res.q, digits)}, p-val {_pval_eq(res.q_pvalue, digits)}"]
+    if res.qm is not None:
+        m = res.qm_df[0]
+        if res.test == "knha":
+            tests += ["", f"Test of Moderators (coefficients 2:{res.p}):",
+                      f"F(df1 = {m}, df2 = {res.qm_df[1]}) = {fmt(res.qm, digits)}, p-val {_pval_eq(res.qm_pvalue, digits)}"]
+        else:
+            tests += ["", f"Test of Moderators (coefficients 2:{res.p}):",
+                      f"QM(df = {m}) = {fmt(res.qm, digits)}, p-val {_pval_eq(res.qm_pvalue, digits)}"]
+    out.append(("tests", tests))
+    out.append(("coefficients", ["Model Results:"]))
+    return out
+
+
+def _pval_eq(p, digits):
+    s = fmt_p(p, digits)
+    return s if s.startswith("<") else f"= {s}"
+
+
+def coef_table(res, digits: int = 4) -> pd.DataFrame:
+    """The coefficient table as strings, columns named as metafor prints them."""
+    c = res.coefficients
+    stat = "tval" if res.test == "knha" else "zval"
+    tab = pd.DataFrame({
+        "estimate": [fmt(v, digits) for v in c["estimate"]],
+        "se": [fmt(v, digits) for v in c["se"]],
+        stat: [fmt(v, digits) for v in c["statistic"]],
+        **({"df": [f"{res.df:g}"] * len(c)} if res.df is not None else {}),
+        "pval": [fmt_p(v, digits) for v in c["pvalue"]],
+        "ci.lb": [fmt(v, digits) for v in c["ci_lower"]],
+        "ci.ub": [fmt(v, digits) for v in c["ci_upper"]],
+    }, index=c.index)
+    tab.index.name = None
+    return tab
+
+
+def report_text(res, digits: int = 4) -> str:
+    """metafor-style printout of a MetaResult."""
+    parts = []
+    for _section, lines in _lines(res, digits):
+        parts.append("\n".join(lines))
+    parts.append(coef_table(res, digits).to_string())
+    if res.omitted.size:
+        parts.append(f"({res.omitted.size} studies omitted for missing values: "
+                     f"{', '.join(map(str, res.omitted[:10]))}{' ...' if res.omitted.size > 10 else ''})")
+    return "\n\n".join(parts) + "\n"
+
+
+def report_html(res, digits: int = 4) -> str:
+    """The same report for JupyterLab."""
+    parts = ['<div class="evidence-kit-meta">']
+    for section, lines in _lines(res, digits):
+        if section == "header":
+            parts.append(f"<p><strong>{html.escape(lines[0])}</strong></p>")
+        elif section == "coefficients":
+            parts.append(f"<p>{html.escape(lines[0])}</p>")
+        else:
+            parts.append("<p>" + "<br>".join(html.escape(line) for line in lines if line) + "</p>")
+    parts.append(coef_table(res, digits).to_html())
+    if res.omitted.size:
+        parts.append(f"<p>{res.omitted.size} studies omitted for missing values.</p>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def summary_frame(res) -> pd.DataFrame:
+    """Study rows (yi, se, CI, weight) and the pooled row(s), full precision."""
+    from scipy import stats
+
+    z = stats.norm.ppf(1 - (1 - res.level / 100) / 2)
+    sei = np.sqrt(res.vi)
+    studies = pd.DataFrame({"yi": res.yi, "se": sei, "ci_lower": res.yi - z * sei, "ci_upper": res.yi + z * sei,
+                            "weight": res.weights}, index=pd.Index(res.slab, name="study"))
+    if res.p > 1:
+        studies["fitted"] = res.X @ res.coefficients["estimate"].to_numpy()
+    pred = res.predict() if res.p == 1 else None
+    c = res.coefficients
+    pooled = pd.DataFrame({"yi": c["estimate"].to_numpy(), "se": c["se"].to_numpy(),
+                           "ci_lower": c["ci_lower"].to_numpy(), "ci_upper": c["ci_upper"].to_numpy(),
+                           "weight": [100.0] + [np.nan] * (res.p - 1)},
+                          index=pd.Index([f"{_header(res).split(' (')[0]}: {t}" if res.p > 1 else
+                                          ("EE model" if res.method == "EE" else "RE model") for t in c.index],
+                                         name="study"))
+    if pred is not None and res.method != "EE":
+        pooled["pi_lower"] = pred["pi_lower"].to_numpy()
+        pooled["pi_upper"] = pred["pi_upper"].to_numpy()
+    return pd.concat([studies, pooled])

@@ -1,0 +1,10 @@
+"""Pooling and heterogeneity: equal- and random-effects models, meta-regression, subgroups,
+Mantel-Haenszel and Peto, sensitivity analyses and batch fitting.
+
+``fit`` is the array-level engine (numpy in, ``MetaResult`` out) that other modules build on.
+"""
+
+from evidence_kit.synthesis._tau2 import ConvergenceError
+from evidence_kit.synthesis.model import MetaResult, design_matrix, fit, meta_analysis
+
+__all__ = ["ConvergenceError", "MetaResult", "design_matrix", "fit", "meta_analysis"]

@@ -70,3 +70,6 @@ __all__ += ["ConvergenceError", "MetaResult", "meta_analysis"]
 # --- certainty (certainty/) ---
 
 # --- evidence base (evidence.py) and report ---
+from evidence_kit.evidence import EvidenceBase, EvidenceError, Problem, load_evidence  # noqa: E402
+
+__all__ += ["EvidenceBase", "EvidenceError", "Problem", "load_evidence"]

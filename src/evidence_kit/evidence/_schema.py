@@ -1,0 +1,108 @@
+"""The schema of ``evidence/``: columns, closed lists and what each column must hold.
+
+One place for the contract that ``evidence/README.md`` documents in prose; the checks in
+``_tables.py`` and ``_yaml.py`` read it from here.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Outcome domains of the evidence questions (closed list, as in principles.yaml).
+OUTCOME_DOMAINS = (
+    "academic_achievement",
+    "attendance",
+    "engagement_behaviour",
+    "wellbeing_mental_health",
+    "staff_health_retention",
+)
+
+#: Metrics a synthesis row may report, as printed in the source.
+METRICS = ("g", "d", "SMD", "SMC", "MD", "r", "z", "beta", "b", "OR", "RR", "HR", "IRR", "ROM", "RD")
+
+#: Ratio metrics: stored on the natural scale, so every bound must be positive.
+RATIO_METRICS = ("OR", "RR", "HR", "IRR", "ROM")
+
+#: syntheses/*.csv: every column, in the README's order; True marks a required value.
+SYNTHESES_COLUMNS = {
+    "id": True,
+    "principle": True,
+    "question": True,
+    "citation_key": True,
+    "topic": False,
+    "population": True,
+    "exposure": True,
+    "comparator": False,
+    "outcome": True,
+    "outcome_domain": True,
+    "metric": True,
+    "estimate": True,
+    "ci_lower": False,
+    "ci_upper": False,
+    "ci_level": False,
+    "k": True,
+    "n": False,
+    "i2": False,
+    "tau2": False,
+    "pi_lower": False,
+    "pi_upper": False,
+    "model": False,
+    "design": False,
+    "source_url": True,
+    "locator": True,
+    "notes": False,
+    "extracted_by": True,
+    "checked": False,
+}
+
+#: Numeric columns of syntheses/*.csv (kept as float; empty means not reported -> NaN).
+SYNTHESES_NUMERIC = (
+    "estimate", "ci_lower", "ci_upper", "ci_level", "k", "n", "i2", "tau2", "pi_lower", "pi_upper",
+)
+
+#: screening/*.csv: every column; True marks a value required in every row.
+SCREENING_COLUMNS = {
+    "record_id": True,
+    "identified_via": True,
+    "source": True,
+    "query": False,
+    "search_date": False,
+    "title": True,
+    "doi": False,
+    "url": False,
+    "duplicate_of": False,
+    "screening": False,
+    "full_text": False,
+    "exclusion_reason": False,
+    "citation_key": False,
+    "screened_by": False,
+    "notes": False,
+}
+
+IDENTIFIED_VIA = ("database", "register", "other")
+SCREENING_DECISIONS = ("include", "exclude")
+FULL_TEXT_DECISIONS = ("include", "exclude", "not_retrieved")
+
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI_URL_RE = re.compile(r"^https?://(dx\.)?doi\.org/", re.I)
+URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+PRINCIPLE_RE = re.compile(r"^P\d+$")
+QUESTION_RE = re.compile(r"^Q(\d+)\.\d+$")
+
+
+def doi_of(text: str) -> str | None:
+    """The lower-cased DOI in a bare DOI or a doi.org URL; None when ``text`` is neither.
+
+    DOIs are case-insensitive (DOI Handbook, section 2.4), so they compare lower-cased.
+    """
+    text = text.strip()
+    text = _DOI_URL_RE.sub("", text)
+    if text.lower().startswith("doi:"):
+        text = text[4:].strip()
+    return text.lower() if DOI_RE.match(text) else None
+
+
+def split_ids(text: str) -> list[str]:
+    """``"P3; P6"`` -> ``["P3", "P6"]`` (semicolon-separated lists in one cell)."""
+    return [part.strip() for part in str(text).split(";") if part.strip()]

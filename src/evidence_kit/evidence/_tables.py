@@ -1,0 +1,248 @@
+"""Read and check the CSV tables of ``evidence/``: ``syntheses/*.csv`` and ``screening/*.csv``.
+
+Checks are vectorized over the rows of all files at once (boolean masks on the concatenated
+frame); only flagged rows are turned into ``Problem`` records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evidence_kit.evidence import _schema as S
+from evidence_kit.evidence._problems import Problem
+
+
+def read_tables(folder: Path, root: Path, columns: Mapping[str, bool], problems: list[Problem]) -> pd.DataFrame:
+    """Concatenate ``folder/*.csv`` as text, with ``file`` and ``row`` (spreadsheet row) columns.
+
+    Every cell is read as a stripped string (empty = not reported). Missing columns are reported
+    and added empty so the other checks still run; unknown columns are reported and kept.
+    """
+    frames = []
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        rel = path.relative_to(root).as_posix()
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            problems.append(Problem(rel, None, None, f"cannot read the CSV file: {exc}"))
+            continue
+        df.columns = [str(c).strip() for c in df.columns]
+        for col in df.columns:
+            if col not in columns:
+                problems.append(Problem(rel, 1, col, f"unknown column; expected the columns {', '.join(columns)}"))
+        dup = pd.Index(df.columns)[pd.Index(df.columns).duplicated()]
+        for col in dict.fromkeys(dup):
+            problems.append(Problem(rel, 1, col, "column appears more than once"))
+        df = df.loc[:, ~pd.Index(df.columns).duplicated()]
+        for col in columns:
+            if col not in df.columns:
+                problems.append(Problem(rel, 1, col, "missing column"))
+                df[col] = ""
+        df = df.apply(lambda s: s.str.strip())
+        df.insert(0, "row", np.arange(2, len(df) + 2))  # the header is spreadsheet row 1
+        df.insert(0, "file", rel)
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["file", "row", *columns])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _flag(problems: list[Problem], df: pd.DataFrame, mask, column: str, message: Callable | str) -> None:
+    """Add one problem per row where ``mask`` is true; ``message(row)`` may use the row's values."""
+    mask = np.asarray(mask, dtype=bool)
+    for _, rec in df.loc[mask].iterrows():  # only the flagged rows
+        text = message(rec) if callable(message) else message
+        problems.append(Problem(rec["file"], int(rec["row"]), column, text))
+
+
+def _required(problems, df, columns: Mapping[str, bool], skip=None) -> None:
+    for col, required in columns.items():
+        if required:
+            mask = df[col].eq("")
+            if skip is not None:
+                mask &= ~skip
+            _flag(problems, df, mask, col, "required value is empty")
+
+
+def _numbers(problems, df, columns) -> pd.DataFrame:
+    """Parse numeric columns; a non-empty cell that is not a number is a problem (and NaN)."""
+    out = {}
+    for col in columns:
+        values = pd.to_numeric(df[col].str.replace("\u2212", "-"), errors="coerce")  # U+2212 minus
+        _flag(problems, df, values.isna() & df[col].ne(""), col,
+              lambda r, c=col: f"not a number: {r[c]!r} (leave the cell empty when not reported)")
+        out[col] = values.astype(float)
+    return pd.DataFrame(out, index=df.index)
+
+
+def _check_interval(problems, df, num, lo: str, hi: str, what: str) -> None:
+    est, low, up = num["estimate"], num[lo], num[hi]
+    one = low.isna() ^ up.isna()
+    _flag(problems, df, one & low.isna() & df[lo].eq(""), lo, f"{what}: {hi} is given but {lo} is empty")
+    _flag(problems, df, one & up.isna() & df[hi].eq(""), hi, f"{what}: {lo} is given but {hi} is empty")
+    _flag(problems, df, low > up, lo, lambda r: f"{what}: {lo} {r[lo]} is above {hi} {r[hi]}")
+    outside = (low <= up) & ((est < low) | (est > up))
+    _flag(problems, df, outside, "estimate",
+          lambda r: f"estimate {r['estimate']} lies outside the {what} [{r[lo]}, {r[hi]}]")
+
+
+def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: Mapping[str, dict],
+                    included_keys: Mapping[str, set[str]], problems: list[Problem]) -> pd.DataFrame:
+    """Check ``syntheses/*.csv`` rows; return the frame with numeric columns as floats.
+
+    ``questions`` maps question id -> principle id; ``included_keys`` maps a screening file's area
+    (file stem) to the citation keys it includes at full text.
+    """
+    cols = S.SYNTHESES_COLUMNS
+    _required(problems, df, cols)
+    num = _numbers(problems, df, S.SYNTHESES_NUMERIC)
+
+    # counts: integers >= 1
+    for col in ("k", "n"):
+        bad = num[col].notna() & ((num[col] < 1) | (num[col] % 1 != 0))
+        _flag(problems, df, bad, col, lambda r, c=col: f"{c} must be an integer >= 1; got {r[c]}")
+    _flag(problems, df, (num["i2"] < 0) | (num["i2"] > 100), "i2",
+          lambda r: f"I^2 is in percent, 0 to 100; got {r['i2']}")
+    _flag(problems, df, num["tau2"] < 0, "tau2", lambda r: f"tau^2 must be >= 0; got {r['tau2']}")
+
+    _check_interval(problems, df, num, "ci_lower", "ci_upper", "CI")
+    _check_interval(problems, df, num, "pi_lower", "pi_upper", "prediction interval")
+    has_ci = num["ci_lower"].notna() | num["ci_upper"].notna()
+    _flag(problems, df, has_ci & df["ci_level"].eq(""), "ci_level", "required when a CI is given (e.g. 95)")
+    _flag(problems, df, (num["ci_level"] <= 0) | (num["ci_level"] >= 100), "ci_level",
+          lambda r: f"CI level is in percent, between 0 and 100; got {r['ci_level']}")
+
+    # closed lists
+    metric_ok = df["metric"].isin(S.METRICS)
+    _flag(problems, df, ~metric_ok & df["metric"].ne(""), "metric",
+          lambda r: f"unknown metric {r['metric']!r}; expected one of {', '.join(S.METRICS)}")
+    ratio = df["metric"].isin(S.RATIO_METRICS)
+    for col in ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper"):
+        _flag(problems, df, ratio & (num[col] <= 0), col,
+              lambda r, c=col: f"{r['metric']} is a ratio on the natural scale, so {c} must be > 0; got {r[c]}")
+    _flag(problems, df, ~df["outcome_domain"].isin(S.OUTCOME_DOMAINS) & df["outcome_domain"].ne(""),
+          "outcome_domain",
+          lambda r: f"unknown outcome_domain {r['outcome_domain']!r}; expected one of {', '.join(S.OUTCOME_DOMAINS)}")
+
+    check_mapping(problems, df, questions)
+
+    # citations and ids
+    _flag(problems, df, ~df["citation_key"].isin(list(references)) & df["citation_key"].ne(""),
+          "citation_key", lambda r: f"citation_key {r['citation_key']!r} is not in references/*.bib")
+    dup = df["id"].duplicated(keep=False) & df["id"].ne("")
+    _flag(problems, df, dup, "id", lambda r: f"id {r['id']!r} is used by more than one row")
+    prefix_ok = np.fromiter((i.startswith(f"{c}-") for i, c in zip(df["id"], df["citation_key"])),
+                            dtype=bool, count=len(df))
+    _flag(problems, df, ~prefix_ok & df["id"].ne("") & df["citation_key"].ne(""), "id",
+          lambda r: f"id {r['id']!r} should be <citation_key>-<n>, i.e. start with {r['citation_key']!r}-")
+    check_source_urls(problems, df, references)
+
+    # a second, independent read
+    same = df["checked"].ne("") & (df["checked"].map(_who) == df["extracted_by"].map(_who))
+    _flag(problems, df, same, "checked", "the check must be an independent read by someone other than the extractor")
+
+    # a screened area's syntheses cite records the ledger included
+    area = df["file"].map(lambda f: Path(f).stem)
+    has_ledger = area.isin(list(included_keys))
+    in_ledger = np.fromiter((k in included_keys.get(a, ()) for k, a in zip(df["citation_key"], area)),
+                            dtype=bool, count=len(df))
+    _flag(problems, df, has_ledger & ~in_ledger & df["citation_key"].ne(""), "citation_key",
+          lambda r: f"citation_key {r['citation_key']!r} is not a record included at full text in "
+                    f"screening/{Path(r['file']).name}")
+
+    out = df.copy()
+    out[list(S.SYNTHESES_NUMERIC)] = num
+    return out
+
+
+def check_mapping(problems, df, questions: Mapping[str, str]) -> None:
+    """Each principle and question id exists; each question belongs to one of the row's
+    principles and each principle has one of the row's questions."""
+    for _, rec in df.iterrows():
+        ps, qs = S.split_ids(rec["principle"]), S.split_ids(rec["question"])
+        principles = set(questions.values())
+        for p in ps:
+            if p not in principles:
+                problems.append(Problem(rec["file"], int(rec["row"]), "principle",
+                                        f"unknown principle {p!r}; expected one of {', '.join(sorted(principles))}"))
+        for q in qs:
+            if q not in questions:
+                problems.append(Problem(rec["file"], int(rec["row"]), "question",
+                                        f"unknown question {q!r} (not in principles.yaml)"))
+            elif ps and questions[q] not in ps:
+                problems.append(Problem(rec["file"], int(rec["row"]), "question",
+                                        f"question {q} belongs to {questions[q]}, not to {';'.join(ps)}"))
+        for p in ps:
+            if p in principles and qs and not any(questions.get(q) == p for q in qs):
+                problems.append(Problem(rec["file"], int(rec["row"]), "principle",
+                                        f"principle {p} has none of the row's questions ({';'.join(qs)})"))
+
+
+def check_source_urls(problems, df, references: Mapping[str, dict]) -> None:
+    """source_url is a DOI or an http(s) URL; a DOI matches the reference's DOI."""
+    for _, rec in df.loc[df["source_url"].ne("")].iterrows():
+        url, key = rec["source_url"], rec["citation_key"]
+        doi = S.doi_of(url)
+        if doi is None and not S.URL_RE.match(url):
+            problems.append(Problem(rec["file"], int(rec["row"]), "source_url",
+                                    f"not a DOI or an http(s) URL: {url!r}"))
+            continue
+        ref_doi = S.doi_of(references.get(key, {}).get("doi", "") or "")
+        if doi and ref_doi and doi != ref_doi:
+            problems.append(Problem(rec["file"], int(rec["row"]), "source_url",
+                                    f"DOI {doi} differs from the DOI of {key} in {references[key]['file']} ({ref_doi})"))
+
+
+def _who(text: str) -> str:
+    """The person part of 'helper-3 2026-11-28': dates and punctuation removed, lower-cased."""
+    words = [w for w in str(text).replace(",", " ").replace(";", " ").split() if not S.DATE_RE.match(w)]
+    return " ".join(words).lower()
+
+
+def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: list[Problem]) -> dict[str, set[str]]:
+    """Check ``screening/*.csv`` rows (PRISMA 2020 ledger); return area -> included citation keys."""
+    dup = df["duplicate_of"].ne("")
+    _required(problems, df, S.SCREENING_COLUMNS)
+    _flag(problems, df, df["record_id"].duplicated(keep=False) & df["record_id"].ne(""), "record_id",
+          lambda r: f"record_id {r['record_id']!r} is used by more than one row")
+    _flag(problems, df, ~df["identified_via"].isin(S.IDENTIFIED_VIA) & df["identified_via"].ne(""),
+          "identified_via",
+          lambda r: f"unknown identified_via {r['identified_via']!r}; expected one of {', '.join(S.IDENTIFIED_VIA)}")
+    _flag(problems, df, dup & ~df["duplicate_of"].isin(list(df["record_id"])), "duplicate_of",
+          lambda r: f"duplicate_of {r['duplicate_of']!r} is not a record_id in screening/*.csv")
+    _flag(problems, df, dup & df["duplicate_of"].eq(df["record_id"]), "duplicate_of", "a record cannot duplicate itself")
+    for col in ("screening", "full_text"):
+        _flag(problems, df, dup & df[col].ne(""), col, "a duplicate record has no screening decisions")
+    _flag(problems, df, ~dup & df["screening"].eq(""), "screening",
+          f"required unless the record is a duplicate: {' or '.join(S.SCREENING_DECISIONS)}")
+    _flag(problems, df, ~df["screening"].isin(S.SCREENING_DECISIONS) & df["screening"].ne(""), "screening",
+          lambda r: f"unknown decision {r['screening']!r}; expected one of {', '.join(S.SCREENING_DECISIONS)}")
+    included = df["screening"].eq("include") & ~dup
+    _flag(problems, df, included & df["full_text"].eq(""), "full_text",
+          f"required when screening is include: {', '.join(S.FULL_TEXT_DECISIONS)}")
+    _flag(problems, df, df["screening"].eq("exclude") & df["full_text"].ne(""), "full_text",
+          "a record excluded at screening has no full-text decision")
+    _flag(problems, df, ~df["full_text"].isin(S.FULL_TEXT_DECISIONS) & df["full_text"].ne(""), "full_text",
+          lambda r: f"unknown decision {r['full_text']!r}; expected one of {', '.join(S.FULL_TEXT_DECISIONS)}")
+    _flag(problems, df, df["full_text"].eq("exclude") & df["exclusion_reason"].eq(""), "exclusion_reason",
+          "required when full_text is exclude")
+    kept = df["full_text"].eq("include")
+    _flag(problems, df, kept & df["citation_key"].eq(""), "citation_key", "required when full_text is include")
+    _flag(problems, df, df["citation_key"].ne("") & ~df["citation_key"].isin(list(references)), "citation_key",
+          lambda r: f"citation_key {r['citation_key']!r} is not in references/*.bib")
+    _flag(problems, df, df["doi"].ne("") & df["doi"].map(lambda d: S.doi_of(d) is None), "doi",
+          lambda r: f"not a DOI: {r['doi']!r}")
+    _flag(problems, df, df["url"].ne("") & ~df["url"].str.match(S.URL_RE), "url",
+          lambda r: f"not an http(s) URL: {r['url']!r}")
+    _flag(problems, df, df["search_date"].ne("") & ~df["search_date"].str.match(S.DATE_RE), "search_date",
+          lambda r: f"not a YYYY-MM-DD date: {r['search_date']!r}")
+
+    area = df["file"].map(lambda f: Path(f).stem)
+    keys: dict[str, set[str]] = {a: set() for a in area.unique()}
+    for a, k in zip(area[kept], df.loc[kept, "citation_key"]):
+        keys[a].add(k)
+    return keys

@@ -1,0 +1,203 @@
+"""``load_evidence``: read ``evidence/``, validate every file, return one ``EvidenceBase``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from evidence_kit import datasets
+from evidence_kit.evidence import _schema as S
+from evidence_kit.evidence._bib import read_references
+from evidence_kit.evidence._problems import EvidenceError, Problem, problems_frame
+from evidence_kit.evidence._tables import check_screening, check_syntheses, read_tables
+from evidence_kit.evidence._yaml import read_gaps, read_principles, read_studies
+
+
+@dataclass(frozen=True)
+class EvidenceBase:
+    """The evidence base behind the Roadmap's principles, as read from ``evidence/``.
+
+    Attributes
+    ----------
+    path : Path
+        The folder read.
+    principles : DataFrame
+        One row per principle: id, short, text, n_questions.
+    questions : DataFrame
+        One row per evidence question: id, principle, type, population,
+        intervention_or_exposure, comparator, outcomes (a list of outcome domains).
+    references : dict
+        Citation key -> BibTeX record (key, entry_type, file, line and the entry's fields).
+    syntheses : DataFrame
+        All ``syntheses/*.csv`` rows with ``file`` and ``row`` (spreadsheet row) columns; numeric
+        columns as float, NaN where not reported.
+    screening : DataFrame
+        All ``screening/*.csv`` rows (the PRISMA 2020 ledger), as text, with ``file`` and ``row``.
+    studies : DataFrame
+        The metadat datasets mapped in ``studies.yaml``.
+    gaps : DataFrame
+        The explicit gaps of ``gaps.yaml`` (empty when the file is absent).
+    problems : tuple of Problem
+        Every problem found; empty when the evidence base is valid.
+    """
+
+    path: Path
+    principles: pd.DataFrame
+    questions: pd.DataFrame
+    references: dict
+    syntheses: pd.DataFrame
+    screening: pd.DataFrame
+    studies: pd.DataFrame
+    gaps: pd.DataFrame
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+    def problems_frame(self) -> pd.DataFrame:
+        """The problems as a DataFrame (file, row, column, message)."""
+        return problems_frame(list(self.problems))
+
+    def summary(self) -> str:
+        """One line: what was read, and how many rows still wait for their independent check."""
+        syn = self.syntheses
+        unchecked = int(syn["checked"].eq("").sum()) if len(syn) else 0
+        return (f"{len(self.principles)} principles, {len(self.questions)} questions, "
+                f"{len(self.references)} references, {len(syn)} synthesis rows from "
+                f"{syn['citation_key'].nunique() if len(syn) else 0} sources "
+                f"({unchecked} not yet independently checked), {len(self.screening)} screening records, "
+                f"{len(self.studies)} study-level datasets, {len(self.gaps)} stated gaps; "
+                f"{len(self.problems)} problems")
+
+    def evidence_map(self, count: str = "sources", *, include_studies: bool = False) -> pd.DataFrame:
+        """Principle x outcome domain counts: how much evidence stands behind each cell.
+
+        Parameters
+        ----------
+        count : {"sources", "rows"}
+            Distinct citation keys (default) or synthesis rows. A row mapped to two principles
+            counts under both.
+        include_studies : bool
+            Also count the mapped metadat datasets (one source each).
+
+        Returns
+        -------
+        DataFrame indexed by principle id (all principles), one column per outcome domain (all
+        domains, in the schema's order), zeros where there is nothing.
+        """
+        if count not in ("sources", "rows"):
+            raise ValueError(f"unknown count {count!r}; expected one of sources, rows")
+        syn = self.syntheses.assign(principle=self.syntheses["principle"].map(S.split_ids))
+        long = syn.explode("principle")[["principle", "outcome_domain", "citation_key"]]
+        if include_studies and len(self.studies):
+            st = self.studies.explode("principles").explode("outcome_domain")
+            long = pd.concat([long, pd.DataFrame({"principle": st["principles"], "outcome_domain": st["outcome_domain"],
+                                                  "citation_key": "dataset:" + st["dataset"]})], ignore_index=True)
+        long = long.dropna(subset=["principle"])
+        if count == "sources":
+            long = long.drop_duplicates()
+        table = pd.crosstab(long["principle"], long["outcome_domain"]) if len(long) else pd.DataFrame()
+        return table.reindex(index=list(self.principles["id"]), columns=list(S.OUTCOME_DOMAINS),
+                             fill_value=0).rename_axis(index="principle", columns="outcome_domain").astype(int)
+
+    def coverage(self) -> pd.DataFrame:
+        """One row per question: synthesis rows, distinct sources, mapped datasets, stated gaps.
+
+        A question with no source and no stated gap is what issue 7 calls undone.
+        """
+        syn = self.syntheses.assign(question=self.syntheses["question"].map(S.split_ids)).explode("question")
+        rows = syn.groupby("question").size()
+        sources = syn.groupby("question")["citation_key"].nunique()
+        studies = self.studies.explode("questions").groupby("questions").size() if len(self.studies) else pd.Series(dtype=int)
+        gaps = self.gaps.assign(question=self.gaps["question"].map(S.split_ids)).explode("question")
+        gaps = gaps.groupby("question").size() if len(gaps) else pd.Series(dtype=int)
+        out = self.questions[["id", "principle", "outcomes"]].set_index("id")
+        ids = out.index
+        out["synthesis_rows"] = rows.reindex(ids, fill_value=0).astype(int)
+        out["sources"] = sources.reindex(ids, fill_value=0).astype(int)
+        out["datasets"] = studies.reindex(ids, fill_value=0).astype(int)
+        out["stated_gaps"] = gaps.reindex(ids, fill_value=0).astype(int)
+        return out.rename_axis("question")
+
+    def load_study(self, dataset: str) -> pd.DataFrame:
+        """The metadat dataset mapped in studies.yaml (``ek.load_dataset``)."""
+        self._study(dataset)
+        return datasets.load_dataset(dataset)
+
+    def study_effect_sizes(self, dataset: str) -> pd.DataFrame:
+        """The dataset with ``yi`` and ``vi``: as shipped, or computed with ``ek.effect_sizes``
+        from the ``escalc`` arguments in studies.yaml (metafor's measure code and columns)."""
+        spec = dict(self._study(dataset)["escalc"])
+        data = datasets.load_dataset(dataset)
+        if not spec:
+            return data
+        import evidence_kit as ek
+
+        if not hasattr(ek, "effect_sizes"):
+            raise NotImplementedError("ek.effect_sizes is not available yet; escalc: " + repr(spec))
+        measure = spec.pop("measure")
+        return ek.effect_sizes(data, measure=measure, **spec)
+
+    def _study(self, dataset: str) -> pd.Series:
+        name = dataset if dataset.startswith("dat.") else f"dat.{dataset}"
+        hit = self.studies.loc[self.studies["dataset"] == name]
+        if hit.empty:
+            raise ValueError(f"unknown dataset {dataset!r}; studies.yaml maps {', '.join(self.studies['dataset'])}")
+        return hit.iloc[0]
+
+    def __repr__(self) -> str:
+        return f"EvidenceBase({str(self.path)!r}: {self.summary()})"
+
+
+def _sort_key(p: Problem):
+    row = p.row
+    return (p.file, 0 if row is None else 1 if isinstance(row, int) else 2, row if isinstance(row, int) else 0)
+
+
+def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> EvidenceBase:
+    """Read and validate the evidence base in ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``evidence/`` folder: principles.yaml, references/*.bib, syntheses/*.csv,
+        screening/*.csv, studies.yaml and (optional) gaps.yaml.
+    strict : bool
+        True (default) raises ``EvidenceError`` listing every problem; False returns the evidence
+        base with its ``problems`` so a notebook can show them.
+
+    Returns
+    -------
+    EvidenceBase
+
+    Notes
+    -----
+    Every check runs and every problem is collected before anything is raised, each naming the
+    file, the row (spreadsheet row of a CSV, line of a BibTeX entry, id of a YAML entry) and the
+    column. The schema is documented in ``evidence/README.md``. The independence of the
+    ``checked`` read and the "numbers as printed" rule follow the data-extraction guidance of the
+    Cochrane Handbook (Li, Higgins & Deeks, 2023, chapter 5.5); the screening ledger follows the
+    PRISMA 2020 flow diagram (Page et al., 2021, doi:10.1136/bmj.n71).
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"evidence folder not found: {root}")
+    problems: list[Problem] = []
+    principles, questions = read_principles(root / "principles.yaml", root, problems)
+    q_to_p = dict(zip(questions["id"], questions["principle"]))
+    references = read_references(root / "references", root, problems)
+    screening = read_tables(root / "screening", root, S.SCREENING_COLUMNS, problems)
+    included = check_screening(screening, references, problems)
+    syntheses = read_tables(root / "syntheses", root, S.SYNTHESES_COLUMNS, problems)
+    syntheses = check_syntheses(syntheses, q_to_p, references, included, problems)
+    studies = read_studies(root / "studies.yaml", root, q_to_p, references, problems)
+    gaps = read_gaps(root / "gaps.yaml", root, q_to_p, problems)
+    problems.sort(key=_sort_key)  # stable: within a row, in the order the checks ran
+    if strict and problems:
+        raise EvidenceError(problems)
+    return EvidenceBase(root, principles, questions, references, syntheses, screening, studies, gaps,
+                        tuple(problems))

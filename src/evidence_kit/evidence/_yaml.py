@@ -157,6 +157,10 @@ def read_studies(path: Path, root: Path, questions: Mapping[str, str], reference
         key = _text(item, "citation_key")
         if key and key not in references:
             problems.append(Problem(rel, label, "citation_key", f"citation_key {key!r} is not in references/*.bib"))
+        also = _ids(item.get("also_cite"))
+        for other in also:
+            if other not in references:
+                problems.append(Problem(rel, label, "also_cite", f"citation key {other!r} is not in references/*.bib"))
         escalc = item.get("escalc") or {}
         if name not in shipped:
             problems.append(Problem(rel, label, "dataset", f"unknown dataset {name!r}; not in src/evidence_kit/data/metadat"))
@@ -169,7 +173,7 @@ def read_studies(path: Path, root: Path, questions: Mapping[str, str], reference
                      "outcome_domain": domains, "effect_measure": _text(item, "effect_measure"),
                      "escalc": dict(escalc) if isinstance(escalc, dict) else {},
                      "population": _text(item, "population"), "directness": _text(item, "directness"),
-                     "citation_key": key, "why": _text(item, "why")})
+                     "citation_key": key, "also_cite": also, "why": _text(item, "why")})
     for pos, item in enumerate(read_yaml(path, root, "not_mapped", problems, required=False), start=1):
         name = _text(item, "dataset")
         if name not in shipped:
@@ -185,7 +189,7 @@ def read_studies(path: Path, root: Path, questions: Mapping[str, str], reference
                 problems.append(Problem(rel, name, "dataset", "shipped dataset neither mapped nor listed under not_mapped"))
     return pd.DataFrame(rows, columns=["dataset", "title", "principles", "questions", "outcome_domain",
                                        "effect_measure", "escalc", "population", "directness",
-                                       "citation_key", "why"])
+                                       "citation_key", "also_cite", "why"])
 
 
 def _check_dataset(problems, rel, name, escalc, reference) -> None:

@@ -135,6 +135,10 @@ class EvidenceBase:
         data = datasets.load_dataset(dataset)
         if not spec:
             return data
+        if spec["measure"] == "GEN":  # metafor's generic measure: yi and sei (or vi) as given
+            yi = data[spec["yi"]].astype(float)
+            vi = data[spec["vi"]].astype(float) if "vi" in spec else data[spec["sei"]].astype(float) ** 2
+            return data.assign(yi=yi, vi=vi)
         import evidence_kit as ek
 
         if not hasattr(ek, "effect_sizes"):

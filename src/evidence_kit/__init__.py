@@ -68,6 +68,41 @@ __all__ += ["ConvergenceError", "MetaResult", "meta_analysis"]
 # --- citations (citations/) ---
 
 # --- certainty (certainty/) ---
+from evidence_kit.certainty import (  # noqa: E402
+    EssaTier,
+    GradeResult,
+    RobAssessment,
+    SummaryOfFindings,
+    WwcRating,
+    essa_tier,
+    grade_certainty,
+    improvement_index,
+    optimal_information_size,
+    rob_assessment,
+    rob_summary_plot,
+    rob_traffic_light,
+    summary_of_findings,
+    umbrella_credibility,
+    wwc_rating,
+)
+
+__all__ += [
+    "EssaTier",
+    "GradeResult",
+    "RobAssessment",
+    "SummaryOfFindings",
+    "WwcRating",
+    "essa_tier",
+    "grade_certainty",
+    "improvement_index",
+    "optimal_information_size",
+    "rob_assessment",
+    "rob_summary_plot",
+    "rob_traffic_light",
+    "summary_of_findings",
+    "umbrella_credibility",
+    "wwc_rating",
+]
 
 # --- evidence base (evidence.py) and report ---
 from evidence_kit.evidence import EvidenceBase, EvidenceError, Problem, load_evidence  # noqa: E402

@@ -1,0 +1,49 @@
+"""Certainty of evidence: risk of bias, GRADE, umbrella-review credibility, WWC and ESSA ratings."""
+
+from __future__ import annotations
+
+from evidence_kit.certainty.grade import (
+    GradeResult,
+    SummaryOfFindings,
+    grade_certainty,
+    optimal_information_size,
+    summary_of_findings,
+)
+from evidence_kit.certainty.rob import RobAssessment, overall_judgement, rob_assessment
+from evidence_kit.certainty.rob_plots import rob_summary_plot, rob_summary_table, rob_traffic_light
+from evidence_kit.certainty.umbrella import umbrella_credibility
+from evidence_kit.certainty.wwc import (
+    EssaTier,
+    WwcRating,
+    attrition_boundary_table,
+    attrition_level,
+    baseline_equivalence,
+    essa_tier,
+    improvement_index,
+    max_differential_attrition,
+    wwc_rating,
+)
+
+__all__ = [
+    "EssaTier",
+    "GradeResult",
+    "RobAssessment",
+    "SummaryOfFindings",
+    "WwcRating",
+    "attrition_boundary_table",
+    "attrition_level",
+    "baseline_equivalence",
+    "essa_tier",
+    "grade_certainty",
+    "improvement_index",
+    "max_differential_attrition",
+    "optimal_information_size",
+    "overall_judgement",
+    "rob_assessment",
+    "rob_summary_plot",
+    "rob_summary_table",
+    "rob_traffic_light",
+    "summary_of_findings",
+    "umbrella_credibility",
+    "wwc_rating",
+]

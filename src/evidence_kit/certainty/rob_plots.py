@@ -1,0 +1,194 @@
+"""robvis-style risk-of-bias plots: traffic-light grid and weighted summary bars.
+
+Notes
+-----
+Layout after robvis (McGuinness LA, Higgins JPT. Risk-of-bias VISualization (robvis). Res Syn
+Meth 2021;12:55-61). Colours are from the Okabe-Ito colour-blind-safe palette (Okabe M, Ito K.
+Color Universal Design, 2008), and every judgement also carries a symbol (+, -, x, !, ?) so the
+plots read in greyscale too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from evidence_kit.certainty.rob import RobAssessment
+
+# Okabe-Ito: bluish green, yellow, vermillion, reddish purple, grey; orange for "some concerns".
+PALETTE = {
+    "Low": "#009E73",
+    "Some concerns": "#F0E442",
+    "Moderate": "#F0E442",
+    "Unclear": "#F0E442",
+    "High": "#D55E00",
+    "Serious": "#D55E00",
+    "Critical": "#CC79A7",
+    "No information": "#BBBBBB",
+}
+SYMBOLS = {"Low": "+", "Some concerns": "-", "Moderate": "-", "Unclear": "?", "High": "x",
+           "Serious": "x", "Critical": "!", "No information": "?"}
+
+
+def _select(assessments: RobAssessment, studies: Sequence[str] | None, outcome: str | None) -> RobAssessment:
+    if not isinstance(assessments, RobAssessment):
+        raise TypeError("assessments must be a RobAssessment (see evidence_kit.rob_assessment)")
+    sel = assessments.for_outcome(outcome) if outcome is not None else assessments
+    if studies is not None:
+        sel = sel.subset(studies)
+    if sel.table.empty:
+        raise ValueError("no studies to plot")
+    return sel
+
+
+def rob_traffic_light(
+    assessments: RobAssessment,
+    ax=None,
+    *,
+    studies: Sequence[str] | None = None,
+    outcome: str | None = None,
+    show_overall: bool = True,
+):
+    """Traffic-light plot: one row per study, one coloured, labelled dot per domain.
+
+    Parameters
+    ----------
+    assessments : RobAssessment
+    ax : matplotlib Axes, optional
+        Drawn on a new figure when None.
+    studies : list of str, optional
+        Plot only these studies, in this order.
+    outcome : str, optional
+        Use the judgements for this outcome (study-level rows where none is outcome-specific).
+    show_overall : bool
+        Add the overall judgement as the last column.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Notes
+    -----
+    robvis traffic-light layout (McGuinness & Higgins 2021); colours and symbols in
+    :data:`PALETTE` and :data:`SYMBOLS`.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    sel = _select(assessments, studies, outcome)
+    t = sel.table
+    cols = list(sel.domains) + (["overall"] if show_overall else [])
+    labels = list(sel.domains) + (["Overall"] if show_overall else [])
+    n, m = len(t), len(cols)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.0 + 0.6 * m, 0.9 + 0.4 * n))
+    values = t[cols].to_numpy(dtype=object)
+    yy, xx = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
+    colours = np.vectorize(PALETTE.__getitem__, otypes=[object])(values).ravel()
+    ax.scatter(xx.ravel(), yy.ravel(), s=380, c=list(colours), edgecolors="black", linewidths=0.6, zorder=2)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, SYMBOLS[v], ha="center", va="center", fontsize=10, fontweight="bold", zorder=3)
+    ax.set_xticks(range(m), labels)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(n), [str(s) + ("" if o is None else f" ({o})") for s, o in zip(t["study"], t["outcome"], strict=True)])
+    ax.set_xlim(-0.6, m - 0.4)
+    ax.set_ylim(n - 0.5, -0.5)
+    if show_overall:
+        ax.axvline(m - 1.5, color="grey", linewidth=0.8)
+    ax.set_frame_on(False)
+    ax.tick_params(length=0)
+    used = [lab for lab in sel.labels if lab in set(values.ravel())]
+    handles = [Line2D([], [], marker="o", linestyle="", markersize=10, markerfacecolor=PALETTE[lab],
+                      markeredgecolor="black", label=f"{SYMBOLS[lab]} {lab}") for lab in used]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title="Judgement")
+    names = "; ".join(f"{c}: {sel.domain_names.get(c, c)}" for c in sel.domains)
+    ax.set_xlabel(names, fontsize=7, wrap=True)
+    return ax
+
+
+def rob_summary_plot(
+    assessments: RobAssessment,
+    ax=None,
+    *,
+    weights: pd.Series | dict | None = None,
+    studies: Sequence[str] | None = None,
+    outcome: str | None = None,
+    show_overall: bool = True,
+):
+    """Summary bars: per domain, the share of studies (or of weight) at each judgement.
+
+    Parameters
+    ----------
+    assessments : RobAssessment
+    ax : matplotlib Axes, optional
+    weights : Series or dict, optional
+        Weight per study (e.g. ``pd.Series(result.weights, index=result.slab)``); bars then show
+        the share of the total weight, as robvis does with ``weighted=TRUE``. Every plotted study
+        needs a weight (a missing one raises, naming it).
+    studies, outcome, show_overall
+        As for :func:`rob_traffic_light`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Notes
+    -----
+    The share for judgement j in domain d is sum_i w_i [J_id = j] / sum_i w_i, with w_i = 1 when
+    no weights are given (robvis ``rob_summary``, McGuinness & Higgins 2021).
+    """
+    import matplotlib.pyplot as plt
+
+    table = rob_summary_table(assessments, weights=weights, studies=studies, outcome=outcome,
+                              show_overall=show_overall)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.9 + 0.45 * len(table)))
+    left = np.zeros(len(table))
+    y = np.arange(len(table))
+    for lab in table.columns:
+        share = table[lab].to_numpy()
+        if not share.any():
+            continue
+        ax.barh(y, share * 100, left=left, color=PALETTE[lab], edgecolor="black", linewidth=0.5,
+                label=f"{SYMBOLS[lab]} {lab}")
+        left += share * 100
+    ax.set_yticks(y, list(table.index))
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Share of " + ("weight" if weights is not None else "studies") + " (%)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title="Judgement")
+    return ax
+
+
+def rob_summary_table(
+    assessments: RobAssessment,
+    *,
+    weights: pd.Series | dict | None = None,
+    studies: Sequence[str] | None = None,
+    outcome: str | None = None,
+    show_overall: bool = True,
+) -> pd.DataFrame:
+    """The numbers behind :func:`rob_summary_plot`: rows domains, columns judgements, shares in [0, 1]."""
+    sel = _select(assessments, studies, outcome)
+    t = sel.table
+    if weights is None:
+        w = np.ones(len(t))
+    else:
+        w_series = pd.Series(weights, dtype=float)
+        missing = [s for s in t["study"] if s not in w_series.index]
+        if missing:
+            raise ValueError(f"weights missing for studies: {', '.join(map(str, missing))}")
+        w = w_series.reindex(t["study"]).to_numpy()
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            raise ValueError(f"weights must be finite and non-negative: studies {list(t['study'][bad])}")
+        if w.sum() <= 0:
+            raise ValueError("weights sum to zero")
+    cols = list(sel.domains) + (["overall"] if show_overall else [])
+    index = [f"{c}: {sel.domain_names.get(c, c)}" for c in sel.domains] + (["Overall"] if show_overall else [])
+    values = t[cols].to_numpy(dtype=object)
+    # share[d, j] = sum_i w_i [J_id = j] / sum_i w_i (robvis rob_summary, weighted)
+    shares = np.stack([(w[:, None] * (values == lab)).sum(axis=0) / w.sum() for lab in sel.labels], axis=1)
+    return pd.DataFrame(shares, index=index, columns=list(sel.labels))

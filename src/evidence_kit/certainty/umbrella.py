@@ -1,0 +1,272 @@
+"""Credibility classes for umbrella reviews of published meta-analyses.
+
+Given what a published meta-analysis reports (pooled effect, CI, k, cases, I^2, tau^2 or a
+prediction interval, small-study and excess-significance tests, the largest study's result),
+rebuild the standard error and p value from the CI, optionally convert to a common metric, and
+classify the credibility of the association (class I convincing, II highly suggestive, III
+suggestive, IV weak, NS not significant), reporting which criteria could not be assessed.
+
+Notes
+-----
+Criteria (Fusar-Poli P, Radua J. Ten simple rules for conducting umbrella reviews. Evid Based
+Ment Health 2018;21:95-100, rule 6 "perform a stratification of the evidence", after Ioannidis
+and colleagues):
+
+* Class I (convincing): > 1000 cases, p < 1e-6, I^2 < 50%, 95% prediction interval excluding
+  the null, no small-study effects, no excess significance bias;
+* Class II (highly suggestive): > 1000 cases, p < 1e-6, largest study statistically
+  significant (p < 0.05);
+* Class III (suggestive): > 1000 cases, p < 1e-3;
+* Class IV (weak): p < 0.05;
+* NS: p >= 0.05.
+
+"No small-study effects" and "no excess significance" mean the tests' p >= 0.10 (Ioannidis's
+convention in the umbrella reviews these criteria come from). A criterion that cannot be
+assessed from what was reported counts as not met (the class is then a lower bound) and is
+named in ``not_assessable``.
+
+Rebuilding: SE = (upper - lower) / (2 z_{1-alpha/2}) on the analysis scale (log for ratios,
+Fisher z for correlations; Cochrane Handbook 6.3.1-6.3.2, ``evidence_kit.se_from_ci``);
+z = estimate / SE, two-sided normal p. When only tau^2 is reported the 95% prediction interval
+is estimate +- t_{k-2} sqrt(tau^2 + SE^2) (Higgins JPT, Thompson SG, Spiegelhalter DJ. J R Stat
+Soc A 2009;172:137-159, eq. 12; Riley RD, et al. BMJ 2011;342:d549).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evidence_kit._validate import check_choice, get_column, row_labels
+
+RATIO = ("OR", "RR", "HR", "IRR")
+LINEAR = ("SMD", "MD", "d", "g")
+CORRELATION = ("r",)
+MEASURES = RATIO + LINEAR + CORRELATION
+CLASSES = ("I", "II", "III", "IV", "NS")
+CRITERIA = ("cases_gt_1000", "p_lt_1e-6", "p_lt_1e-3", "p_lt_0.05", "i2_lt_50", "pi_excludes_null",
+            "no_small_study_effects", "no_excess_significance", "largest_study_significant")
+_CLASS_RULES = {
+    "I": ("cases_gt_1000", "p_lt_1e-6", "i2_lt_50", "pi_excludes_null", "no_small_study_effects",
+          "no_excess_significance"),
+    "II": ("cases_gt_1000", "p_lt_1e-6", "largest_study_significant"),
+    "III": ("cases_gt_1000", "p_lt_1e-3"),
+    "IV": ("p_lt_0.05",),
+}
+
+
+def _optional(data, value, name, n):
+    if value is None:
+        return np.full(n, np.nan)
+    return get_column(data, value, name, n=n)
+
+
+def _bool_column(data, value, name, n):
+    """True/False/NaN from booleans (or 0/1); None -> all NaN (not reported)."""
+    if value is None:
+        return np.full(n, np.nan)
+    raw = pd.Series(get_column(data, value, name, n=n, dtype=object))
+    out = np.full(n, np.nan)
+    for i, v in enumerate(raw):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            continue
+        if v in (True, False, 0, 1):
+            out[i] = float(bool(v))
+        else:
+            raise ValueError(f"{name}: row {i} must be True/False (or missing); got {v!r}")
+    return out
+
+
+def _criterion(values: np.ndarray, cond) -> np.ndarray:
+    """Object array of True/False, None where the input is missing (not assessable)."""
+    out = np.full(values.shape, None, dtype=object)
+    ok = ~np.isnan(values)
+    out[ok] = cond(values[ok])
+    return out
+
+
+def umbrella_credibility(
+    data: pd.DataFrame | None = None,
+    *,
+    estimate="estimate",
+    ci_lower="ci_lower",
+    ci_upper="ci_upper",
+    k="k",
+    measure="SMD",
+    n_cases=None,
+    i2=None,
+    tau2=None,
+    pi_lower=None,
+    pi_upper=None,
+    small_study_pvalue=None,
+    excess_significance_pvalue=None,
+    largest_study_significant=None,
+    label=None,
+    level: float = 95,
+    to: str | None = None,
+) -> pd.DataFrame:
+    """Classify the credibility of published meta-analyses (Fusar-Poli & Radua 2018; Ioannidis).
+
+    Parameters
+    ----------
+    data : DataFrame, optional
+        One row per meta-analysis; every argument below takes a column name or an array.
+    estimate, ci_lower, ci_upper
+        Pooled effect and its CI as published (ratios on the ratio scale, r as r).
+    k
+        Number of studies.
+    measure : str or column
+        "OR", "RR", "HR", "IRR" (ratios), "SMD", "MD", "d", "g" (linear) or "r"; one for all
+        rows or a column.
+    n_cases
+        Number of cases (binary outcomes) or participants (continuous outcomes).
+    i2
+        I^2 in percent.
+    tau2
+        tau^2 on the analysis scale (log ratio, SMD, Fisher z); used for the prediction
+        interval when none is published.
+    pi_lower, pi_upper
+        The published 95% prediction interval (same scale as ``estimate``).
+    small_study_pvalue, excess_significance_pvalue
+        p values of Egger's test and of the excess-significance test.
+    largest_study_significant
+        Whether the largest study (most precise) was significant at p < 0.05 (True/False).
+    label
+        Labels of the meta-analyses (default the index of ``data``).
+    level : float
+        Confidence level of the published CIs, percent.
+    to : {"SMD"}, optional
+        Also report the effect converted to SMD (OR via d = ln OR sqrt(3)/pi; r via
+        d = 2r/sqrt(1 - r^2); from ``evidence_kit.conversions``). RR/HR have no SMD conversion
+        and give NaN with the reason in ``notes``.
+
+    Returns
+    -------
+    DataFrame
+        One row per meta-analysis: label, measure, k, yi and se (analysis scale), z, pvalue,
+        pi_lower/pi_upper (analysis scale) and pi_source, one column per criterion (True,
+        False, or None when not assessable), ``credibility`` (I, II, III, IV, NS),
+        ``not_assessable`` and ``criteria_not_met`` (lists of criterion names), optional SMD
+        columns and ``notes``.
+
+    Notes
+    -----
+    See the module docstring for the criteria and formulas.
+    """
+    from evidence_kit.conversions import log_or_to_d, r_to_d, se_from_ci
+
+    est = get_column(data, estimate, "estimate")
+    n = est.shape[0]
+    lo = get_column(data, ci_lower, "ci_lower", n=n)
+    hi = get_column(data, ci_upper, "ci_upper", n=n)
+    kk = get_column(data, k, "k", n=n)
+    labels = row_labels(data, n) if label is None else get_column(data, label, "label", n=n, dtype=object)
+    if isinstance(measure, str) and (data is None or measure not in data.columns):
+        meas = np.array([check_choice("measure", measure, MEASURES, case_sensitive=False)] * n, dtype=object)
+    else:
+        meas = np.array([check_choice("measure", str(m), MEASURES) for m in get_column(data, measure, "measure", n=n,
+                                                                                      dtype=object)], dtype=object)
+    for name, arr in (("estimate", est), ("ci_lower", lo), ("ci_upper", hi), ("k", kk)):
+        bad = np.isnan(arr)
+        if bad.any():
+            raise ValueError(f"{name} is missing for meta-analyses {list(labels[bad])}: it is needed for every row")
+    bad = ~((lo <= est) & (est <= hi) & (lo < hi))
+    if bad.any():
+        raise ValueError(f"estimate outside its CI (or an empty CI) for meta-analyses {list(labels[bad])}")
+    bad = (kk < 1) | (kk != np.round(kk))
+    if bad.any():
+        raise ValueError(f"k must be a positive whole number; meta-analyses {list(labels[bad])}")
+    ratio = np.isin(meas, RATIO)
+    corr = np.isin(meas, CORRELATION)
+    bad = ratio & ((lo <= 0) | (est <= 0))
+    if bad.any():
+        raise ValueError(f"ratio measures need positive estimate and CI limits; meta-analyses {list(labels[bad])}")
+    bad = corr & ((lo <= -1) | (hi >= 1))
+    if bad.any():
+        raise ValueError(f"correlations must lie in (-1, 1); meta-analyses {list(labels[bad])}")
+
+    # the analysis scale: log for ratios, Fisher z for r, as published otherwise
+    def to_scale(x):
+        y = x.copy()
+        y[ratio] = np.log(x[ratio])
+        y[corr] = np.arctanh(x[corr])
+        return y
+
+    yi, ylo, yhi = to_scale(est), to_scale(lo), to_scale(hi)
+    se = np.asarray(se_from_ci(ylo, yhi, level=level), dtype=float)  # Cochrane Handbook 6.3.1-6.3.2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = yi / se
+    p = 2 * stats.norm.sf(np.abs(z))
+
+    # prediction interval: published, else from tau^2 (Higgins et al. 2009, eq. 12: t with k - 2 df)
+    plo_pub = _optional(data, pi_lower, "pi_lower", n)
+    phi_pub = _optional(data, pi_upper, "pi_upper", n)
+    t2 = _optional(data, tau2, "tau2", n)
+    bad = t2 < 0
+    if bad.any():
+        raise ValueError(f"tau2 must be non-negative; meta-analyses {list(labels[bad])}")
+    pub = ~np.isnan(plo_pub) & ~np.isnan(phi_pub)
+    bad = pub & ratio & ((plo_pub <= 0) | (phi_pub <= 0))
+    if bad.any():
+        raise ValueError(f"ratio prediction intervals must be positive; meta-analyses {list(labels[bad])}")
+    plo, phi = np.full(n, np.nan), np.full(n, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        plo[pub], phi[pub] = to_scale(plo_pub)[pub], to_scale(phi_pub)[pub]
+        from_tau = ~pub & ~np.isnan(t2) & (kk >= 3)
+        crit = stats.t.ppf(0.975, np.where(from_tau, kk - 2, 1))
+        half = crit * np.sqrt(t2 + se**2)  # Higgins, Thompson & Spiegelhalter 2009, eq. 12
+    plo[from_tau], phi[from_tau] = yi[from_tau] - half[from_tau], yi[from_tau] + half[from_tau]
+    pi_source = np.where(pub, "published", np.where(from_tau, "tau2 (t, k-2 df)", None))
+
+    crit_values = {
+        "cases_gt_1000": _criterion(_optional(data, n_cases, "n_cases", n), lambda v: v > 1000),
+        "p_lt_1e-6": _criterion(p, lambda v: v < 1e-6),
+        "p_lt_1e-3": _criterion(p, lambda v: v < 1e-3),
+        "p_lt_0.05": _criterion(p, lambda v: v < 0.05),
+        "i2_lt_50": _criterion(_optional(data, i2, "i2", n), lambda v: v < 50),
+        "pi_excludes_null": np.where(np.isnan(plo), None, (plo > 0) | (phi < 0)).astype(object),
+        "no_small_study_effects": _criterion(_optional(data, small_study_pvalue, "small_study_pvalue", n),
+                                             lambda v: v >= 0.10),
+        "no_excess_significance": _criterion(
+            _optional(data, excess_significance_pvalue, "excess_significance_pvalue", n), lambda v: v >= 0.10),
+        "largest_study_significant": _criterion(
+            _bool_column(data, largest_study_significant, "largest_study_significant", n), lambda v: v == 1.0),
+    }
+    out = pd.DataFrame({"label": labels, "measure": meas, "k": kk.astype(int), "yi": yi, "se": se, "z": z,
+                        "pvalue": p, "pi_lower": plo, "pi_upper": phi, "pi_source": pi_source})
+    for name in CRITERIA:
+        out[name] = crit_values[name]
+
+    credibility, not_assessable, not_met = [], [], []
+    for i in range(n):
+        row = {c: crit_values[c][i] for c in CRITERIA}
+        if row["p_lt_0.05"] is False:
+            cls = "NS"
+        else:
+            cls = next(c for c in ("I", "II", "III", "IV") if all(row[r] is True for r in _CLASS_RULES[c]))
+        credibility.append(cls)
+        relevant = [r for c in ("I", "II", "III") for r in _CLASS_RULES[c]]
+        relevant = list(dict.fromkeys(relevant))
+        not_assessable.append([r for r in relevant if row[r] is None])
+        not_met.append([r for r in relevant if row[r] is False])
+    out["credibility"] = credibility
+    out["not_assessable"] = not_assessable
+    out["criteria_not_met"] = not_met
+
+    notes = [""] * n
+    if to is not None:
+        check_choice("to", to, ("SMD",))
+        d, dlo, dhi = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+        lin = np.isin(meas, ("SMD", "d", "g"))
+        d[lin], dlo[lin], dhi[lin] = est[lin], lo[lin], hi[lin]
+        is_or = meas == "OR"
+        # d = ln OR sqrt(3) / pi (Borenstein et al. 2009, eq. 7.1)
+        d[is_or], dlo[is_or], dhi[is_or] = (np.asarray(log_or_to_d(x[is_or]), dtype=float) for x in (yi, ylo, yhi))
+        # d = 2 r / sqrt(1 - r^2) (Borenstein et al. 2009, eq. 7.8)
+        d[corr], dlo[corr], dhi[corr] = (np.asarray(r_to_d(x[corr]), dtype=float) for x in (est, lo, hi))
+        for i in np.flatnonzero(np.isnan(d)):
+            notes[i] = f"no SMD conversion for {meas[i]}"
+        out["smd"], out["smd_ci_lower"], out["smd_ci_upper"] = d, dlo, dhi
+    out["notes"] = notes
+    return out

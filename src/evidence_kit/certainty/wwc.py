@@ -1,0 +1,392 @@
+"""What Works Clearinghouse (WWC) study ratings, the improvement index, and ESSA evidence tiers.
+
+Sources (cited per rule below):
+
+* WWC = What Works Clearinghouse Procedures and Standards Handbook, Version 5.0 (U.S.
+  Department of Education, IES/NCEE, 2022; NCEE 2022-005).
+* WWC 4.1 = What Works Clearinghouse Standards Handbook, Version 4.1 (2020), Table II.1
+  "attrition boundary" (the boundary values carried unchanged into version 5.0).
+* ESSA = Elementary and Secondary Education Act as amended by the Every Student Succeeds Act,
+  section 8101(21)(A) (20 U.S.C. 7801(21)(A)); U.S. Department of Education, Non-Regulatory
+  Guidance: Using Evidence to Strengthen Education Investments (September 2016; updated 2023);
+  WWC, "ESSA Tiers of Evidence" (https://ies.ed.gov/ncee/wwc/essa).
+
+The Cox-index small-sample question. Baseline differences on dichotomous characteristics are
+measured with the Cox index, d_Cox = omega [ln(p1/(1 - p1)) - ln(p2/(1 - p2))] / 1.65. The WWC
+handbook (v5.0, Appendix E, effect sizes for dichotomous outcomes; likewise v4.1) writes the
+Cox index with the same small-sample correction omega = 1 - 3/(4N - 9) that it applies to
+Hedges' g, so the WWC applies it. ``evidence_kit.conversions.cox_index`` (owned by the
+conversions module; not duplicated here) implements exactly that, and
+tests/test_wwc_cox_index.py holds it to the formula with omega. Some third-party
+implementations omit omega (the R package baselinr 0.6 documents "the Cox index carries no
+small-sample correction"); they differ by the factor omega (0.9967 at N = 230), which matters
+only for a baseline difference within that factor of the 0.05 or 0.25 band edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evidence_kit._validate import check_choice
+
+# ---------------------------------------------------------------------------------------------
+# Attrition boundary. WWC 4.1 Table II.1 (p. 10 of the v4.1 Standards Handbook), used unchanged
+# in WWC 5.0: the highest differential attrition (percentage points) at which a sample keeps
+# "low attrition", by overall attrition (percent), under the cautious and the optimistic
+# assumption about the relation between response and outcome. Beyond the last listed overall
+# rate no differential attrition keeps attrition low (the cell is blank in the table).
+# ---------------------------------------------------------------------------------------------
+_OVERALL = np.arange(0, 58)
+_CAUTIOUS = np.array([
+    5.7, 5.8, 5.9, 5.9, 6.0, 6.1, 6.2, 6.3, 6.3, 6.3, 6.3, 6.2, 6.2, 6.1, 6.0, 5.9, 5.9, 5.8,
+    5.7, 5.5, 5.3, 5.2, 5.1, 4.9, 4.8, 4.6, 4.5, 4.3, 4.1, 4.0, 3.8, 3.6, 3.4, 3.1, 2.9, 2.6,
+    2.4, 2.1, 1.8, 1.6, 1.3, 1.0, 0.7, 0.4, 0.1,
+])  # overall 0..44
+_OPTIMISTIC = np.array([
+    10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.7, 10.8, 10.9, 10.9, 10.9, 10.9, 10.9, 10.9, 10.9,
+    10.8, 10.8, 10.7, 10.6, 10.5, 10.3, 10.2, 10.1, 9.9, 9.8, 9.6, 9.4, 9.2, 9.0, 8.8, 8.6, 8.3,
+    8.1, 7.9, 7.6, 7.4, 7.2, 6.9, 6.6, 6.3, 6.0, 5.7, 5.4, 5.1, 4.8, 4.5, 4.2, 3.8, 3.5, 3.2,
+    2.8, 2.5, 2.1, 1.7, 1.3, 1.0, 0.6, 0.2,
+])  # overall 0..57
+BOUNDARIES = ("cautious", "optimistic")
+RATINGS = ("Meets WWC Standards Without Reservations", "Meets WWC Standards With Reservations",
+           "Does Not Meet WWC Standards")
+DESIGNS = ("RCT", "QED")
+
+
+def attrition_boundary_table() -> pd.DataFrame:
+    """The WWC attrition boundary (WWC 4.1 Table II.1, as used in WWC 5.0), NaN where no
+    differential attrition keeps attrition low."""
+    df = pd.DataFrame({"overall_attrition": _OVERALL.astype(float)})
+    df["cautious"] = np.concatenate([_CAUTIOUS, np.full(_OVERALL.size - _CAUTIOUS.size, np.nan)])
+    df["optimistic"] = _OPTIMISTIC
+    return df
+
+
+def max_differential_attrition(overall_attrition, boundary: str = "cautious") -> np.ndarray:
+    """Largest differential attrition (percentage points) that keeps attrition low.
+
+    ``overall_attrition`` in percent. The table lists whole percents; a fractional rate is
+    looked up at the next whole percent above it (rounding up is the conservative reading of a
+    table the handbook gives at whole percents). NaN where attrition cannot be low.
+    """
+    boundary = check_choice("attrition boundary", boundary, BOUNDARIES).lower()
+    table = _CAUTIOUS if boundary == "cautious" else _OPTIMISTIC
+    overall = np.asarray(overall_attrition, dtype=float)
+    bad = (overall < 0) | (overall > 100)
+    if np.any(bad):
+        raise ValueError(f"overall attrition must be a percentage in [0, 100]; got {overall[bad].tolist()}")
+    idx = np.ceil(np.round(overall, 10)).astype(int, copy=False) if overall.size else overall.astype(int)
+    out = np.full(overall.shape, np.nan)
+    ok = idx < table.size
+    out[ok] = table[idx[ok]]
+    return out
+
+
+def attrition_level(overall_attrition, differential_attrition, boundary: str = "cautious"):
+    """``"low"`` or ``"high"`` attrition against the WWC boundary (WWC 5.0 Section on attrition;
+    boundary WWC 4.1 Table II.1). Rates in percent; differential is the absolute difference."""
+    limit = max_differential_attrition(overall_attrition, boundary)
+    diff = np.abs(np.asarray(differential_attrition, dtype=float))
+    low = np.isfinite(limit) & (diff <= limit)
+    out = np.where(low, "low", "high")
+    return out.item() if out.ndim == 0 else out
+
+
+def improvement_index(g):
+    """WWC improvement index: the expected change in percentile rank of an average comparison-group
+    student had they received the intervention.
+
+    Parameters
+    ----------
+    g : float, array or Series
+        Effect size (Hedges' g or Cox index).
+
+    Returns
+    -------
+    Same shape as ``g`` (a Series keeps its index).
+
+    Notes
+    -----
+    improvement index = 100 * Phi(g) - 50 (WWC 5.0, Chapter on findings, "improvement index";
+    the same formula as WWC Procedures Handbook 4.1 Section VI.A). Full precision; WWC reports
+    it rounded to whole numbers, which is a display choice.
+    """
+    if isinstance(g, pd.Series):
+        return pd.Series(100.0 * stats.norm.cdf(g.to_numpy(dtype=float)) - 50.0, index=g.index,
+                         name="improvement_index")
+    arr = np.asarray(g, dtype=float)
+    out = 100.0 * stats.norm.cdf(arr) - 50.0  # WWC 5.0: 100 * Phi(g) - 50
+    return out.item() if out.ndim == 0 else out
+
+
+def baseline_equivalence(effect_sizes) -> np.ndarray:
+    """Classify baseline differences (WWC 5.0, baseline equivalence; same bands in WWC 4.1 II.A):
+
+    |g| <= 0.05: ``"satisfied"``; 0.05 < |g| <= 0.25: ``"adjustment required"`` (satisfied only
+    if the analysis adjusts for it); |g| > 0.25: ``"not satisfied"``. NaN raises.
+    """
+    es = np.abs(np.asarray(effect_sizes, dtype=float))
+    if np.any(np.isnan(es)):
+        raise ValueError("baseline effect sizes contain missing values; each needs a number")
+    return np.where(es <= 0.05, "satisfied", np.where(es <= 0.25, "adjustment required", "not satisfied"))
+
+
+@dataclass(frozen=True)
+class WwcRating:
+    """A WWC study rating with the reasons for it (each citing the handbook)."""
+
+    rating: str
+    design: str
+    attrition: str | None
+    baseline: pd.DataFrame | None
+    reasons: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"WwcRating({self.rating!r})\n" + "\n".join(f"- {r}" for r in self.reasons)
+
+
+def wwc_rating(
+    design: str,
+    *,
+    overall_attrition: float | None = None,
+    differential_attrition: float | None = None,
+    boundary: str = "cautious",
+    baseline_es: Sequence[float] | float | None = None,
+    baseline_adjusted: Sequence[bool] | bool | None = None,
+    baseline_names: Sequence[str] | None = None,
+    compromised_randomization: bool = False,
+) -> WwcRating:
+    """Rate a group-design study against the WWC standards.
+
+    Parameters
+    ----------
+    design : {"RCT", "QED"}
+        Randomized controlled trial or quasi-experimental design.
+    overall_attrition, differential_attrition : float
+        Percent (RCT only; required for an RCT). Differential = |attrition_T - attrition_C|.
+    boundary : {"cautious", "optimistic"}
+        Which attrition boundary the review protocol uses.
+    baseline_es : float or list of float
+        Baseline differences (Hedges' g or Cox index) of the characteristics the protocol
+        requires, in the analytic sample. Required for a QED and for an RCT with high attrition
+        or compromised randomization.
+    baseline_adjusted : bool or list of bool
+        Whether the impact analysis adjusts for each characteristic (needed where
+        0.05 < |g| <= 0.25).
+    compromised_randomization : bool
+        The reviewer found the randomization compromised; the study is then rated as a QED.
+
+    Returns
+    -------
+    WwcRating
+
+    Notes
+    -----
+    WWC 5.0 group design standards (same logic as WWC 4.1 Section II.A, Figure II.2): an RCT
+    with low attrition (boundary WWC 4.1 Table II.1) and intact randomization can Meet WWC
+    Standards Without Reservations. An RCT with high attrition or compromised randomization, and
+    any QED, can at best Meet WWC Standards With Reservations, and only if it demonstrates
+    baseline equivalence in the analytic sample: every |g| <= 0.25, and those with
+    0.05 < |g| <= 0.25 adjusted for in the analysis; otherwise it Does Not Meet WWC Standards.
+    """
+    design = check_choice("design", design, DESIGNS)
+    reasons: list[str] = []
+    attrition = None
+    needs_baseline = True
+    if design == "RCT":
+        if overall_attrition is None or differential_attrition is None:
+            missing = [n for n, v in (("overall_attrition", overall_attrition),
+                                      ("differential_attrition", differential_attrition)) if v is None]
+            raise ValueError(f"an RCT rating needs {' and '.join(missing)} (percent)")
+        attrition = str(attrition_level(overall_attrition, differential_attrition, boundary))
+        limit = float(max_differential_attrition(overall_attrition, boundary))
+        reasons.append(
+            f"attrition {attrition}: overall {overall_attrition:g}%, differential {differential_attrition:g}% "
+            f"vs the {boundary} boundary (max differential "
+            f"{'none' if np.isnan(limit) else f'{limit:g}%'} at this overall rate; WWC 4.1 Table II.1, used in WWC 5.0)"
+        )
+        if compromised_randomization:
+            reasons.append("randomization compromised: reviewed as a QED (WWC 5.0 group design standards)")
+        elif attrition == "low":
+            reasons.append("RCT with low attrition: eligible to meet standards without reservations, "
+                           "no baseline equivalence needed (WWC 5.0; WWC 4.1 Figure II.2)")
+            needs_baseline = False
+    else:
+        reasons.append("QED: can at best meet standards with reservations, must show baseline equivalence (WWC 5.0)")
+    baseline = None
+    if not needs_baseline:
+        return WwcRating(RATINGS[0], design, attrition, baseline, reasons)
+    if baseline_es is None:
+        why = "a QED" if design == "QED" else "an RCT with high attrition or compromised randomization"
+        raise ValueError(f"{why} needs baseline_es (baseline differences of the protocol's characteristics)")
+    es = np.atleast_1d(np.asarray(baseline_es, dtype=float))
+    names = list(baseline_names) if baseline_names is not None else [f"characteristic {i + 1}" for i in range(es.size)]
+    if len(names) != es.size:
+        raise ValueError(f"baseline_names has {len(names)} names for {es.size} baseline effect sizes")
+    category = baseline_equivalence(es)
+    if baseline_adjusted is None:
+        adjusted = np.full(es.size, None, dtype=object)
+    else:
+        adjusted = np.atleast_1d(np.asarray(baseline_adjusted, dtype=object))
+        if adjusted.size == 1 and es.size > 1:
+            adjusted = np.repeat(adjusted, es.size)
+        if adjusted.size != es.size:
+            raise ValueError(f"baseline_adjusted has {adjusted.size} values for {es.size} baseline effect sizes")
+    need_adj = category == "adjustment required"
+    unknown = [names[i] for i in np.flatnonzero(need_adj) if adjusted[i] is None]
+    if unknown:
+        raise ValueError("baseline differences between 0.05 and 0.25 need baseline_adjusted (whether the "
+                         f"analysis adjusts for them): {', '.join(unknown)}")
+    baseline = pd.DataFrame({"characteristic": names, "effect_size": es, "category": category,
+                             "adjusted": adjusted})
+    fails = (category == "not satisfied") | (need_adj & (adjusted != True))  # noqa: E712 (object array)
+    if fails.any():
+        detail = "; ".join(
+            f"{names[i]}: |g| = {abs(es[i]):.3f} " + ("> 0.25" if category[i] == "not satisfied" else "in (0.05, 0.25] not adjusted")
+            for i in np.flatnonzero(fails)
+        )
+        reasons.append(f"baseline equivalence not shown ({detail}; WWC 5.0 baseline equivalence bands)")
+        return WwcRating(RATINGS[2], design, attrition, baseline, reasons)
+    reasons.append(f"baseline equivalence shown: max |g| = {np.max(np.abs(es)):.3f} <= 0.25, differences above "
+                   "0.05 adjusted for (WWC 5.0 baseline equivalence bands)")
+    return WwcRating(RATINGS[1], design, attrition, baseline, reasons)
+
+
+# ---------------------------------------------------------------------------------------------
+# ESSA tiers
+# ---------------------------------------------------------------------------------------------
+_ESSA_LABELS = {1: "Tier 1 (strong evidence)", 2: "Tier 2 (moderate evidence)",
+                3: "Tier 3 (promising evidence)", 4: "Tier 4 (demonstrates a rationale)"}
+_ESSA_COLUMNS = ("study", "design", "rating", "effect", "significant", "n", "sites")
+
+
+@dataclass(frozen=True)
+class EssaTier:
+    """ESSA evidence tier of an intervention (None when no tier is supported) with reasons."""
+
+    tier: int | None
+    label: str
+    reasons: list[str]
+    studies: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return f"EssaTier({self.label})\n" + "\n".join(f"- {r}" for r in self.reasons)
+
+
+def essa_tier(
+    studies: pd.DataFrame,
+    *,
+    rationale: bool | None = None,
+    min_sample: int = 350,
+    min_sites: int = 2,
+) -> EssaTier:
+    """The ESSA evidence tier an intervention's rated studies support.
+
+    Parameters
+    ----------
+    studies : DataFrame
+        One row per finding, columns: ``study``; ``design`` (RCT, QED or correlational);
+        ``rating`` (a WWC rating from :func:`wwc_rating`; for correlational studies
+        "controls for selection bias" or "no controls"); ``effect`` (favorable / unfavorable /
+        null: the direction of the finding); ``significant`` (bool: statistically significant);
+        ``n`` (students in the analytic sample, summed over the study's sites);
+        ``sites`` (number of educational sites).
+    rationale : bool, optional
+        For Tier 4: a logic model informed by research shows the intervention is likely to
+        improve outcomes, and effects are being studied. Required (True/False) when no study
+        supports Tiers 1-3: the tier is then not guessed.
+    min_sample, min_sites : int
+        350 students and 2 sites (ESSA guidance 2016 p. 9; WWC ESSA page).
+
+    Returns
+    -------
+    EssaTier
+
+    Notes
+    -----
+    ESSA section 8101(21)(A) and the Department's Non-Regulatory Guidance (2016, pp. 8-9;
+    2023 update) as summarized on the WWC ESSA page:
+
+    * Tier 1 (strong): at least one RCT finding rated Meets WWC Standards Without Reservations,
+      statistically significant and favorable, with at least 350 students in at least 2
+      educational sites;
+    * Tier 2 (moderate): as Tier 1 but the finding may Meet WWC Standards With or Without
+      Reservations (e.g. a QED);
+    * Tier 3 (promising): a correlational study with statistical controls for selection bias
+      with a significant favorable finding. Studies that meet WWC standards but fall short of
+      the sample or site rules are counted here too (a design at least as strong as Tier 3
+      requires; this reading is ours and is stated in the reasons);
+    * Tiers 1-3 also require that the favorable evidence is not overridden by statistically
+      significant unfavorable evidence from other findings that meet WWC standards (or, for Tier
+      3, from correlational studies with controls);
+    * Tier 4 (demonstrates a rationale): see ``rationale``.
+    """
+    if not isinstance(studies, pd.DataFrame):
+        raise TypeError("studies must be a DataFrame with columns " + ", ".join(_ESSA_COLUMNS))
+    missing = [c for c in _ESSA_COLUMNS if c not in studies.columns]
+    if missing:
+        raise ValueError(f"essa_tier needs columns {', '.join(missing)} (the facts each tier rule uses)")
+    df = studies.loc[:, list(_ESSA_COLUMNS)].copy().reset_index(drop=True)
+    for col in _ESSA_COLUMNS:
+        if df[col].isna().any():
+            rows = df["study"][df[col].isna()].tolist()
+            raise ValueError(f"essa_tier: column {col!r} is missing for studies {rows}")
+    df["design"] = [check_choice("design", d, ("RCT", "QED", "correlational")) for d in df["design"]]
+    df["effect"] = [check_choice("effect", e, ("favorable", "unfavorable", "null"),
+                                 aliases={"favourable": "favorable", "unfavourable": "unfavorable"})
+                    for e in df["effect"]]
+    rating_options = RATINGS + ("controls for selection bias", "no controls")
+    df["rating"] = [check_choice("rating", r, rating_options) for r in df["rating"]]
+    if not df["significant"].map(lambda v: isinstance(v, bool | np.bool_)).all():
+        raise ValueError("essa_tier: column 'significant' must be True/False for every finding")
+    meets_without = df["rating"] == RATINGS[0]
+    meets = meets_without | (df["rating"] == RATINGS[1])
+    correlational = (df["design"] == "correlational") & (df["rating"] == "controls for selection bias")
+    sig_fav = df["significant"].astype(bool) & (df["effect"] == "favorable")
+    sig_unfav = df["significant"].astype(bool) & (df["effect"] == "unfavorable")
+    big = (df["n"].astype(float) >= min_sample) & (df["sites"].astype(float) >= min_sites)
+    reasons: list[str] = []
+
+    negative_meets = df["study"][sig_unfav & meets].tolist()
+    negative_corr = df["study"][sig_unfav & (meets | correlational)].tolist()
+
+    def qualifies(mask, tier, what, negatives):
+        hits = df["study"][mask].tolist()
+        if not hits:
+            return False
+        if negatives:
+            reasons.append(f"{what} ({', '.join(map(str, hits))}) but overridden by significant unfavorable "
+                           f"findings in {', '.join(map(str, negatives))} (ESSA guidance 2016 p. 9): not Tier {tier}")
+            return False
+        reasons.append(f"Tier {tier}: {what}: {', '.join(map(str, hits))} (ESSA 8101(21)(A); guidance 2016 pp. 8-9)")
+        return True
+
+    tier: int | None = None
+    if qualifies((df["design"] == "RCT") & meets_without & sig_fav & big, 1,
+                 f"RCT meeting WWC standards without reservations, significant favorable, >= {min_sample} "
+                 f"students in >= {min_sites} sites", negative_meets):
+        tier = 1
+    elif qualifies(meets & sig_fav & big, 2,
+                   f"study meeting WWC standards with or without reservations, significant favorable, "
+                   f">= {min_sample} students in >= {min_sites} sites", negative_meets):
+        tier = 2
+    elif qualifies((correlational | meets) & sig_fav, 3,
+                   "correlational study with controls for selection bias (or a study meeting WWC standards "
+                   f"short of {min_sample} students / {min_sites} sites), significant favorable", negative_corr):
+        tier = 3
+    if tier is None:
+        if rationale is None:
+            raise ValueError("no finding supports Tiers 1-3; Tier 4 needs rationale=True/False (a research-based "
+                             "logic model and ongoing evaluation, ESSA 8101(21)(A)(ii))")
+        if rationale:
+            tier = 4
+            reasons.append("Tier 4: demonstrates a rationale (ESSA 8101(21)(A)(ii)), stated by the reviewer")
+        else:
+            reasons.append("no tier: no finding supports Tiers 1-3 and no rationale was stated")
+    return EssaTier(tier, _ESSA_LABELS.get(tier, "No ESSA tier"), reasons, df)

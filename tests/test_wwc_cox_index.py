@@ -1,0 +1,48 @@
+"""The Cox-index small-sample question, settled and pinned.
+
+The WWC Procedures and Standards Handbook (v5.0, Appendix E; v4.1 likewise) writes the Cox
+index for dichotomous outcomes and baseline characteristics as
+
+    d_Cox = omega * [ln(p_i / (1 - p_i)) - ln(p_c / (1 - p_c))] / 1.65,  omega = 1 - 3 / (4N - 9),
+
+with the same small-sample correction omega as Hedges' g. evidence-kit follows the handbook
+(``evidence_kit.cox_index``, in conversions.py); the reasoning is in
+``evidence_kit.certainty.wwc``'s module docstring. Implementations that drop omega (e.g. the R
+package baselinr 0.6) differ by exactly the factor omega; these tests would fail if ours did.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import evidence_kit as ek
+from evidence_kit.certainty.wwc import baseline_equivalence
+
+
+def _cox_with_omega(p1, p2, n1, n2):
+    omega = 1 - 3 / (4 * (n1 + n2) - 9)
+    return omega * (math.log(p1 / (1 - p1)) - math.log(p2 / (1 - p2))) / 1.65
+
+
+@pytest.mark.parametrize(("p1", "p2", "n1", "n2"), [(0.6, 0.5, 20, 20), (0.3, 0.25, 115, 115), (0.9, 0.7, 8, 12)])
+def test_cox_index_applies_the_small_sample_correction(p1, p2, n1, n2):
+    got = ek.cox_index(p1, p2, n1, n2)
+    assert got == pytest.approx(_cox_with_omega(p1, p2, n1, n2), rel=1e-12)
+    without = (math.log(p1 / (1 - p1)) - math.log(p2 / (1 - p2))) / 1.65
+    assert got != pytest.approx(without, rel=1e-6)  # the omega-free variant is not what we compute
+
+
+def test_omega_can_move_a_baseline_difference_across_a_band():
+    # a difference just above 0.05 without omega falls within 0.05 once omega is applied (N = 40)
+    n1 = n2 = 20
+    omega = 1 - 3 / (4 * 40 - 9)
+    p2 = 0.5
+    target = 0.0505  # without omega
+    lor = target * 1.65
+    p1 = 1 / (1 + math.exp(-(lor + math.log(p2 / (1 - p2)))))
+    d = ek.cox_index(p1, p2, n1, n2)
+    assert d == pytest.approx(omega * target, rel=1e-10)
+    np.testing.assert_array_equal(baseline_equivalence([target, d]), ["adjustment required", "satisfied"])

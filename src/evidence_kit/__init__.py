@@ -64,6 +64,10 @@ from evidence_kit.synthesis import ConvergenceError, MetaResult, meta_analysis  
 __all__ += ["ConvergenceError", "MetaResult", "meta_analysis"]
 
 # --- bias, multilevel, robust (bias.py, multilevel.py, robust.py) ---
+from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis
+from evidence_kit.robust import RobustResult, robust, wald_test
+
+__all__ += ["MultilevelResult", "RobustResult", "multilevel_meta_analysis", "robust", "wald_test"]
 
 # --- citations (citations/) ---
 

@@ -59,9 +59,16 @@ __all__ += [
 ]
 
 # --- synthesis (synthesis/, plots.py) ---
-from evidence_kit.synthesis import ConvergenceError, MetaResult, meta_analysis  # noqa: E402
+from evidence_kit.synthesis import (  # noqa: E402
+    ConvergenceError,
+    MetaResult,
+    cumulative,
+    influence,
+    leave_one_out,
+    meta_analysis,
+)
 
-__all__ += ["ConvergenceError", "MetaResult", "meta_analysis"]
+__all__ += ["ConvergenceError", "MetaResult", "cumulative", "influence", "leave_one_out", "meta_analysis"]
 
 # --- bias, multilevel, robust (bias.py, multilevel.py, robust.py) ---
 from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis
@@ -70,6 +77,18 @@ from evidence_kit.robust import RobustResult, robust, wald_test
 __all__ += ["MultilevelResult", "RobustResult", "multilevel_meta_analysis", "robust", "wald_test"]
 
 # --- citations (citations/) ---
+from evidence_kit.citations import (  # noqa: E402
+    Citation,
+    CitationParseError,
+    citations_frame,
+    find_duplicates,
+    normalize_doi,
+    read_citations,
+    write_citations,
+)
+
+__all__ += ["Citation", "CitationParseError", "citations_frame", "find_duplicates",
+            "normalize_doi", "read_citations", "write_citations"]
 
 # --- certainty (certainty/) ---
 from evidence_kit.certainty import (  # noqa: E402

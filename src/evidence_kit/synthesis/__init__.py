@@ -6,5 +6,9 @@ Mantel-Haenszel and Peto, sensitivity analyses and batch fitting.
 
 from evidence_kit.synthesis._tau2 import ConvergenceError
 from evidence_kit.synthesis.model import MetaResult, design_matrix, fit, meta_analysis
+from evidence_kit.synthesis.sensitivity import cumulative, influence, leave_one_out
 
-__all__ = ["ConvergenceError", "MetaResult", "design_matrix", "fit", "meta_analysis"]
+__all__ = [
+    "ConvergenceError", "MetaResult", "cumulative", "design_matrix", "fit", "influence", "leave_one_out",
+    "meta_analysis",
+]

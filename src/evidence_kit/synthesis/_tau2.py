@@ -146,23 +146,34 @@ def he_start(yi, vi, X, p: int) -> float:
     return tau2_closed_form("HE", yi, vi, X, p)[0]
 
 
-def _score_info(method: str, yi, vi, X, tau2: float):
-    """Fisher scoring pieces: (score-like numerator, information-like denominator, objective)."""
+def _score_info(method: str, yi, vi, X, tau2: float, *, newton: bool = False):
+    """Twice the score and twice the (Fisher, or with ``newton`` observed) information of tau^2.
+
+    REML: 2 dl/dtau2 = y'PPy - tr(P), Fisher 2 I = tr(PP), observed 2 J = 2 y'PPPy - tr(PP);
+    ML:   2 dl/dtau2 = y'PPy - sum(w), Fisher 2 I = sum(w^2), observed 2 J = 2 y'PPPy - sum(w^2)
+    (Viechtbauer 2005, eqs. 10-11; Harville 1977). Py = w r with the WLS residuals r.
+    """
     w = 1.0 / (vi + tau2)
     _, B, r = wls(yi, X, w)
-    pr = w * r  # P y
+    u = w * r  # P y
     if method == "ML":
-        num = np.sum(pr * pr) - w.sum()  # Viechtbauer 2005, eq. 10
-        den = np.sum(w * w)
-    else:  # REML, eq. 11
-        num = np.sum(pr * pr) - tr_p(w, X, B)
+        num = np.sum(u * u) - w.sum()
+        fisher = np.sum(w * w)
+    else:
+        num = np.sum(u * u) - tr_p(w, X, B)
         one = np.ones_like(w)
-        den = tr_pdpe(w, X, B, one, one)
-    return num, den
+        fisher = tr_pdpe(w, X, B, one, one)
+    if not newton:
+        return num, fisher
+    xu = xtf(X, w * u)
+    yppp = np.sum(w * u * u) - xu @ B @ xu  # y'PPPy = u'Pu
+    observed = 2.0 * yppp - fisher
+    return num, observed if observed > 0 else fisher
 
 
 def fisher_scoring(method: str, yi, vi, X, p: int, tau2_init: float):
-    """ML or REML by Fisher scoring with step halving on the likelihood and tau^2 >= 0.
+    """ML or REML by Newton-Raphson (Fisher scoring where the observed information is not
+    positive) with step halving on the likelihood and tau^2 >= 0.
 
     Falls back to Brent's method on the score when scoring does not settle. Returns
     (tau2, iterations). Raises ConvergenceError if neither converges.
@@ -170,8 +181,11 @@ def fisher_scoring(method: str, yi, vi, X, p: int, tau2_init: float):
     reml = method == "REML"
     tau2 = max(0.0, tau2_init)
     ll = restricted_ll(yi, vi, X, tau2, reml=reml)
+    newton = False
     for it in range(1, MAXITER + 1):
-        num, den = _score_info(method, yi, vi, X, tau2)
+        # Fisher scoring (metafor's path, so the same mode of a multimodal likelihood is reached)
+        # until the steps are small, then Newton for quadratic convergence
+        num, den = _score_info(method, yi, vi, X, tau2, newton=newton)
         step = num / den
         new = max(0.0, tau2 + step)
         ll_new = restricted_ll(yi, vi, X, new, reml=reml)
@@ -183,6 +197,7 @@ def fisher_scoring(method: str, yi, vi, X, p: int, tau2_init: float):
             halvings += 1
         change = abs(new - tau2)
         tau2, ll = new, ll_new
+        newton = newton or change <= 1e-3 * max(1.0, tau2)
         if change <= TOL * max(1.0, tau2):
             return tau2, it
     return _score_root(method, yi, vi, X), MAXITER

@@ -301,6 +301,18 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
                    converged, iterations, measure, design)
 
 
+def refit(result: MetaResult, keep: np.ndarray, *, skip_r2: bool = True) -> MetaResult:
+    """The same model (method, test, level, design) on a subset of the fitted rows (no checks)."""
+    keep = np.asarray(keep)
+    yi, vi = result.yi[keep], result.vi[keep]
+    X = None if result.p == 1 else result.X[keep]
+    k, p = yi.shape[0], result.p
+    tau2, se_tau2, converged, iterations = _tau2.estimate_tau2(result.method, yi, vi, X, p)
+    return _finish(yi, vi, X, p, k, tau2, se_tau2, result.method, result.test, result.level,
+                   result.term_names, result.slab[keep], result.omitted[:0], converged, iterations,
+                   result.measure, result.design, skip_r2=skip_r2)
+
+
 def _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, labels, omitted,
             converged, iterations, measure, design, *, skip_r2=False) -> MetaResult:
     w = 1.0 / (vi + tau2)

@@ -465,7 +465,7 @@ def summary_of_findings(grades: Sequence[GradeResult] | Mapping[str, GradeResult
     Layout after the GRADE Summary of Findings table (Guyatt GH, et al. GRADE guidelines 12. J Clin
     Epidemiol 2013;66:158-172). Ratio measures (log_scale=True) are shown exponentiated.
     """
-    items = list(grades.items()) if isinstance(grades, Mapping) else [(g.outcome, g) for g in grades]
+    items = list(grades.items()) if isinstance(grades, Mapping) else [(getattr(g, "outcome", None), g) for g in grades]
     if not items:
         raise ValueError("summary_of_findings needs at least one GradeResult")
     rows, notes = [], []

@@ -77,6 +77,19 @@ from evidence_kit.robust import RobustResult, robust, wald_test
 __all__ += ["MultilevelResult", "RobustResult", "multilevel_meta_analysis", "robust", "wald_test"]
 
 # --- citations (citations/) ---
+from evidence_kit.citations import (  # noqa: E402
+    Citation,
+    CitationParseError,
+    citations_frame,
+    find_duplicates,
+    normalize_doi,
+    read_citations,
+    write_citations,
+)
+
+__all__ += ["Citation", "CitationParseError", "citations_frame", "find_duplicates",
+            "normalize_doi", "read_citations", "write_citations"]
+
 
 # --- certainty (certainty/) ---
 from evidence_kit.certainty import (  # noqa: E402

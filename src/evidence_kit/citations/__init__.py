@@ -1,0 +1,12 @@
+"""Citation metadata: read and write BibTeX, RIS, CSL-JSON and MEDLINE; identifiers;
+duplicates; PRISMA 2020 counts from a screening ledger; APA 7 references."""
+
+from evidence_kit.citations.duplicates import find_duplicates
+from evidence_kit.citations.ids import normalize_doi, normalize_pmcid, normalize_pmid
+from evidence_kit.citations.io import citations_frame, read_citations, write_citations
+from evidence_kit.citations.model import Citation, CitationParseError
+
+__all__ = [
+    "Citation", "CitationParseError", "citations_frame", "find_duplicates", "normalize_doi",
+    "normalize_pmcid", "normalize_pmid", "read_citations", "write_citations",
+]

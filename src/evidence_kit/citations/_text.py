@@ -1,0 +1,162 @@
+"""Decoding files (BOM, UTF-8, Latin-1 fallback), line numbers, shared small parsers."""
+
+from __future__ import annotations
+
+import bisect
+import re
+import warnings
+from pathlib import Path
+
+_BOMS = [(b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")]
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class EncodingFallbackWarning(UserWarning):
+    """A file was not valid UTF-8 and was decoded as Latin-1 (cp1252) instead."""
+
+
+def decode_bytes(raw: bytes, name: str | None = None, encoding: str | None = None) -> str:
+    """Decode a citation file: an explicit ``encoding``; else a BOM; else UTF-8; else Latin-1.
+
+    The Latin-1 fallback (Windows-1252, a superset of ISO 8859-1 for printable characters, which
+    is what reference managers on Windows write) warns with the file name and the first byte
+    that is not UTF-8, so a wrong guess is visible; pass ``encoding=`` to choose.
+    """
+    if encoding is not None:
+        return raw.decode(encoding)
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            text = raw.decode(enc)
+            return text[1:] if text.startswith("\ufeff") else text
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        warnings.warn(
+            f"{name or '<bytes>'}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at line {line}); "
+            "decoded as Latin-1 (cp1252). Pass encoding=... if that is wrong.",
+            EncodingFallbackWarning,
+            stacklevel=3,
+        )
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+
+def read_text(path, encoding: str | None = None) -> str:
+    path = Path(path)
+    return decode_bytes(path.read_bytes(), str(path), encoding)
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on CRLF, CR or LF only (``str.splitlines`` also splits on U+2028, FF, ...)."""
+    lines = LINE_BREAK.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+class LineIndex:
+    """Map a character offset in ``text`` to its 1-based line number."""
+
+    def __init__(self, text: str):
+        self.starts = [0] + [m.end() for m in LINE_BREAK.finditer(text)]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+
+_MONTH_NAMES = ["january", "february", "march", "april", "may", "june", "july", "august",
+                "september", "october", "november", "december"]
+
+
+def month_number(text) -> int | None:
+    """1..12 from ``3``, ``"03"``, ``"Mar"``, ``"march"``; ``None`` when not a month."""
+    if text is None:
+        return None
+    s = str(text).strip().rstrip(".").lower()
+    if s.isdigit():
+        m = int(s)
+        return m if 1 <= m <= 12 else None
+    if s == "sept":
+        return 9
+    if len(s) >= 3:
+        for i, full in enumerate(_MONTH_NAMES, 1):
+            if full.startswith(s):
+                return i
+    return None
+
+
+_DATE_RE = re.compile(r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?$")
+
+
+def parse_date(text: str) -> dict | None:
+    """``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` (or with ``/``) -> CSL date; ``None`` otherwise."""
+    m = _DATE_RE.match(text.strip())
+    if not m:
+        return None
+    parts = [int(g) for g in m.groups() if g is not None]
+    if len(parts) >= 2 and not 1 <= parts[1] <= 12:
+        return None
+    if len(parts) == 3 and not 1 <= parts[2] <= 31:
+        return None
+    return {"date-parts": [parts]}
+
+
+def date_to_text(issued: dict | None) -> str | None:
+    """Inverse of :func:`parse_date` for a single CSL date; literal/raw dates as they are."""
+    if not isinstance(issued, dict):
+        return None
+    if "raw" in issued:
+        return str(issued["raw"])
+    if "literal" in issued:
+        return str(issued["literal"])
+    parts = issued.get("date-parts")
+    if not parts or not parts[0]:
+        return None
+    first = parts[0]
+    out = [str(first[0])] + [f"{int(p):02d}" for p in first[1:3]]
+    text = "-".join(out)
+    if len(parts) > 1 and parts[1]:
+        text += "/" + "-".join([str(parts[1][0])] + [f"{int(p):02d}" for p in parts[1][1:3]])
+    return text
+
+
+def split_name(text: str) -> dict:
+    """``"Family, Given"`` / ``"Family, Suffix, Given"`` / ``"Given Family"`` -> CSL name."""
+    text = text.strip()
+    if not text:
+        return {"literal": ""}
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) == 1:
+        words = text.split()
+        if len(words) == 1:
+            return {"family": text}
+        return {"family": words[-1], "given": " ".join(words[:-1])}
+    name = {"family": parts[0]}
+    if len(parts) >= 3:
+        name["suffix"] = parts[1]
+        given = ", ".join(parts[2:])
+    else:
+        given = parts[1]
+    if given:
+        name["given"] = given
+    return name
+
+
+def name_to_text(name: dict) -> str:
+    """CSL name -> ``"Family, Given"`` (``"Family, Suffix, Given"``; literal as is)."""
+    if "literal" in name:
+        return str(name["literal"])
+    family = " ".join(p for p in (name.get("non-dropping-particle"), name.get("family")) if p)
+    if name.get("dropping-particle"):
+        family = f"{name['dropping-particle']} {family}"
+    bits = [family]
+    if name.get("suffix"):
+        bits.append(name["suffix"])
+    if name.get("given"):
+        bits.append(name["given"])
+    elif name.get("suffix"):
+        bits.append("")
+    return ", ".join(bits)

@@ -38,7 +38,7 @@ def run_check(args: argparse.Namespace) -> int:
         column = "" if p.column is None else p.column
         print(f"{p.file}:{row}:{column}: {p.message}")
     if base.problems:
-        print(f"{len(base.problems)} problem(s) in {args.path}", file=sys.stderr)
+        print(f"{len(base.problems)} problem(s) in {args.path}")
         return 1
     print(f"{args.path}: OK: {base.summary()}")
     return 0

@@ -5,6 +5,7 @@ Problems name the file and the line (1-based) of the entry and the field.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -29,15 +30,24 @@ def read_references(folder: Path, root: Path, problems: list[Problem]) -> dict[s
         except UnicodeDecodeError as exc:
             problems.append(Problem(rel, None, None, f"not UTF-8: {exc}"))
             continue
-        library = bibtexparser.parse_string(text)
+        splitter_log = logging.getLogger("bibtexparser.splitter")
+        level = splitter_log.level
+        splitter_log.setLevel(logging.ERROR)  # its warnings repeat the failed blocks reported below
+        try:
+            library = bibtexparser.parse_string(text)
+        finally:
+            splitter_log.setLevel(level)
         for block in library.failed_blocks:
             line = block.start_line + 1
             if isinstance(block, DuplicateBlockKeyBlock):
                 problems.append(Problem(rel, line, "key", f"duplicate BibTeX key {block.key!r} in this file"))
             elif isinstance(block, DuplicateFieldKeyBlock):
-                problems.append(Problem(rel, line, None, f"entry {block.key!r}: {block.error}"))
+                fields = ", ".join(sorted(block.duplicate_keys))
+                problems.append(Problem(rel, line, fields, f"entry {block.ignore_error_block.key!r} "
+                                                           f"has the field(s) {fields} more than once"))
             else:
-                problems.append(Problem(rel, line, None, f"cannot parse this BibTeX block: {block.error}"))
+                reason = getattr(block.error, "abort_reason", None) or str(block.error) or type(block.error).__name__
+                problems.append(Problem(rel, line, None, f"cannot parse this BibTeX block: {reason}"))
         for entry in library.entries:
             line = entry.start_line + 1
             if entry.key in records:

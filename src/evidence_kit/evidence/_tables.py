@@ -25,15 +25,16 @@ def read_tables(folder: Path, root: Path, columns: Mapping[str, bool], problems:
     frames = []
     for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
         rel = path.relative_to(root).as_posix()
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        try:  # header=None keeps a repeated column name as written (pandas would rename it)
+            raw = pd.read_csv(path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig")
         except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             problems.append(Problem(rel, None, None, f"cannot read the CSV file: {exc}"))
             continue
-        df.columns = [str(c).strip() for c in df.columns]
+        df = raw.iloc[1:].reset_index(drop=True)
+        df.columns = [str(c).strip() for c in raw.iloc[0]]
         for col in df.columns:
             if col not in columns:
-                problems.append(Problem(rel, 1, col, f"unknown column; expected the columns {', '.join(columns)}"))
+                problems.append(Problem(rel, 1, col, "unknown column (see the column list in evidence/README.md)"))
         dup = pd.Index(df.columns)[pd.Index(df.columns).duplicated()]
         for col in dict.fromkeys(dup):
             problems.append(Problem(rel, 1, col, "column appears more than once"))
@@ -138,7 +139,7 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     prefix_ok = np.fromiter((i.startswith(f"{c}-") for i, c in zip(df["id"], df["citation_key"])),
                             dtype=bool, count=len(df))
     _flag(problems, df, ~prefix_ok & df["id"].ne("") & df["citation_key"].ne(""), "id",
-          lambda r: f"id {r['id']!r} should be <citation_key>-<n>, i.e. start with {r['citation_key']!r}-")
+          lambda r: f"id {r['id']!r} should be <citation_key>-<n>, i.e. start with '{r['citation_key']}-'")
     check_source_urls(problems, df, references)
 
     # a second, independent read
@@ -234,7 +235,7 @@ def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: 
     _flag(problems, df, kept & df["citation_key"].eq(""), "citation_key", "required when full_text is include")
     _flag(problems, df, df["citation_key"].ne("") & ~df["citation_key"].isin(list(references)), "citation_key",
           lambda r: f"citation_key {r['citation_key']!r} is not in references/*.bib")
-    _flag(problems, df, df["doi"].ne("") & df["doi"].map(lambda d: S.doi_of(d) is None), "doi",
+    _flag(problems, df, df["doi"].ne("") & df["doi"].map(lambda d: S.doi_of(d) is None).astype(bool), "doi",
           lambda r: f"not a DOI: {r['doi']!r}")
     _flag(problems, df, df["url"].ne("") & ~df["url"].str.match(S.URL_RE), "url",
           lambda r: f"not an http(s) URL: {r['url']!r}")

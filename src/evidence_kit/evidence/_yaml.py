@@ -27,6 +27,11 @@ def read_yaml(path: Path, root: Path, key: str, problems: list[Problem], *, requ
         return []
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:  # row = the line where the parser gave up
+        mark = exc.problem_mark
+        problems.append(Problem(rel, None if mark is None else mark.line + 1, None,
+                                f"cannot parse the YAML: {exc.context or ''} {exc.problem}".replace("  ", " ")))
+        return []
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         problems.append(Problem(rel, None, None, f"cannot parse the YAML: {exc}"))
         return []

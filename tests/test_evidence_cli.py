@@ -1,0 +1,62 @@
+"""``evidence-kit check``: prints file:row:column: message per problem; exit 1 on problems, 0 if valid."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from evidence_kit.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+BAD = Path(__file__).parent / "data" / "evidence_bad"
+
+
+def _valid_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "evidence"
+    (root / "references").mkdir(parents=True)
+    shutil.copy(ROOT / "evidence" / "principles.yaml", root)
+    (root / "studies.yaml").write_text(
+        "datasets: []\nnot_mapped:\n"
+        + "".join(f"  - {{dataset: {name}, reason: not in this test}}\n" for name in _datasets()),
+        encoding="utf-8")
+    return root
+
+
+def _datasets() -> list[str]:
+    import evidence_kit as ek
+
+    return ek.list_datasets()
+
+
+def test_check_valid_tree_exits_0_with_one_line(tmp_path, capsys):
+    root = _valid_tree(tmp_path)
+    assert main(["check", str(root)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1
+    assert out[0].startswith(f"{root}: OK: 6 principles, 19 questions, 0 references")
+    assert out[0].endswith("; 0 problems")
+
+
+def test_check_broken_tree_exits_1_and_lists_every_problem(capsys):
+    assert main(["check", str(BAD / "rows")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 45  # 44 problems and the count
+    assert out[0] == "references/one.bib:16:author: entry 'noauthor2018' has no author or editor"
+    assert "studies.yaml::: file not found" in out
+    assert "syntheses/area.csv:5:k: k must be an integer >= 1; got 2.5" in out
+    assert out[-1] == f"44 problem(s) in {BAD / 'rows'}"
+
+
+def test_check_missing_folder_exits_2(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nowhere")]) == 2
+    assert "evidence folder not found" in capsys.readouterr().err
+
+
+def test_console_script_exit_code():
+    """The installed entry point, as CI calls it."""
+    done = subprocess.run([sys.executable, "-m", "evidence_kit.cli", "check", str(BAD / "yaml")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "studies.yaml:dat.bcg:dataset: dat.bcg is listed twice" in done.stdout

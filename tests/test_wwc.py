@@ -33,22 +33,22 @@ MWOR, MWR, DNM = RATINGS
 def test_boundary_table_cells():
     # WWC 4.1 Table II.1: (overall, cautious, optimistic)
     t = attrition_boundary_table().set_index("overall_attrition")
-    for overall, cautious, optimistic in [(0, 5.7, 10.0), (10, 6.3, 10.9), (20, 5.3, 10.3), (30, 3.8, 8.6),
-                                          (40, 1.3, 6.0), (44, 0.1, 4.8), (50, np.nan, 2.8), (57, np.nan, 0.2)]:
+    for overall, cautious, optimistic in [(0, 5.7, 10.0), (10, 6.3, 10.9), (20, 5.4, 10.0), (30, 4.1, 8.2),
+                                          (40, 2.6, 6.0), (57, 0.0, 2.1), (58, np.nan, 1.9), (65, np.nan, 0.3)]:
         np.testing.assert_equal(t.loc[overall, "cautious"], cautious)
         assert t.loc[overall, "optimistic"] == optimistic
 
 
 def test_boundary_shape():
     t = attrition_boundary_table()
-    assert list(t["overall_attrition"]) == list(range(58))
+    assert list(t["overall_attrition"]) == list(range(66))
     # the optimistic boundary is always the more lenient one
     both = t.dropna()
     assert (both["optimistic"] > both["cautious"]).all()
     # both rise to a peak near 10% overall attrition, then fall to zero
     assert t["cautious"].idxmax() in range(7, 11) and t["optimistic"].idxmax() in range(8, 15)
-    assert t["cautious"].iloc[10:45].is_monotonic_decreasing
-    assert t["optimistic"].iloc[14:].is_monotonic_decreasing
+    assert t["cautious"].iloc[10:58].is_monotonic_decreasing
+    assert t["optimistic"].iloc[12:].is_monotonic_decreasing
 
 
 def test_attrition_level_edges():
@@ -56,13 +56,14 @@ def test_attrition_level_edges():
     assert attrition_level(10, 6.3) == "low"
     assert attrition_level(10, 6.31) == "high"
     assert attrition_level(10, 6.31, "optimistic") == "low"
-    # beyond the last cautious row no differential keeps attrition low
-    assert attrition_level(45, 0.0) == "high"
-    assert attrition_level(45, 0.0, "optimistic") == "low"
-    assert attrition_level(60, 0.0, "optimistic") == "high"
+    # beyond the last cautious row (57%) no differential keeps attrition low
+    assert attrition_level(57, 0.0) == "low"
+    assert attrition_level(58, 0.0) == "high"
+    assert attrition_level(58, 0.0, "optimistic") == "low"
+    assert attrition_level(66, 0.0, "optimistic") == "high"
     # fractional overall rates are read at the next whole percent (conservative)
-    assert max_differential_attrition(29.2) == 3.8
-    np.testing.assert_array_equal(attrition_level([5, 30], [6.1, 3.9]), ["low", "high"])
+    assert max_differential_attrition(29.2) == 4.1
+    np.testing.assert_array_equal(attrition_level([5, 30], [6.1, 4.2]), ["low", "high"])
     with pytest.raises(ValueError, match="unknown attrition boundary"):
         attrition_level(10, 2, "liberal")
     with pytest.raises(ValueError, match="percentage"):

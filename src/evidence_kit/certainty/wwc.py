@@ -35,24 +35,27 @@ from scipy import stats
 from evidence_kit._validate import check_choice
 
 # ---------------------------------------------------------------------------------------------
-# Attrition boundary. WWC 4.1 Table II.1 (p. 10 of the v4.1 Standards Handbook), used unchanged
-# in WWC 5.0: the highest differential attrition (percentage points) at which a sample keeps
-# "low attrition", by overall attrition (percent), under the cautious and the optimistic
-# assumption about the relation between response and outcome. Beyond the last listed overall
-# rate no differential attrition keeps attrition low (the cell is blank in the table).
+# Attrition boundary. WWC 4.1 Table II.1 ("Highest differential attrition for a sample to
+# maintain low attrition, by overall attrition, under optimistic and cautious assumptions"), used
+# unchanged in WWC 5.0: for overall attrition 0..65 percent, the highest differential attrition
+# (percentage points) that still counts as low attrition. Under the cautious assumption an
+# overall rate of 58% or more is high attrition at any differential (blank cells in the table).
+# The handbook PDF could not be retrieved while writing this; the values were checked against
+# an independent transcription of Table II.1 (the R package baselinr 0.6, attrition_boundary()).
 # ---------------------------------------------------------------------------------------------
-_OVERALL = np.arange(0, 58)
+_OVERALL = np.arange(0, 66)
 _CAUTIOUS = np.array([
     5.7, 5.8, 5.9, 5.9, 6.0, 6.1, 6.2, 6.3, 6.3, 6.3, 6.3, 6.2, 6.2, 6.1, 6.0, 5.9, 5.9, 5.8,
-    5.7, 5.5, 5.3, 5.2, 5.1, 4.9, 4.8, 4.6, 4.5, 4.3, 4.1, 4.0, 3.8, 3.6, 3.4, 3.1, 2.9, 2.6,
-    2.4, 2.1, 1.8, 1.6, 1.3, 1.0, 0.7, 0.4, 0.1,
-])  # overall 0..44
-_OPTIMISTIC = np.array([
-    10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.7, 10.8, 10.9, 10.9, 10.9, 10.9, 10.9, 10.9, 10.9,
-    10.8, 10.8, 10.7, 10.6, 10.5, 10.3, 10.2, 10.1, 9.9, 9.8, 9.6, 9.4, 9.2, 9.0, 8.8, 8.6, 8.3,
-    8.1, 7.9, 7.6, 7.4, 7.2, 6.9, 6.6, 6.3, 6.0, 5.7, 5.4, 5.1, 4.8, 4.5, 4.2, 3.8, 3.5, 3.2,
-    2.8, 2.5, 2.1, 1.7, 1.3, 1.0, 0.6, 0.2,
+    5.7, 5.5, 5.4, 5.3, 5.2, 5.1, 4.9, 4.8, 4.7, 4.5, 4.4, 4.3, 4.1, 4.0, 3.8, 3.6, 3.5, 3.3,
+    3.2, 3.1, 2.9, 2.8, 2.6, 2.5, 2.3, 2.1, 2.0, 1.8, 1.6, 1.5, 1.3, 1.2, 1.0, 0.9, 0.7, 0.6,
+    0.4, 0.3, 0.2, 0.0,
 ])  # overall 0..57
+_OPTIMISTIC = np.array([
+    10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.7, 10.8, 10.9, 10.9, 10.9, 10.9, 10.9, 10.8, 10.8,
+    10.7, 10.6, 10.5, 10.3, 10.2, 10.0, 9.9, 9.7, 9.5, 9.4, 9.2, 9.0, 8.8, 8.6, 8.4, 8.2, 8.0,
+    7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3, 6.0, 5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2, 3.9,
+    3.7, 3.5, 3.2, 3.0, 2.8, 2.6, 2.3, 2.1, 1.9, 1.6, 1.4, 1.1, 0.9, 0.7, 0.5, 0.3,
+])  # overall 0..65
 BOUNDARIES = ("cautious", "optimistic")
 RATINGS = ("Meets WWC Standards Without Reservations", "Meets WWC Standards With Reservations",
            "Does Not Meet WWC Standards")

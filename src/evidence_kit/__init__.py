@@ -12,7 +12,7 @@ from evidence_kit.datasets import dataset_info, list_datasets, load_dataset
 __all__: list[str] = ["__version__", "dataset_info", "list_datasets", "load_dataset"]
 
 # --- effect sizes and conversions (effects.py, conversions.py, quality.py) ---
-from evidence_kit import conversions
+from evidence_kit import conversions, effects
 from evidence_kit.conversions import (
     DEFAULT_ICC,
     cluster_adjust_g,
@@ -34,9 +34,13 @@ from evidence_kit.conversions import (
     wwc_cluster_t,
     wwc_hedges_g,
 )
+from evidence_kit.effects import MEASURES, effect_sizes
 
 __all__ += [
     "conversions",
+    "effects",
+    "MEASURES",
+    "effect_sizes",
     "DEFAULT_ICC",
     "cluster_adjust_g",
     "combine_groups",

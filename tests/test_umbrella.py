@@ -43,7 +43,7 @@ def test_rebuilds_metafor_se_p_and_prediction_interval(case_id):
                                rtol=CLOSED_FORM_RTOL)
     assert out["pi_source"] == "tau2 (t, k-2 df)"
     assert out["i2_lt_50"] is (c["i2"] < 50)
-    assert out["no_small_study_effects"] is (c["egger_pval"] >= 0.10)
+    assert out["no_small_study_effects"] is (c["egger_pval"] > 0.05)
 
 
 def test_bcg_is_weak_and_says_what_was_not_reported():
@@ -78,7 +78,10 @@ def test_class_definitions_one_criterion_at_a_time():
     assert _row(i2=[50.0])["credibility"] == "II"  # I^2 < 50 is strict
     assert _row(pi_lower=[-0.1])["credibility"] == "II"
     assert _row(small_study_pvalue=[0.05])["credibility"] == "II"
-    assert _row(excess_significance_pvalue=[0.099])["credibility"] == "II"
+    assert _row(excess_significance_pvalue=[0.04])["credibility"] == "II"
+    # p > 0.05 passes by default (metaumbrella); a review protocol may ask for p > 0.10
+    assert _row(excess_significance_pvalue=[0.07])["credibility"] == "I"
+    assert _row(excess_significance_pvalue=[0.07], bias_alpha=0.10)["credibility"] == "II"
     # ... and to III when the largest study is not significant either
     assert _row(i2=[70.0], largest_study_significant=[False])["credibility"] == "III"
     # cases <= 1000 leaves only class IV

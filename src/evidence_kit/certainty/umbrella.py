@@ -20,8 +20,11 @@ and colleagues):
 * Class IV (weak): p < 0.05;
 * NS: p >= 0.05.
 
-"No small-study effects" and "no excess significance" mean the tests' p >= 0.10 (Ioannidis's
-convention in the umbrella reviews these criteria come from). A criterion that cannot be
+"No small-study effects" and "no excess significance" mean the test's p > 0.05, as in
+metaumbrella (Gosling CJ, Solanes A, Fusar-Poli P, Radua J. Evid Based Ment Health
+2023; PMC10035783), the authors' own implementation of these criteria (``add.evidence(criteria =
+"Ioannidis")``: ``egger p > 0.05``, ``esb p > 0.05``); several Ioannidis umbrella reviews use
+p > 0.10 instead, available as ``bias_alpha=0.10``. A criterion that cannot be
 assessed from what was reported counts as not met (the class is then a lower bound) and is
 named in ``not_assessable``.
 
@@ -105,6 +108,7 @@ def umbrella_credibility(
     label=None,
     level: float = 95,
     to: str | None = None,
+    bias_alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Classify the credibility of published meta-analyses (Fusar-Poli & Radua 2018; Ioannidis).
 
@@ -136,6 +140,9 @@ def umbrella_credibility(
         Labels of the meta-analyses (default the index of ``data``).
     level : float
         Confidence level of the published CIs, percent.
+    bias_alpha : float
+        Small-study and excess-significance tests pass when p > bias_alpha (default 0.05, as
+        metaumbrella; 0.10 in some of Ioannidis's reviews).
     to : {"SMD"}, optional
         Also report the effect converted to SMD (OR via d = ln OR sqrt(3)/pi; r via
         d = 2r/sqrt(1 - r^2); from ``evidence_kit.conversions``). RR/HR have no SMD conversion
@@ -227,9 +234,9 @@ def umbrella_credibility(
         "i2_lt_50": _criterion(_optional(data, i2, "i2", n), lambda v: v < 50),
         "pi_excludes_null": np.where(np.isnan(plo), None, (plo > 0) | (phi < 0)).astype(object),
         "no_small_study_effects": _criterion(_optional(data, small_study_pvalue, "small_study_pvalue", n),
-                                             lambda v: v >= 0.10),
+                                             lambda v: v > bias_alpha),
         "no_excess_significance": _criterion(
-            _optional(data, excess_significance_pvalue, "excess_significance_pvalue", n), lambda v: v >= 0.10),
+            _optional(data, excess_significance_pvalue, "excess_significance_pvalue", n), lambda v: v > bias_alpha),
         "largest_study_significant": _criterion(
             _bool_column(data, largest_study_significant, "largest_study_significant", n), lambda v: v == 1.0),
     }

@@ -87,12 +87,13 @@ from evidence_kit.citations import (  # noqa: E402
     citations_frame,
     find_duplicates,
     normalize_doi,
+    prisma_counts,
+    prisma_diagram,
     read_citations,
     write_citations,
 )
 
-__all__ += ["Citation", "CitationParseError", "citations_frame", "find_duplicates",
-            "normalize_doi", "read_citations", "write_citations"]
+__all__ += ["Citation", "CitationParseError", "citations_frame", "find_duplicates", "normalize_doi", "prisma_counts", "prisma_diagram", "read_citations", "write_citations"]
 
 
 # --- certainty (certainty/) ---

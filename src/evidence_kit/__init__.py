@@ -64,15 +64,22 @@ __all__ += [
 
 # --- synthesis (synthesis/, plots.py) ---
 from evidence_kit.synthesis import (  # noqa: E402
+    BinaryPoolResult,
     ConvergenceError,
     MetaResult,
+    SubgroupResult,
     cumulative,
     influence,
     leave_one_out,
+    mantel_haenszel,
     meta_analysis,
+    meta_analysis_batch,
+    peto,
+    subgroup_analysis,
 )
 
-__all__ += ["ConvergenceError", "MetaResult", "cumulative", "influence", "leave_one_out", "meta_analysis"]
+__all__ += ["BinaryPoolResult", "ConvergenceError", "MetaResult", "SubgroupResult", "cumulative", "influence",
+            "leave_one_out", "mantel_haenszel", "meta_analysis", "meta_analysis_batch", "peto", "subgroup_analysis"]
 
 # --- bias, multilevel, robust (bias.py, multilevel.py, robust.py) ---
 from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis

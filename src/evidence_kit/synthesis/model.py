@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._validate import check_choice, check_rows, get_column, row_labels
+from evidence_kit._validate import check_choice, get_column, row_labels
 from evidence_kit.synthesis import _tau2
 from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS, tr_p, wls
 
@@ -210,6 +210,37 @@ def _newmods_matrix(result: MetaResult, newmods) -> np.ndarray:
     if Xn.shape[1] != result.p:
         raise ValueError(f"newmods has {Xn.shape[1]} columns; the model has {result.p - 1} moderators")
     return Xn
+
+
+def check_rows(bad, column: str, reason: str, values, labels=None, *, limit: int = 5) -> None:
+    """Raise ValueError naming the rows where ``bad`` is true: "vi must be positive: row 3 (vi=0.0)".
+
+    Like ``_validate.check_rows`` but prints numpy scalars as plain numbers.
+    """
+    bad = np.asarray(bad, dtype=bool)
+    if not bad.any():
+        return
+    idx = np.flatnonzero(bad)
+    labels = np.arange(bad.shape[0]) if labels is None else np.asarray(labels, dtype=object)
+    values = np.asarray(values, dtype=object)
+
+    def plain(x):
+        return x.item() if isinstance(x, np.generic) else x
+
+    shown = ", ".join(f"row {plain(labels[i])!r} ({column}={plain(values[i])!r})" for i in idx[:limit])
+    more = f" and {idx.size - limit} more" if idx.size > limit else ""
+    raise ValueError(f"{reason}: {shown}{more}")
+
+
+def numeric_column(data, value, name: str, *, n: int | None = None) -> np.ndarray:
+    """``get_column`` with a fast path for columns that are already numeric (no object round trip)."""
+    series = data[value] if isinstance(value, str) and data is not None and value in data.columns else value
+    if isinstance(series, (pd.Series, np.ndarray)) and series.dtype.kind in "fiu" and np.ndim(series) == 1:
+        arr = np.asarray(series, dtype=float)
+        if n is not None and arr.shape[0] != n:
+            raise ValueError(f"{name} has {arr.shape[0]} values but the other columns have {n}")
+        return arr
+    return get_column(data, value, name, n=n)
 
 
 def _check_arrays(yi, vi, X, labels):
@@ -489,9 +520,9 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
     >>> round(res.estimate, 4), round(res.tau2, 4)
     (0.0837, 0.0188)
     """
-    y = get_column(data, yi, "yi")
+    y = numeric_column(data, yi, "yi")
     n = y.shape[0]
-    v = get_column(data, vi, "vi", n=n)
+    v = numeric_column(data, vi, "vi", n=n)
     labels = row_labels(data, n) if slab is None else get_column(data, slab, "slab", n=n, dtype=object)
     X, names, coding = design_matrix(data, mods, n)
     return fit(y, v, X, method=method, test=test, level=level, term_names=names, slab=labels,

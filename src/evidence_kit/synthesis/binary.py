@@ -1,0 +1,211 @@
+"""Pooling 2x2 tables directly: Mantel-Haenszel (OR, RR, RD) and Peto's one-step odds ratio.
+
+As metafor's ``rma.mh()`` and ``rma.peto()``: the pooled estimate uses the raw counts; the
+heterogeneity test uses the per-study log OR / log RR / RD with 1/2 added to every cell of a
+table with a zero cell (``add=0.5, to="only0"``); tables with no events (or only events) in
+both arms are left out of the heterogeneity test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evidence_kit._validate import check_choice, get_column, row_labels
+from evidence_kit.synthesis.model import check_rows
+
+MH_MEASURES = ("OR", "RR", "RD")
+
+
+@dataclass(frozen=True, eq=False)
+class BinaryPoolResult:
+    """A Mantel-Haenszel or Peto pooled estimate.
+
+    ``estimate`` and the CI are on the log scale for OR and RR (as metafor), on the risk
+    difference scale for RD. ``cmh`` (Cochran-Mantel-Haenszel test, with continuity correction,
+    as metafor prints it) is given for the MH odds ratio only. ``k`` counts tables used,
+    ``omitted`` lists rows dropped for missing counts.
+    """
+
+    method: str
+    measure: str
+    k: int
+    level: float
+    estimate: float
+    se: float
+    statistic: float
+    pvalue: float
+    ci_lower: float
+    ci_upper: float
+    q: float
+    q_df: int
+    q_pvalue: float
+    i2: float
+    h2: float
+    cmh: float | None
+    cmh_pvalue: float | None
+    omitted: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row with the numbers (full precision)."""
+        cols = ["estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper", "q", "q_pvalue", "i2", "h2",
+                "cmh", "cmh_pvalue"]
+        return pd.DataFrame([[getattr(self, c) for c in cols]], columns=cols,
+                            index=[f"{self.method} {self.measure}"])
+
+    def __repr__(self) -> str:
+        from evidence_kit._format import fmt, fmt_p
+
+        lines = [f"Equal-Effects Model (k = {self.k}), "
+                 f"{'Mantel-Haenszel' if self.method == 'MH' else 'Peto'} method, measure {self.measure}",
+                 f"I^2 = {self.i2:.2f}%, H^2 = {self.h2:.2f}; Q(df = {self.q_df}) = {fmt(self.q)}, "
+                 f"p-val {fmt_p(self.q_pvalue)}",
+                 f"estimate = {fmt(self.estimate)}, se = {fmt(self.se)}, zval = {fmt(self.statistic)}, "
+                 f"pval = {fmt_p(self.pvalue)}, ci = [{fmt(self.ci_lower)}, {fmt(self.ci_upper)}]"]
+        if self.measure in ("OR", "RR"):
+            lines.append(f"exp: {fmt(np.exp(self.estimate))} [{fmt(np.exp(self.ci_lower))}, "
+                         f"{fmt(np.exp(self.ci_upper))}]")
+        if self.cmh is not None:
+            lines.append(f"Cochran-Mantel-Haenszel test: CMH = {fmt(self.cmh)}, df = 1, p-val {fmt_p(self.cmh_pvalue)}")
+        return "\n".join(lines)
+
+
+def _tables(data, ai, bi, ci, di):
+    a = get_column(data, ai, "ai")
+    n = a.shape[0]
+    b, c, d = (get_column(data, col, name, n=n) for col, name in ((bi, "bi"), (ci, "ci"), (di, "di")))
+    labels = row_labels(data, n)
+    for name, x in (("ai", a), ("bi", b), ("ci", c), ("di", d)):
+        check_rows(~np.isnan(x) & ((x < 0) | ~np.isfinite(x)), name, "cell counts must be finite and non-negative",
+                   x, labels)
+    miss = np.isnan(a) | np.isnan(b) | np.isnan(c) | np.isnan(d)
+    keep = ~miss
+    a, b, c, d = a[keep], b[keep], c[keep], d[keep]
+    check_rows((a + b == 0) | (c + d == 0), "ai..di", "each arm needs at least one participant", a, labels[keep])
+    if a.shape[0] == 0:
+        raise ValueError("no complete 2x2 tables to pool: k = 0")
+    return a, b, c, d, labels[miss]
+
+
+def _study_effects(a, b, c, d, measure):
+    """Per-study yi, vi as escalc(add=1/2, to="only0", drop00=TRUE) for the heterogeneity test."""
+    zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    a, b, c, d = (x + 0.5 * zero for x in (a, b, c, d))
+    n1, n2 = a + b, c + d
+    if measure == "OR":
+        yi, vi = np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d
+    elif measure == "RR":
+        yi, vi = np.log((a / n1) / (c / n2)), 1 / a - 1 / n1 + 1 / c - 1 / n2
+    else:
+        p1, p2 = a / n1, c / n2
+        yi, vi = p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+    return yi, vi
+
+
+def _heterogeneity(yi, vi, beta, ok):
+    yi, vi = yi[ok], vi[ok]
+    k = yi.shape[0]
+    if k <= 1:
+        return 0.0, 0, 1.0, 0.0, 1.0
+    q = max(0.0, float(np.sum((yi - beta) ** 2 / vi)))  # Cochran's Q about the pooled estimate
+    return q, k - 1, float(stats.chi2.sf(q, k - 1)), max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0, q / (k - 1)
+
+
+def _result(method, measure, k, level, beta, se, het, cmh, cmh_p, omitted):
+    z = beta / se
+    crit = stats.norm.ppf(1 - (1 - level / 100) / 2)
+    q, q_df, q_p, i2, h2 = het
+    return BinaryPoolResult(method=method, measure=measure, k=k, level=float(level), estimate=float(beta),
+                            se=float(se), statistic=float(z), pvalue=float(2 * stats.norm.sf(abs(z))),
+                            ci_lower=float(beta - crit * se), ci_upper=float(beta + crit * se), q=q, q_df=q_df,
+                            q_pvalue=q_p, i2=i2, h2=h2, cmh=cmh, cmh_pvalue=cmh_p, omitted=omitted)
+
+
+def mantel_haenszel(data=None, ai="ai", bi="bi", ci="ci", di="di", *, measure: str = "OR", level: float = 95,
+                    correct: bool = True) -> BinaryPoolResult:
+    """Mantel-Haenszel pooled odds ratio, risk ratio or risk difference.
+
+    Parameters
+    ----------
+    data : DataFrame, optional
+    ai, bi, ci, di : str or array-like
+        Events and non-events in the treatment (ai, bi) and control (ci, di) arms.
+    measure : {"OR", "RR", "RD"}
+    level : float
+        Confidence level in percent.
+    correct : bool
+        Continuity correction in the CMH test (metafor's default).
+
+    Notes
+    -----
+    OR: exp(b) = sum(a_i d_i/N_i) / sum(b_i c_i/N_i) (Mantel & Haenszel 1959) with the variance
+    of Robins, Breslow & Greenland 1986 (eq. 13); RR and RD: Greenland & Robins 1985 (eqs. 2-5).
+    CMH = (|sum(a_i - n1_i m1_i/N_i)| - 0.5)^2 / sum(n1_i n2_i m1_i m2_i / (N_i^2 (N_i - 1))).
+    """
+    measure = check_choice("measure", measure, MH_MEASURES)
+    a, b, c, d, omitted = _tables(data, ai, bi, ci, di)
+    n1, n2 = a + b, c + d
+    N = n1 + n2
+    if measure == "OR":
+        P, Q = (a + d) / N, (b + c) / N
+        R, S = a * d / N, b * c / N
+        sR, sS = R.sum(), S.sum()
+        if sR == 0 or sS == 0:
+            raise ValueError("the Mantel-Haenszel odds ratio is undefined: no events (or no non-events) in one arm")
+        beta = np.log(sR / sS)
+        se = np.sqrt(0.5 * (np.sum(P * R) / sR ** 2 + np.sum(P * S + Q * R) / (sR * sS) + np.sum(Q * S) / sS ** 2))
+        xt, yt = a + c, b + d
+        num = (abs(np.sum(a - n1 / N * xt)) - (0.5 if correct else 0.0)) ** 2
+        cmh = float(num / np.sum(n1 / N * n2 / N * xt * yt / (N - 1)))
+        cmh_p = float(stats.chi2.sf(cmh, 1))
+    elif measure == "RR":
+        R, S = np.sum(a * n2 / N), np.sum(c * n1 / N)
+        if a.sum() == 0 or c.sum() == 0:
+            raise ValueError("the Mantel-Haenszel risk ratio is undefined: no events in one arm")
+        beta = np.log(R / S)
+        se = np.sqrt(np.sum(n1 / N * n2 / N * (a + c) - a / N * c) / (R * S))
+        cmh = cmh_p = None
+    else:
+        wsum = np.sum(n1 * n2 / N)
+        beta = np.sum(a * n2 / N - c * n1 / N) / wsum
+        se = np.sqrt((beta * np.sum(c * (n1 / N) ** 2 - a * (n2 / N) ** 2 + n1 / N * n2 / N * (n2 - n1) / 2)
+                      + np.sum(a * (n2 - c) / N + c * (n1 - a) / N) / 2) / wsum ** 2)
+        cmh = cmh_p = None
+    yi, vi = _study_effects(a, b, c, d, measure)
+    both0 = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+    het = _heterogeneity(yi, vi, beta, ~both0)
+    return _result("MH", measure, a.shape[0], level, beta, se, het, cmh, cmh_p, omitted)
+
+
+def peto(data=None, ai="ai", bi="bi", ci="ci", di="di", *, level: float = 95) -> BinaryPoolResult:
+    """Peto's one-step pooled log odds ratio (Yusuf et al. 1985).
+
+    Notes
+    -----
+    O_i - E_i = a_i - n1_i m1_i / N_i, V_i = m1_i m2_i n1_i n2_i / (N_i^2 (N_i - 1));
+    b = sum(O - E) / sum(V), se = 1/sqrt(sum V); Q = sum((O - E)^2 / V) - (sum(O - E))^2 / sum(V)
+    over tables with V_i > 0 (Yusuf et al. 1985, Prog Cardiovasc Dis 27:335; metafor rma.peto).
+    """
+    a, b, c, d, omitted = _tables(data, ai, bi, ci, di)
+    n1, n2 = a + b, c + d
+    N = n1 + n2
+    xt, yt = a + c, b + d
+    E = xt * n1 / N
+    V = xt * yt * (n1 / N) * (n2 / N) / (N - 1)
+    sV = V.sum()
+    if sV == 0:
+        raise ValueError("one of the two outcomes never occurs in any table: Peto's method cannot be used")
+    beta = np.sum(a - E) / sV
+    se = np.sqrt(1 / sV)
+    pos = V > 0
+    q = max(0.0, float(np.sum((a[pos] - E[pos]) ** 2 / V[pos]) - np.sum(a - E) ** 2 / sV))
+    k = a.shape[0]
+    if pos.sum() > 1:
+        het = (q, k - 1, float(stats.chi2.sf(q, k - 1)), max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0,
+               q / (k - 1))
+    else:
+        het = (q, k - 1, 1.0, 0.0, 1.0)
+    return _result("Peto", "OR", k, level, beta, se, het, None, None, omitted)

@@ -1,0 +1,85 @@
+"""Mantel-Haenszel, Peto and subgroup analysis against metafor (rma.mh, rma.peto, rma per group)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import load_reference
+from test_synthesis_metafor import frame
+from tolerances import CLOSED_FORM_RTOL, ITERATIVE_RTOL
+
+import evidence_kit as ek
+
+CASES = load_reference("synthesis")["cases"]
+BCG = ek.load_dataset("dat.bcg")
+CELLS = {"ai": "tpos", "bi": "tneg", "ci": "cpos", "di": "cneg"}
+
+
+def first(x):
+    return x[0] if isinstance(x, list) else x
+
+
+@pytest.mark.parametrize("measure", ["OR", "RR", "RD"])
+def test_mantel_haenszel_matches_metafor(measure):
+    case = CASES[f"mh/bcg/{measure}"]
+    res = ek.mantel_haenszel(BCG, **CELLS, measure=measure)
+    for ours, theirs in [("estimate", "beta"), ("se", "se"), ("statistic", "zval"), ("pvalue", "pval"),
+                         ("ci_lower", "ci_lb"), ("ci_upper", "ci_ub"), ("q", "QE"), ("q_pvalue", "QEp")]:
+        assert getattr(res, ours) == pytest.approx(first(case[theirs]), rel=CLOSED_FORM_RTOL, abs=1e-300), theirs
+    if measure == "OR":
+        assert res.cmh == pytest.approx(case["MH"], rel=CLOSED_FORM_RTOL)
+        assert res.cmh_pvalue == pytest.approx(case["MHp"], rel=CLOSED_FORM_RTOL)
+    else:
+        assert res.cmh is None
+
+
+def test_peto_matches_metafor():
+    case = CASES["peto/bcg"]
+    res = ek.peto(BCG, **CELLS)
+    for ours, theirs in [("estimate", "beta"), ("se", "se"), ("statistic", "zval"), ("pvalue", "pval"),
+                         ("ci_lower", "ci_lb"), ("ci_upper", "ci_ub"), ("q", "QE"), ("q_pvalue", "QEp")]:
+        assert getattr(res, ours) == pytest.approx(first(case[theirs]), rel=CLOSED_FORM_RTOL, abs=1e-300), theirs
+    assert "Peto" in repr(res)
+
+
+def test_binary_bad_input_and_missing_rows():
+    dat = BCG.copy()
+    dat.loc[2, "tpos"] = -1
+    with pytest.raises(ValueError, match=r"row 2 \(ai=-1.0\)"):
+        ek.mantel_haenszel(dat, **CELLS)
+    dat = BCG.copy().astype({"tpos": float})
+    dat.loc[0, "tpos"] = np.nan
+    res = ek.mantel_haenszel(dat, **CELLS)
+    assert res.k == 12 and list(res.omitted) == [0]
+    with pytest.raises(ValueError, match="unknown measure 'OX'"):
+        ek.mantel_haenszel(BCG, **CELLS, measure="OX")
+
+
+def test_mh_single_zero_cell_table_uses_correction_only_for_q():
+    """A zero cell changes only the per-study yi/vi of the Q test (add=1/2, to="only0")."""
+    t = pd.DataFrame({"ai": [0, 5, 10], "bi": [20, 15, 30], "ci": [3, 8, 12], "di": [17, 12, 28]})
+    res = ek.mantel_haenszel(t)
+    R = np.sum(t.ai * t.di / t.sum(axis=1))
+    S = np.sum(t.bi * t.ci / t.sum(axis=1))
+    assert res.estimate == pytest.approx(np.log(R / S), rel=1e-14)
+    yi0 = np.log((0.5 * 17.5) / (20.5 * 3.5))
+    assert np.isfinite(res.q) and res.q > 0
+    assert np.isfinite(yi0)
+
+
+@pytest.mark.parametrize("method", ["REML", "DL"])
+def test_subgroup_analysis_matches_metafor(method):
+    case = CASES[f"subgroup/bcg/alloc/{method}"]
+    res = ek.subgroup_analysis(frame("bcg"), by="alloc", method=method)
+    assert list(res.groups.index) == case["groups"]
+    assert list(res.groups["k"]) == case["k"]
+    rtol = ITERATIVE_RTOL if method == "REML" else CLOSED_FORM_RTOL
+    np.testing.assert_allclose(res.groups["estimate"], case["estimate"], rtol=rtol)
+    np.testing.assert_allclose(res.groups["se"], case["se"], rtol=rtol)
+    np.testing.assert_allclose(res.groups["tau2"], case["tau2"], rtol=rtol)
+    np.testing.assert_allclose(res.groups["q"], case["QE"], rtol=rtol)
+    assert res.q_between == pytest.approx(case["Q_between"], rel=rtol)
+    assert res.q_between_df == case["Q_between_df"]
+    assert res.q_between_pvalue == pytest.approx(case["Q_between_p"], rel=rtol)
+    assert "Test for subgroup differences" in repr(res)

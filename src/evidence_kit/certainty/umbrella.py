@@ -66,26 +66,34 @@ def _optional(data, value, name, n):
 
 
 def _bool_column(data, value, name, n):
-    """True/False/NaN from booleans (or 0/1); None -> all NaN (not reported)."""
+    """1.0/0.0/NaN from booleans (or 0/1); None -> all NaN (not reported)."""
     if value is None:
         return np.full(n, np.nan)
     raw = pd.Series(get_column(data, value, name, n=n, dtype=object))
+    missing = raw.isna().to_numpy()
+    valid = raw.map(lambda v: isinstance(v, bool | np.bool_) or (isinstance(v, int | np.integer) and v in (0, 1)))
+    bad = ~missing & ~valid.to_numpy(dtype=bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name}: row {i} must be True/False (or missing); got {raw.iloc[i]!r}")
     out = np.full(n, np.nan)
-    for i, v in enumerate(raw):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            continue
-        if v in (True, False, 0, 1):
-            out[i] = float(bool(v))
-        else:
-            raise ValueError(f"{name}: row {i} must be True/False (or missing); got {v!r}")
+    out[~missing] = raw[~missing].astype(bool).to_numpy(dtype=float)
     return out
 
 
 def _criterion(values: np.ndarray, cond) -> np.ndarray:
-    """Object array of True/False, None where the input is missing (not assessable)."""
-    out = np.full(values.shape, None, dtype=object)
+    """1.0 where the criterion is met, 0.0 where not, NaN where the input is missing."""
+    out = np.full(values.shape, np.nan)
     ok = ~np.isnan(values)
     out[ok] = cond(values[ok])
+    return out
+
+
+def _as_object(values: np.ndarray) -> np.ndarray:
+    """True/False/None for display."""
+    out = np.full(values.shape, None, dtype=object)
+    ok = ~np.isnan(values)
+    out[ok] = values[ok] == 1.0
     return out
 
 
@@ -170,10 +178,11 @@ def umbrella_credibility(
     kk = get_column(data, k, "k", n=n)
     labels = row_labels(data, n) if label is None else get_column(data, label, "label", n=n, dtype=object)
     if isinstance(measure, str) and (data is None or measure not in data.columns):
-        meas = np.array([check_choice("measure", measure, MEASURES, case_sensitive=False)] * n, dtype=object)
+        meas = np.full(n, check_choice("measure", measure, MEASURES), dtype=object)
     else:
-        meas = np.array([check_choice("measure", str(m), MEASURES) for m in get_column(data, measure, "measure", n=n,
-                                                                                      dtype=object)], dtype=object)
+        given = pd.Series(get_column(data, measure, "measure", n=n, dtype=object)).astype(str)
+        canonical = {m: check_choice("measure", m, MEASURES) for m in given.unique()}
+        meas = given.map(canonical).to_numpy(dtype=object)
     for name, arr in (("estimate", est), ("ci_lower", lo), ("ci_upper", hi), ("k", kk)):
         bad = np.isnan(arr)
         if bad.any():
@@ -232,7 +241,7 @@ def umbrella_credibility(
         "p_lt_1e-3": _criterion(p, lambda v: v < 1e-3),
         "p_lt_0.05": _criterion(p, lambda v: v < 0.05),
         "i2_lt_50": _criterion(_optional(data, i2, "i2", n), lambda v: v < 50),
-        "pi_excludes_null": np.where(np.isnan(plo), None, (plo > 0) | (phi < 0)).astype(object),
+        "pi_excludes_null": np.where(np.isnan(plo), np.nan, ((plo > 0) | (phi < 0)).astype(float)),
         "no_small_study_effects": _criterion(_optional(data, small_study_pvalue, "small_study_pvalue", n),
                                              lambda v: v > bias_alpha),
         "no_excess_significance": _criterion(
@@ -243,23 +252,18 @@ def umbrella_credibility(
     out = pd.DataFrame({"label": labels, "measure": meas, "k": kk.astype(int), "yi": yi, "se": se, "z": z,
                         "pvalue": p, "pi_lower": plo, "pi_upper": phi, "pi_source": pi_source})
     for name in CRITERIA:
-        out[name] = crit_values[name]
+        out[name] = _as_object(crit_values[name])
 
-    credibility, not_assessable, not_met = [], [], []
-    for i in range(n):
-        row = {c: crit_values[c][i] for c in CRITERIA}
-        if row["p_lt_0.05"] is False:
-            cls = "NS"
-        else:
-            cls = next(c for c in ("I", "II", "III", "IV") if all(row[r] is True for r in _CLASS_RULES[c]))
-        credibility.append(cls)
-        relevant = [r for c in ("I", "II", "III") for r in _CLASS_RULES[c]]
-        relevant = list(dict.fromkeys(relevant))
-        not_assessable.append([r for r in relevant if row[r] is None])
-        not_met.append([r for r in relevant if row[r] is False])
-    out["credibility"] = credibility
-    out["not_assessable"] = not_assessable
-    out["criteria_not_met"] = not_met
+    # classes, vectorized: a criterion counts only where it is met (1.0); NaN is "not assessable"
+    met = {c: crit_values[c] == 1.0 for c in CRITERIA}
+    passes = {cls: np.logical_and.reduce([met[r] for r in rules]) for cls, rules in _CLASS_RULES.items()}
+    out["credibility"] = np.select(
+        [crit_values["p_lt_0.05"] == 0.0, passes["I"], passes["II"], passes["III"], passes["IV"]],
+        ["NS", "I", "II", "III", "IV"], default="NS")
+    relevant = np.array(list(dict.fromkeys(r for c in ("I", "II", "III") for r in _CLASS_RULES[c])))
+    values = np.column_stack([crit_values[r] for r in relevant])
+    out["not_assessable"] = [relevant[m].tolist() for m in np.isnan(values)]
+    out["criteria_not_met"] = [relevant[m].tolist() for m in values == 0.0]
 
     notes = [""] * n
     if to is not None:

@@ -208,3 +208,22 @@ def test_essa_from_wwc_rating_pipeline():
     df = _studies(rating=r.rating)
     t = ek.essa_tier(df)
     assert t.tier == 1 and t.label == "Tier 1 (strong evidence)"
+
+
+def test_population_overlap_when_given():
+    # the guidance's table of tiers: Tiers 1-2 need a sample overlapping the population/setting proposed
+    assert ek.essa_tier(_studies(overlaps_population=True)).tier == 1
+    assert ek.essa_tier(_studies(overlaps_population=False)).tier == 3
+    assert any("overlap not checked" in r for r in ek.essa_tier(_studies()).reasons)
+    with pytest.raises(ValueError, match="overlaps_population"):
+        ek.essa_tier(_studies(overlaps_population="yes"))
+
+
+def test_only_causal_studies_override():
+    # "no overriding negative effects from causal studies": a significant unfavorable correlational
+    # finding does not remove a tier, one from a study meeting WWC standards does
+    corr_neg = _studies(study="C", design="correlational", rating="controls for selection bias", effect="unfavorable")
+    assert ek.essa_tier(pd.concat([_studies(n=100), corr_neg], ignore_index=True)).tier == 3
+    causal_neg = _studies(study="Q", design="QED", rating=MWR, effect="unfavorable", n=60, sites=1)
+    t = ek.essa_tier(pd.concat([_studies(n=100), causal_neg], ignore_index=True), rationale=True)
+    assert t.tier == 4 and any("overridden" in r for r in t.reasons)

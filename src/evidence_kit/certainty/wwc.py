@@ -299,13 +299,15 @@ def essa_tier(
         "controls for selection bias" or "no controls"); ``effect`` (favorable / unfavorable /
         null: the direction of the finding); ``significant`` (bool: statistically significant);
         ``n`` (students in the analytic sample, summed over the study's sites);
-        ``sites`` (number of educational sites).
+        ``sites`` (number of educational sites). Optional: ``overlaps_population`` (bool: the
+        sample overlaps the populations and settings proposed), required True for Tiers 1-2
+        when given; when the column is absent the reasons say it was not checked.
     rationale : bool, optional
         For Tier 4: a logic model informed by research shows the intervention is likely to
         improve outcomes, and effects are being studied. Required (True/False) when no study
         supports Tiers 1-3: the tier is then not guessed.
     min_sample, min_sites : int
-        350 students and 2 sites (ESSA guidance 2016 p. 9; WWC ESSA page).
+        350 students and 2 sites (ESSA guidance 2016, table of the evidence tiers; WWC ESSA page).
 
     Returns
     -------
@@ -313,21 +315,22 @@ def essa_tier(
 
     Notes
     -----
-    ESSA section 8101(21)(A) and the Department's Non-Regulatory Guidance (2016, pp. 8-9;
-    2023 update) as summarized on the WWC ESSA page:
+    ESSA section 8101(21)(A); the Department's Non-Regulatory Guidance "Using Evidence to
+    Strengthen Education Investments" (2016; updated 2023), its table of the four tiers; the WWC
+    ESSA page; the parallel EDGAR definitions in 34 CFR 77.1:
 
     * Tier 1 (strong): at least one RCT finding rated Meets WWC Standards Without Reservations,
       statistically significant and favorable, with at least 350 students in at least 2
       educational sites;
     * Tier 2 (moderate): as Tier 1 but the finding may Meet WWC Standards With or Without
       Reservations (e.g. a QED);
-    * Tier 3 (promising): a correlational study with statistical controls for selection bias
-      with a significant favorable finding. Studies that meet WWC standards but fall short of
-      the sample or site rules are counted here too (a design at least as strong as Tier 3
-      requires; this reading is ours and is stated in the reasons);
-    * Tiers 1-3 also require that the favorable evidence is not overridden by statistically
-      significant unfavorable evidence from other findings that meet WWC standards (or, for Tier
-      3, from correlational studies with controls);
+    * Tier 3 (promising): a correlational study with statistical controls for selection bias, or
+      an experimental / quasi-experimental study without the large multi-site sample (the
+      guidance's table of tiers lists both), with a significant favorable finding;
+    * Tiers 1-3 also require "no overriding negative effects from causal studies": no
+      statistically significant unfavorable finding from a study meeting WWC standards;
+    * Tiers 1-2 also require that the sample overlaps the populations or settings proposed
+      (checked when ``overlaps_population`` is given);
     * Tier 4 (demonstrates a rationale): see ``rationale``.
     """
     if not isinstance(studies, pd.DataFrame):
@@ -357,7 +360,15 @@ def essa_tier(
     reasons: list[str] = []
 
     negative_meets = df["study"][sig_unfav & meets].tolist()
-    negative_corr = df["study"][sig_unfav & (meets | correlational)].tolist()
+    if "overlaps_population" in studies.columns:
+        overlap = studies["overlaps_population"].reset_index(drop=True)
+        if not overlap.map(lambda v: isinstance(v, bool | np.bool_)).all():
+            raise ValueError("essa_tier: column 'overlaps_population' must be True/False for every finding")
+        overlap = overlap.astype(bool)
+        df["overlaps_population"] = overlap
+    else:
+        overlap = pd.Series(True, index=df.index)
+        reasons.append("population/setting overlap not checked (no 'overlaps_population' column)")
 
     def qualifies(mask, tier, what, negatives):
         hits = df["study"][mask].tolist()
@@ -365,23 +376,24 @@ def essa_tier(
             return False
         if negatives:
             reasons.append(f"{what} ({', '.join(map(str, hits))}) but overridden by significant unfavorable "
-                           f"findings in {', '.join(map(str, negatives))} (ESSA guidance 2016 p. 9): not Tier {tier}")
+                           f"findings in {', '.join(map(str, negatives))} (no overriding negative effects from causal studies, "
+                           f"ESSA guidance 2016): not Tier {tier}")
             return False
-        reasons.append(f"Tier {tier}: {what}: {', '.join(map(str, hits))} (ESSA 8101(21)(A); guidance 2016 pp. 8-9)")
+        reasons.append(f"Tier {tier}: {what}: {', '.join(map(str, hits))} (ESSA 8101(21)(A); guidance 2016)")
         return True
 
     tier: int | None = None
-    if qualifies((df["design"] == "RCT") & meets_without & sig_fav & big, 1,
+    if qualifies((df["design"] == "RCT") & meets_without & sig_fav & big & overlap, 1,
                  f"RCT meeting WWC standards without reservations, significant favorable, >= {min_sample} "
                  f"students in >= {min_sites} sites", negative_meets):
         tier = 1
-    elif qualifies(meets & sig_fav & big, 2,
+    elif qualifies(meets & sig_fav & big & overlap, 2,
                    f"study meeting WWC standards with or without reservations, significant favorable, "
                    f">= {min_sample} students in >= {min_sites} sites", negative_meets):
         tier = 2
     elif qualifies((correlational | meets) & sig_fav, 3,
                    "correlational study with controls for selection bias (or a study meeting WWC standards "
-                   f"short of {min_sample} students / {min_sites} sites), significant favorable", negative_corr):
+                   f"short of {min_sample} students / {min_sites} sites), significant favorable", negative_meets):
         tier = 3
     if tier is None:
         if rationale is None:

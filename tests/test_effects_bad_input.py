@@ -1,0 +1,149 @@
+"""effect_sizes on bad input: missing -> NaN (row kept), impossible -> ValueError naming row and column."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evidence_kit as ek
+
+
+def _means(**changes):
+    data = pd.DataFrame(
+        {"m1i": [10.0, 11.0, 12.0], "m2i": [9.0, 9.5, 10.0], "sd1i": [2.0, 2.5, 3.0],
+         "sd2i": [2.0, 2.0, 2.0], "n1i": [20.0, 25.0, 30.0], "n2i": [20.0, 22.0, 28.0]},
+        index=["Aro", "Bel", "Cas"],
+    )
+    for col, (row, value) in changes.items():
+        data.loc[row, col] = value
+    return data
+
+
+MEANS = dict(m1i="m1i", m2i="m2i", sd1i="sd1i", sd2i="sd2i", n1i="n1i", n2i="n2i")
+TABLE = dict(ai="ai", bi="bi", ci="ci", di="di")
+
+
+def _table(**changes):
+    data = pd.DataFrame({"ai": [4.0, 6.0, 3.0], "bi": [119.0, 300.0, 228.0],
+                         "ci": [11.0, 29.0, 11.0], "di": [128.0, 274.0, 209.0]})
+    for col, (row, value) in changes.items():
+        data.loc[row, col] = value
+    return data
+
+
+def test_unknown_measure_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="unknown measure 'SMX'; expected one of MD, SMD, SMDH, ROM"):
+        ek.effect_sizes(_means(), "SMX", **MEANS)
+
+
+def test_unknown_vtype_and_to_list_the_valid_ones():
+    with pytest.raises(ValueError, match="expected one of LS, UB, LS2, AV"):
+        ek.effect_sizes(_means(), "SMD", vtype="XX", **MEANS)
+    with pytest.raises(ValueError, match="vtype for measure OR 'UB'; expected one of LS"):
+        ek.effect_sizes(_table(), "OR", vtype="UB", **TABLE)
+    with pytest.raises(ValueError, match="expected one of only0, all, if0all, none"):
+        ek.effect_sizes(_table(), "OR", to="some", **TABLE)
+
+
+def test_missing_and_unexpected_column_arguments():
+    with pytest.raises(ValueError, match="missing: sd2i"):
+        ek.effect_sizes(_means(), "SMD", m1i="m1i", m2i="m2i", sd1i="sd1i", n1i="n1i", n2i="n2i")
+    with pytest.raises(TypeError, match="unexpected xi"):
+        ek.effect_sizes(_means(), "SMD", xi="m1i", **MEANS)
+    with pytest.raises(KeyError, match="column 'sd_1' not found"):
+        ek.effect_sizes(_means(), "SMD", **{**MEANS, "sd1i": "sd_1"})
+    with pytest.raises(ValueError, match="needs bi or n1i"):
+        ek.effect_sizes(_table(), "OR", ai="ai", ci="ci", di="di")
+
+
+@pytest.mark.parametrize("column", ["m1i", "sd2i", "n1i"])
+def test_missing_value_gives_nan_row_kept(column):
+    out = ek.effect_sizes(_means(**{column: ("Bel", np.nan)}), "SMD", **MEANS)
+    assert list(out.index) == ["Aro", "Bel", "Cas"]
+    assert np.isnan(out.loc["Bel", "yi"]) and np.isnan(out.loc["Bel", "vi"])
+    assert np.isfinite(out.loc[["Aro", "Cas"], ["yi", "vi"]].to_numpy()).all()
+
+
+def test_missing_mean_blanks_vi_too():
+    """Documented difference: metafor keeps vi for MD when only a mean is missing; we blank both."""
+    out = ek.effect_sizes(_means(m1i=("Aro", np.nan)), "MD", **MEANS)
+    assert np.isnan(out.loc["Aro", "yi"]) and np.isnan(out.loc["Aro", "vi"])
+
+
+def test_missing_count_gives_nan():
+    out = ek.effect_sizes(_table(ci=(1, np.nan)), "OR", **TABLE)
+    assert np.isnan(out["yi"].iloc[1]) and np.isnan(out["vi"].iloc[1])
+    assert len(out) == 3
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("sd1i", -1.0, r"negative standard deviation in column sd1i: row 'Cas' \(sd1i=-1.0\)"),
+        ("sd2i", -0.5, r"negative standard deviation in column sd2i: row 'Cas'"),
+        ("n1i", 0.0, r"sample size below 1 in column n1i: row 'Cas' \(n1i=0.0\)"),
+        ("n2i", -3.0, r"sample size below 1 in column n2i: row 'Cas'"),
+    ],
+)
+def test_impossible_means_name_row_and_column(column, value, message):
+    with pytest.raises(ValueError, match=message):
+        ek.effect_sizes(_means(**{column: ("Cas", value)}), "SMD", **MEANS)
+
+
+def test_impossible_counts_name_row_and_column():
+    with pytest.raises(ValueError, match=r"negative count in column bi: row 2 \(bi=-1.0\)"):
+        ek.effect_sizes(_table(bi=(2, -1.0)), "RR", **TABLE)
+    data = pd.DataFrame({"ai": [5.0, 12.0], "n1i": [10.0, 10.0], "ci": [1.0, 2.0], "n2i": [10.0, 10.0]})
+    with pytest.raises(ValueError, match=r"more events in column ai than n1i: row 1 \(ai=12.0\)"):
+        ek.effect_sizes(data, "OR", ai="ai", n1i="n1i", ci="ci", n2i="n2i")
+    data = pd.DataFrame({"ai": [5.0], "bi": [5.0], "n1i": [11.0], "ci": [1.0], "di": [9.0]})
+    with pytest.raises(ValueError, match="n1i is not ai \\+ bi: row 0"):
+        ek.effect_sizes(data, "OR", ai="ai", bi="bi", n1i="n1i", ci="ci", di="di")
+    data = pd.DataFrame({"ai": [0.0], "bi": [0.0], "ci": [1.0], "di": [9.0]})
+    with pytest.raises(ValueError, match="group size ai \\+ bi below 1: row 0"):
+        ek.effect_sizes(data, "OR", **TABLE)
+
+
+def test_impossible_correlations_and_proportions():
+    with pytest.raises(ValueError, match=r"correlation outside \[-1, 1\] in column ri: row 1 \(ri=1.2\)"):
+        ek.effect_sizes(measure="ZCOR", ri=[0.3, 1.2], ni=[50, 60])
+    with pytest.raises(ValueError, match=r"sample size below 1 in column ni: row 0"):
+        ek.effect_sizes(measure="COR", ri=[0.3, 0.2], ni=[0, 60])
+    with pytest.raises(ValueError, match=r"more events in column xi than ni: row 1 \(xi=61.0\)"):
+        ek.effect_sizes(measure="PLO", xi=[3, 61], ni=[50, 60])
+    with pytest.raises(ValueError, match=r"negative count in column xi: row 0"):
+        ek.effect_sizes(measure="PR", xi=[-3, 6], ni=[50, 60])
+    with pytest.raises(ValueError, match=r"correlation outside \[-1, 1\] in column ri: row 0"):
+        ek.effect_sizes(measure="SMCR", m1i=[1.0], m2i=[0.5], sd1i=[1.0], ni=[20], ri=[-1.5])
+
+
+def test_many_bad_rows_are_counted():
+    with pytest.raises(ValueError, match="and 2 more"):
+        ek.effect_sizes(measure="COR", ri=[2.0] * 7, ni=[10] * 7)
+
+
+def test_cases_metafor_gives_na():
+    # UCOR needs ni > 4; correlations have no variance for ni <= 3 (yi kept, as metafor)
+    out = ek.effect_sizes(measure="UCOR", ri=[0.3, 0.3], ni=[4, 5])
+    assert np.isnan(out["yi"][0]) and np.isfinite(out["yi"][1])
+    out = ek.effect_sizes(measure="COR", ri=[0.3], ni=[3])
+    assert out["yi"][0] == 0.3 and np.isnan(out["vi"][0])
+    # log ratio of means with means of opposite sign is undefined
+    out = ek.effect_sizes(measure="ROM", m1i=[-1.0], m2i=[2.0], sd1i=[1.0], sd2i=[1.0], n1i=[10], n2i=[10])
+    assert np.isnan(out["yi"][0]) and np.isnan(out["vi"][0])
+    # with to="none" a zero cell gives an infinite log OR: NaN, as metafor's NA
+    out = ek.effect_sizes(measure="OR", ai=[0], bi=[10], ci=[3], di=[7], to="none")
+    assert np.isnan(out["yi"][0]) and np.isnan(out["vi"][0])
+
+
+def test_non_numeric_column_is_an_error():
+    data = _means()
+    data["n1i"] = ["20", "twenty-five", "30"]
+    with pytest.raises(ValueError, match="n1i: values must be numeric"):
+        ek.effect_sizes(data, "SMD", **MEANS)
+
+
+def test_length_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="ni has 3 values but the other columns have 2"):
+        ek.effect_sizes(measure="COR", ri=np.array([0.1, 0.2]), ni=np.array([10, 20, 30]))

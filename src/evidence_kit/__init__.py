@@ -89,10 +89,12 @@ __all__ += ["MultilevelResult", "RobustResult", "multilevel_meta_analysis", "rob
 
 # --- citations (citations/) ---
 from evidence_kit.citations import (  # noqa: E402
+    bibliography,
     Citation,
     CitationParseError,
     citations_frame,
     find_duplicates,
+    format_reference,
     normalize_doi,
     prisma_counts,
     prisma_diagram,
@@ -100,7 +102,7 @@ from evidence_kit.citations import (  # noqa: E402
     write_citations,
 )
 
-__all__ += ["Citation", "CitationParseError", "citations_frame", "find_duplicates", "normalize_doi", "prisma_counts", "prisma_diagram", "read_citations", "write_citations"]
+__all__ += ["bibliography", "Citation", "CitationParseError", "citations_frame", "find_duplicates", "format_reference", "normalize_doi", "prisma_counts", "prisma_diagram", "read_citations", "write_citations"]
 
 
 # --- certainty (certainty/) ---

@@ -1,0 +1,87 @@
+"""APA 7 references: golden files (tests/golden/), one case per record type and rule.
+
+The expected text of the first five cases is printed in the APA Publication Manual, 7th ed.
+(2020), "Common References at a Glance" (Examples 1, 20, 38, 50, 111); the others apply the
+rules of sections 9.8, 9.12, 9.17 and 10.6 to synthetic records (each case names its source).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import evidence_kit as ek
+from evidence_kit.citations.apa import author_list, bibliography
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _records() -> dict:
+    cases = json.loads((GOLDEN / "apa_records.json").read_text(encoding="utf-8"))
+    for case in cases.values():
+        rec = case["record"]
+        if isinstance(rec.get("author"), str):  # "@N": N synthetic authors
+            n = int(rec["author"][1:])
+            rec["author"] = [{"family": f"Author{i:02d}", "given": "Anna"} for i in range(1, n + 1)]
+    return cases
+
+
+def _golden(name: str) -> dict:
+    text = (GOLDEN / name).read_text(encoding="utf-8")
+    out = {}
+    for block in text.split("== ")[1:]:
+        key, _, body = block.partition("\n")
+        out[key.strip()] = body.rstrip("\n")
+    return out
+
+
+CASES = _records()
+EXPECTED = _golden("apa_text.txt")
+
+
+def test_golden_grid_is_complete():
+    expected = {"journal_article", "book", "chapter", "report", "web_page", "thesis",
+                "missing_fields", "twenty_authors", "twenty_one_authors", "non_ascii_names"}
+    assert set(CASES) == expected and set(EXPECTED) == expected
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_apa_text(case):
+    assert ek.format_reference(CASES[case]["record"], style="apa") == EXPECTED[case]
+
+
+def test_html_and_markdown_italics_and_links():
+    rec = CASES["journal_article"]["record"]
+    md = ek.format_reference(rec, format="markdown")
+    assert "*Psychological Review*, *126*(1), 1–51. <https://doi.org/10.1037/rev0000126>" in md
+    html = ek.format_reference(rec, format="html")
+    assert "<i>Psychological Review</i>, <i>126</i>(1)" in html
+    assert '<a href="https://doi.org/10.1037/rev0000126">' in html and "&amp; Christiansen" in html
+    book = ek.format_reference(CASES["book"]["record"], format="markdown")
+    assert book.startswith("Brown, L. S. (2018). *Feminist therapy* (2nd ed.).")
+
+
+def test_author_list_rule_boundaries():
+    names = [{"family": f"F{i}", "given": "G"} for i in range(1, 23)]
+    assert author_list(names[:1]) == "F1, G."
+    assert author_list(names[:2]) == "F1, G., & F2, G."
+    assert author_list(names[:20]).count(",") == 39 and "& F20, G." in author_list(names[:20])
+    for k in (21, 22):
+        text = author_list(names[:k])
+        assert text.endswith(f"F19, G., . . . F{k}, G.") and "&" not in text
+
+
+def test_bibliography_orders_and_formats():
+    recs = [CASES[c]["record"] for c in ("non_ascii_names", "book", "journal_article", "report")]
+    text = bibliography(recs)
+    firsts = [line.split(",")[0].split(".")[0] for line in text.strip().split("\n")]
+    assert firsts == ["Brown", "McCauley", "Müller", "National Cancer Institute"]
+    assert bibliography(recs, format="markdown").count("\n\n") == 3
+    html = bibliography(recs, format="html")
+    assert html.startswith('<div class="references">') and html.count("<p ") == 4
+    with pytest.raises(ValueError, match="unknown format 'pdf'; expected one of text, html, markdown"):
+        bibliography(recs, format="pdf")
+    with pytest.raises(ValueError, match="unknown style 'mla'"):
+        ek.format_reference(recs[0], style="mla")

@@ -82,10 +82,38 @@ __all__ += ["BinaryPoolResult", "ConvergenceError", "MetaResult", "SubgroupResul
             "leave_one_out", "mantel_haenszel", "meta_analysis", "meta_analysis_batch", "peto", "subgroup_analysis"]
 
 # --- bias, multilevel, robust (bias.py, multilevel.py, robust.py) ---
-from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis
-from evidence_kit.robust import RobustResult, robust, wald_test
+from evidence_kit.bias import (  # noqa: E402
+    EggerResult,
+    ExcessSignificanceResult,
+    RankTestResult,
+    TrimFillResult,
+    egger_test,
+    excess_significance_test,
+    fail_safe_n,
+    pet_peese,
+    rank_test,
+    trim_and_fill,
+)
+from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis  # noqa: E402
+from evidence_kit.robust import RobustResult, robust, wald_test  # noqa: E402
 
-__all__ += ["MultilevelResult", "RobustResult", "multilevel_meta_analysis", "robust", "wald_test"]
+__all__ += [
+    "EggerResult",
+    "ExcessSignificanceResult",
+    "MultilevelResult",
+    "RankTestResult",
+    "RobustResult",
+    "TrimFillResult",
+    "egger_test",
+    "excess_significance_test",
+    "fail_safe_n",
+    "multilevel_meta_analysis",
+    "pet_peese",
+    "rank_test",
+    "robust",
+    "trim_and_fill",
+    "wald_test",
+]
 
 # --- citations (citations/) ---
 from evidence_kit.citations import (  # noqa: E402

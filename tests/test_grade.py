@@ -263,3 +263,19 @@ def test_summary_of_findings_table_and_html():
         ek.summary_of_findings([])
     with pytest.raises(TypeError, match="not a GradeResult"):
         ek.summary_of_findings([a, "b"])
+
+
+@pytest.mark.skipif(not hasattr(ek, "egger_test"), reason="ek.egger_test (bias module) not exported yet")
+def test_publication_bias_computes_egger_when_k_at_least_10():
+    # dat.bangertdrowns2004 (k = 48): metafor regtest p from tests/reference/umbrella.json
+    from conftest import load_reference
+
+    ref = load_reference("umbrella")["cases"]["bangertdrowns_smd_reml"]
+    dat = ek.load_dataset("dat.bangertdrowns2004")
+    dat["study"] = dat["author"] + " (" + dat["id"].astype(str) + ")"
+    res = ek.meta_analysis(dat, slab="study")
+    rob = ek.rob_assessment(pd.DataFrame({"study": res.slab, **{f"D{i}": "Low" for i in range(1, 6)}}))
+    g = ek.grade_certainty(res, rob=rob, indirectness="not serious")
+    row = g.domains.loc["publication_bias"]
+    assert f"small-study test p = {ref['egger_pval']:.3g}" in row["rationale"]
+    assert row["rating"] == ("serious" if ref["egger_pval"] < 0.10 else "not serious")

@@ -77,9 +77,11 @@ from evidence_kit.synthesis import (  # noqa: E402
     peto,
     subgroup_analysis,
 )
+from evidence_kit.plots import forest_plot, funnel_plot  # noqa: E402
 
-__all__ += ["BinaryPoolResult", "ConvergenceError", "MetaResult", "SubgroupResult", "cumulative", "influence",
-            "leave_one_out", "mantel_haenszel", "meta_analysis", "meta_analysis_batch", "peto", "subgroup_analysis"]
+__all__ += ["BinaryPoolResult", "ConvergenceError", "MetaResult", "SubgroupResult", "cumulative", "forest_plot",
+            "funnel_plot", "influence", "leave_one_out", "mantel_haenszel", "meta_analysis", "meta_analysis_batch",
+            "peto", "subgroup_analysis"]
 
 # --- bias, multilevel, robust (bias.py, multilevel.py, robust.py) ---
 from evidence_kit.bias import (  # noqa: E402

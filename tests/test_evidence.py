@@ -274,6 +274,16 @@ def test_unknown_citation_key(tmp_path):
     ]
 
 
+def test_outcome_domain_outside_the_questions_is_a_warning(tmp_path):
+    base = ek.load_evidence(make_tree(tmp_path, rows=[dict(ROW, outcome_domain="attendance")]))
+    assert base.warnings == ()  # Q3.2 lists attendance
+    base = ek.load_evidence(make_tree(tmp_path / "b", rows=[dict(ROW, outcome_domain="staff_health_retention")]))
+    assert base.problems == ()
+    assert [str(w) for w in base.warnings] == [
+        "syntheses/sleep.csv, row 2, column outcome_domain: staff_health_retention is not among the "
+        "outcomes principles.yaml lists for Q3.2;Q6.2"]
+
+
 def test_duplicate_ids_name_both_rows(tmp_path):
     rows = [dict(ROW), dict(ROW)]
     base = ek.load_evidence(make_tree(tmp_path, rows=rows), strict=False)

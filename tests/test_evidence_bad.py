@@ -63,6 +63,14 @@ ROWS = [
     ("syntheses/area.csv", 10, "question", "unknown question 'Q9.1' (not in principles.yaml)"),
 ]
 
+ROWS_WARNINGS = [
+    ("syntheses/area.csv", 2, "outcome_domain", "academic_achievement is not among the outcomes principles.yaml lists for Q1.2"),
+    ("syntheses/area.csv", 4, "outcome_domain", "attendance is not among the outcomes principles.yaml lists for Q1.1"),
+    ("syntheses/area.csv", 5, "outcome_domain", "engagement_behaviour is not among the outcomes principles.yaml lists for Q1.1"),
+    ("syntheses/area.csv", 6, "outcome_domain", "engagement_behaviour is not among the outcomes principles.yaml lists for Q2.1"),
+    ("syntheses/area.csv", 9, "outcome_domain", "academic_achievement is not among the outcomes principles.yaml lists for Q1.2"),
+]
+
 YAML = [
     ("gaps.yaml", "Q7.1", "questions", "unknown question 'Q7.1' (not in principles.yaml)"),
     ("gaps.yaml", "Q7.1", "searched", "required value is empty"),
@@ -100,6 +108,12 @@ def _problems(tree: str) -> list[tuple]:
 @pytest.mark.parametrize(("tree", "expected"), [("rows", ROWS), ("yaml", YAML)])
 def test_exact_problems(tree, expected):
     assert _problems(tree) == expected
+
+
+def test_warnings_are_not_problems():
+    base = ek.load_evidence(BAD / "rows", strict=False)
+    assert [(p.file, p.row, p.column, p.message) for p in base.warnings] == ROWS_WARNINGS
+    assert ek.load_evidence(BAD / "yaml", strict=False).warnings == ()
 
 
 def test_unreadable_files():

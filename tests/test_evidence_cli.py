@@ -42,8 +42,10 @@ def test_check_valid_tree_exits_0_with_one_line(tmp_path, capsys):
 def test_check_broken_tree_exits_1_and_lists_every_problem(capsys):
     assert main(["check", str(BAD / "rows")]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 45  # 44 problems and the count
-    assert out[0] == "references/one.bib:16:author: entry 'noauthor2018' has no author or editor"
+    assert len(out) == 5 + 45  # 5 warnings first, then 44 problems and the count
+    assert out[0] == ("warning: syntheses/area.csv:2:outcome_domain: academic_achievement is not among "
+                      "the outcomes principles.yaml lists for Q1.2")
+    assert out[5] == "references/one.bib:16:author: entry 'noauthor2018' has no author or editor"
     assert "studies.yaml::: file not found" in out
     assert "syntheses/area.csv:5:k: k must be an integer >= 1; got 2.5" in out
     assert out[-1] == f"44 problem(s) in {BAD / 'rows'}"

@@ -33,6 +33,8 @@ def run_check(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"evidence-kit check: {exc}", file=sys.stderr)
         return 2
+    for p in base.warnings:
+        print(f"warning: {p.file}:{'' if p.row is None else p.row}:{p.column or ''}: {p.message}")
     for p in base.problems:
         row = "" if p.row is None else p.row
         column = "" if p.column is None else p.column

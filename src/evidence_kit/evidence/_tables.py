@@ -92,7 +92,8 @@ def _check_interval(problems, df, num, lo: str, hi: str, what: str) -> None:
 
 
 def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: Mapping[str, dict],
-                    included_keys: Mapping[str, set[str]], problems: list[Problem]) -> pd.DataFrame:
+                    included_keys: Mapping[str, set[str]], problems: list[Problem],
+                    warnings: list[Problem] | None = None, outcomes: Mapping[str, list] | None = None) -> pd.DataFrame:
     """Check ``syntheses/*.csv`` rows; return the frame with numeric columns as floats.
 
     ``questions`` maps question id -> principle id; ``included_keys`` maps a screening file's area
@@ -130,6 +131,8 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
           lambda r: f"unknown outcome_domain {r['outcome_domain']!r}; expected one of {', '.join(S.OUTCOME_DOMAINS)}")
 
     check_mapping(problems, df, questions)
+    if warnings is not None and outcomes is not None:
+        check_outcome_domains(warnings, df, outcomes)
 
     # citations and ids
     _flag(problems, df, ~df["citation_key"].isin(list(references)) & df["citation_key"].ne(""),
@@ -160,42 +163,75 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     return out
 
 
+def _long(df: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
+    """One row per id in a semicolon-separated cell: idx (row position), file, row, ``name``."""
+    long = pd.DataFrame({"idx": np.arange(len(df)), "file": df["file"].to_numpy(), "row": df["row"].to_numpy(),
+                         name: df[column].map(S.split_ids).to_numpy()})
+    return long.explode(name).dropna(subset=[name]).reset_index(drop=True)
+
+
+def _matched(left: pd.DataFrame, right: pd.DataFrame, on_left: str, on_right: str) -> np.ndarray:
+    """For each row of ``left``: does ``right`` hold the same idx with right[on_right] == left[on_left]?"""
+    keys = right[["idx", on_right]].drop_duplicates().rename(columns={on_right: on_left})
+    keys[on_left] = keys[on_left].fillna("").astype(str)
+    mine = left[["idx", on_left]].assign(**{on_left: left[on_left].fillna("").astype(str)})
+    hit = mine.merge(keys, on=["idx", on_left], how="left", indicator=True)
+    return hit["_merge"].eq("both").to_numpy()
+
+
 def check_mapping(problems, df, questions: Mapping[str, str]) -> None:
     """Each principle and question id exists; each question belongs to one of the row's
     principles and each principle has one of the row's questions."""
-    for _, rec in df.iterrows():
-        ps, qs = S.split_ids(rec["principle"]), S.split_ids(rec["question"])
-        principles = set(questions.values())
-        for p in ps:
-            if p not in principles:
-                problems.append(Problem(rec["file"], int(rec["row"]), "principle",
-                                        f"unknown principle {p!r}; expected one of {', '.join(sorted(principles))}"))
-        for q in qs:
-            if q not in questions:
-                problems.append(Problem(rec["file"], int(rec["row"]), "question",
-                                        f"unknown question {q!r} (not in principles.yaml)"))
-            elif ps and questions[q] not in ps:
-                problems.append(Problem(rec["file"], int(rec["row"]), "question",
-                                        f"question {q} belongs to {questions[q]}, not to {';'.join(ps)}"))
-        for p in ps:
-            if p in principles and qs and not any(questions.get(q) == p for q in qs):
-                problems.append(Problem(rec["file"], int(rec["row"]), "principle",
-                                        f"principle {p} has none of the row's questions ({';'.join(qs)})"))
+    known = sorted(set(questions.values()))
+    lp, lq = _long(df, "principle", "p"), _long(df, "question", "q")
+    lq["owner"] = lq["q"].map(questions)
+    _flag(problems, lp, ~lp["p"].isin(known), "principle",
+          lambda r: f"unknown principle {r['p']!r}; expected one of {', '.join(known)}")
+    _flag(problems, lq, lq["owner"].isna(), "question", lambda r: f"unknown question {r['q']!r} (not in principles.yaml)")
+    row_ps = df["principle"].map(S.split_ids).map(";".join).to_numpy()
+    belongs = _matched(lq, lp.rename(columns={"p": "owner"}), "owner", "owner")
+    has_p = lq["idx"].isin(lp["idx"]).to_numpy()
+    _flag(problems, lq, lq["owner"].notna().to_numpy() & has_p & ~belongs, "question",
+          lambda r: f"question {r['q']} belongs to {r['owner']}, not to {row_ps[r['idx']]}")
+    row_qs = df["question"].map(S.split_ids).map(";".join).to_numpy()
+    covered = _matched(lp, lq.rename(columns={"owner": "p"}), "p", "p")
+    has_q = lp["idx"].isin(lq["idx"]).to_numpy()
+    _flag(problems, lp, lp["p"].isin(known).to_numpy() & has_q & ~covered, "principle",
+          lambda r: f"principle {r['p']} has none of the row's questions ({row_qs[r['idx']]})")
+
+
+def check_outcome_domains(warnings, df, outcomes: Mapping[str, list]) -> None:
+    """Warn when a row's outcome_domain is none of the outcomes its questions list."""
+    lq = _long(df, "question", "q")
+    lq = lq.loc[lq["q"].isin(list(outcomes))]
+    lq["domain"] = df["outcome_domain"].to_numpy()[lq["idx"].to_numpy()]
+    lq["o"] = lq["q"].map(outcomes)
+    lo = lq.explode("o")
+    ok = lo.loc[lo["o"].eq(lo["domain"]), "idx"].unique()
+    rows = lq.drop_duplicates("idx")
+    rows = rows.loc[~rows["idx"].isin(ok) & rows["domain"].isin(S.OUTCOME_DOMAINS)]
+    qs = df["question"].map(S.split_ids).map(";".join).to_numpy()
+    _flag(warnings, rows, np.ones(len(rows), dtype=bool), "outcome_domain",
+          lambda r: f"{r['domain']} is not among the outcomes principles.yaml lists for {qs[r['idx']]}")
+
+
+_DOI_PREFIX = r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)"
 
 
 def check_source_urls(problems, df, references: Mapping[str, dict]) -> None:
     """source_url is a DOI or an http(s) URL; a DOI matches the reference's DOI."""
-    for _, rec in df.loc[df["source_url"].ne("")].iterrows():
-        url, key = rec["source_url"], rec["citation_key"]
-        doi = S.doi_of(url)
-        if doi is None and not S.URL_RE.match(url):
-            problems.append(Problem(rec["file"], int(rec["row"]), "source_url",
-                                    f"not a DOI or an http(s) URL: {url!r}"))
-            continue
-        ref_doi = S.doi_of(references.get(key, {}).get("doi", "") or "")
-        if doi and ref_doi and doi != ref_doi:
-            problems.append(Problem(rec["file"], int(rec["row"]), "source_url",
-                                    f"DOI {doi} differs from the DOI of {key} in {references[key]['file']} ({ref_doi})"))
+    url = df["source_url"]
+    doi = url.str.replace(_DOI_PREFIX, "", regex=True, case=False).str.lower()
+    is_doi = doi.str.match(S.DOI_RE.pattern).astype(bool)
+    is_url = url.str.match(S.URL_RE).astype(bool)
+    _flag(problems, df, url.ne("") & ~is_doi & ~is_url, "source_url",
+          lambda r: f"not a DOI or an http(s) URL: {r['source_url']!r}")
+    ref_doi = {k: S.doi_of(str(r.get("doi", "") or "")) for k, r in references.items()}
+    expected = df["citation_key"].map(ref_doi)
+    differs = is_doi & expected.notna() & doi.ne(expected)
+    _flag(problems, df, differs, "source_url",
+          lambda r: f"DOI {S.doi_of(r['source_url'])} differs from the DOI of {r['citation_key']} in "
+                    f"{references[r['citation_key']]['file']} ({ref_doi[r['citation_key']]})")
 
 
 def _who(text: str) -> str:

@@ -41,6 +41,9 @@ class EvidenceBase:
         The explicit gaps of ``gaps.yaml`` (empty when the file is absent).
     problems : tuple of Problem
         Every problem found; empty when the evidence base is valid.
+    warnings : tuple of Problem
+        What deserves a look but is not an error (a row's outcome domain that none of its
+        questions lists).
     """
 
     path: Path
@@ -52,6 +55,7 @@ class EvidenceBase:
     studies: pd.DataFrame
     gaps: pd.DataFrame
     problems: tuple[Problem, ...] = field(default=())
+    warnings: tuple[Problem, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -197,11 +201,13 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     screening = read_tables(root / "screening", root, S.SCREENING_COLUMNS, problems)
     included = check_screening(screening, references, problems)
     syntheses = read_tables(root / "syntheses", root, S.SYNTHESES_COLUMNS, problems)
-    syntheses = check_syntheses(syntheses, q_to_p, references, included, problems)
+    warnings: list[Problem] = []
+    outcomes = dict(zip(questions["id"], questions["outcomes"]))
+    syntheses = check_syntheses(syntheses, q_to_p, references, included, problems, warnings, outcomes)
     studies = read_studies(root / "studies.yaml", root, q_to_p, references, problems)
     gaps = read_gaps(root / "gaps.yaml", root, q_to_p, problems)
     problems.sort(key=_sort_key)  # stable: within a row, in the order the checks ran
     if strict and problems:
         raise EvidenceError(problems)
     return EvidenceBase(root, principles, questions, references, syntheses, screening, studies, gaps,
-                        tuple(problems))
+                        tuple(problems), tuple(warnings))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import load_reference
 from statsmodels.stats.power import NormalIndPower
 
 import evidence_kit as ek
@@ -268,8 +269,6 @@ def test_summary_of_findings_table_and_html():
 @pytest.mark.skipif(not hasattr(ek, "egger_test"), reason="ek.egger_test (bias module) not exported yet")
 def test_publication_bias_computes_egger_when_k_at_least_10():
     # dat.bangertdrowns2004 (k = 48): metafor regtest p from tests/reference/umbrella.json
-    from conftest import load_reference
-
     ref = load_reference("umbrella")["cases"]["bangertdrowns_smd_reml"]
     dat = ek.load_dataset("dat.bangertdrowns2004")
     dat["study"] = dat["author"] + " (" + dat["id"].astype(str) + ")"
@@ -279,3 +278,26 @@ def test_publication_bias_computes_egger_when_k_at_least_10():
     row = g.domains.loc["publication_bias"]
     assert f"small-study test p = {ref['egger_pval']:.3g}" in row["rationale"]
     assert row["rating"] == ("serious" if ref["egger_pval"] < 0.10 else "not serious")
+
+
+def test_bcg_risk_ratio_with_real_meta_analysis():
+    # dat.bcg, log RR (Colditz et al. 1994): pooled RR 0.49 (z-CI from metafor in tests/reference/umbrella.json)
+    ref = load_reference("umbrella")["cases"]["bcg_rr_reml"]
+    dat = ek.load_dataset("dat.bcg")
+    dat["yi"] = np.log((dat["tpos"] / (dat["tpos"] + dat["tneg"])) / (dat["cpos"] / (dat["cpos"] + dat["cneg"])))
+    dat["vi"] = 1 / dat["tpos"] - 1 / (dat["tpos"] + dat["tneg"]) + 1 / dat["cpos"] - 1 / (dat["cpos"] + dat["cneg"])
+    dat["study"] = dat["author"] + " " + dat["year"].astype(str)
+    res = ek.meta_analysis(dat, slab="study")
+    rob = ek.rob_assessment(pd.DataFrame({"study": res.slab, **{f"D{i}": "Low" for i in range(1, 6)}}))
+    g = ek.grade_certainty(res, rob=rob, indirectness="not serious", log_scale=True, measure="RR",
+                           small_study={"pvalue": ref["egger_pval"]})
+    assert g.estimate == pytest.approx(ref["yi"], rel=1e-6)
+    # I^2 = 92% and the PI crosses RR = 1: very serious inconsistency; so no rating up for RR 0.49
+    assert g.domains.loc["inconsistency", "rating"] == "very serious"
+    assert g.domains.loc["large_effect", "change"] == 0 and "pooled ratio 0.489" in g.domains.loc["large_effect",
+                                                                                                   "rationale"]
+    assert g.level == "low"
+    sof = ek.summary_of_findings({"Tuberculosis": g})
+    assert sof.table.loc[0, "Effect (95% CI)"] == (
+        f"RR {ref['estimate']:.2f} ({ref['ci_lower']:.2f} to {ref['ci_upper']:.2f})")
+    assert "<table" in g._repr_html_() and "very serious" in g._repr_html_()

@@ -153,6 +153,12 @@ class GradeResult:
                 out.append(s)
         return out
 
+    def _repr_html_(self) -> str:
+        head = html.escape(f"GRADE certainty{'' if self.outcome is None else f' for {self.outcome}'}: "
+                           f"{self.level} (start {self.start}, {self.design})")
+        cols = ["rating", "change", "rationale", "overridden", "override_reason"]
+        return f"<p><b>{head}</b></p>" + self.domains[cols].to_html(escape=True, border=0)
+
     def __repr__(self) -> str:
         head = f"GRADE certainty{'' if self.outcome is None else f' for {self.outcome!r}'}: {self.level} " \
                f"(start {self.start}, {self.design})"

@@ -201,6 +201,10 @@ class RobAssessment:
             )
         return pd.Series(t["overall"].to_numpy(), index=t["study"].to_numpy(), name="overall")
 
+    def _repr_html_(self) -> str:
+        head = f"Risk of bias ({self.tool}), {self.table['study'].nunique()} studies"
+        return f"<p><b>{head}</b></p>" + self.table.to_html(index=False, escape=True, border=0)
+
     def __repr__(self) -> str:
         return f"RobAssessment(tool={self.tool!r}, studies={self.table['study'].nunique()})\n{self.table!r}"
 

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import load_reference
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from statsmodels.stats.power import NormalIndPower
 
 import evidence_kit as ek
@@ -301,3 +303,22 @@ def test_bcg_risk_ratio_with_real_meta_analysis():
     assert sof.table.loc[0, "Effect (95% CI)"] == (
         f"RR {ref['estimate']:.2f} ({ref['ci_lower']:.2f} to {ref['ci_upper']:.2f})")
     assert "<table" in g._repr_html_() and "very serious" in g._repr_html_()
+
+
+_DOWN = ["not serious", "serious", "very serious"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(_DOWN), min_size=4, max_size=4), st.sampled_from(["RCT", "observational"]),
+       st.booleans())
+def test_level_is_start_plus_changes_clamped(ratings, design, dose):
+    # Balshem et al. 2011: start high (4) or low (2), move one level per step, stay within [1, 4]
+    doms = ["risk_of_bias", "inconsistency", "imprecision", "publication_bias"]
+    g = grade(design=design, dose_response=dose,
+              overrides={d: (r, "property test") for d, r in zip(doms, ratings, strict=True)})
+    down = -sum(_DOWN.index(r) for r in ratings)
+    up = int(dose) if down == 0 else 0
+    start = 4 if design == "RCT" else 2
+    expected = {4: "high", 3: "moderate", 2: "low", 1: "very low"}[min(4, max(1, start + down + up))]
+    assert g.level == expected
+    assert g.domains.loc["dose_response", "change"] == up

@@ -1,7 +1,7 @@
 """Risk-of-bias data model and overall-judgement algorithms.
 
-Published algorithms: RoB 2 (Sterne et al. BMJ 2019;366:l4898, Table 2), ROBINS-I (Sterne et al.
-BMJ 2016;355:i4919, Table 3), generic worst-domain (Higgins et al. BMJ 2011;343:d5928).
+Published algorithms: RoB 2 (Sterne et al. BMJ 2019;366:l4898, overall judgement), ROBINS-I (Sterne et al.
+BMJ 2016;355:i4919, overall judgement), generic worst-domain (Higgins et al. BMJ 2011;343:d5928).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ ROB2 = pd.DataFrame({
 })
 
 
-def test_rob2_algorithm_table2():
+def test_rob2_overall_algorithm():
     a = ek.rob_assessment(ROB2)
     assert list(a.table["overall"]) == ["Low", "Some concerns", "Some concerns", "High"]
     # labels are normalized to the tool's spelling
@@ -51,7 +51,7 @@ def test_rob2_every_pattern_of_three_domains():
     assert list(got) == expected
 
 
-def test_robins_i_algorithm_table3():
+def test_robins_i_overall_algorithm():
     cols = [c for c, _ in TOOL_DOMAINS["robins_i"]]
     rows = {
         "all low": ["Low"] * 7,

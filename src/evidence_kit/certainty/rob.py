@@ -9,7 +9,7 @@ Notes
 Overall-judgement algorithms implemented here:
 
 * RoB 2: Sterne JAC, et al. RoB 2: a revised tool for assessing risk of bias in randomised
-  trials. BMJ 2019;366:l4898, Table 2 ("Low risk of bias: low risk for all domains; Some
+  trials. BMJ 2019;366:l4898, overall risk-of-bias judgement ("Low risk of bias: low risk for all domains; Some
   concerns: some concerns in at least one domain, but not at high risk in any domain; High risk:
   high risk in at least one domain, *or* some concerns for multiple domains in a way that
   substantially lowers confidence in the result"). The last clause is a reviewer's judgement,
@@ -17,7 +17,7 @@ Overall-judgement algorithms implemented here:
 * RoB 2 for cluster-randomized trials: Eldridge S, et al. (2021) RoB 2 CRT guidance adds
   domain 1b (bias arising from the timing of identification and recruitment of participants);
   the overall algorithm is RoB 2's.
-* ROBINS-I: Sterne JAC, et al. ROBINS-I. BMJ 2016;355:i4919, Table 3: Low if low in all
+* ROBINS-I: Sterne JAC, et al. ROBINS-I. BMJ 2016;355:i4919, overall judgement: Low if low in all
   domains; Moderate if low or moderate in all domains; Serious if serious in at least one domain
   but critical in none; Critical if critical in at least one domain; No information if there is
   no clear indication of serious or critical risk and information is missing in one or more
@@ -122,12 +122,12 @@ def overall_judgement(domains: pd.DataFrame, tool: str) -> pd.Series:
     has = {lab: (values == lab).any(axis=1) for lab in TOOL_LABELS[tool]}
     out = np.empty(values.shape[0], dtype=object)
     if tool in ("rob2", "rob2_cluster"):
-        # Sterne et al. 2019 (BMJ 366:l4898), Table 2.
+        # Sterne et al. 2019 (BMJ 366:l4898): overall risk-of-bias judgement.
         out[:] = "Low"
         out[has["Some concerns"]] = "Some concerns"
         out[has["High"]] = "High"
     elif tool == "robins_i":
-        # Sterne et al. 2016 (BMJ 355:i4919), Table 3: worst of Low < Moderate < Serious < Critical;
+        # Sterne et al. 2016 (BMJ 355:i4919), overall judgement: worst of Low < Moderate < Serious < Critical;
         # "No information" only when nothing is Serious or Critical.
         out[:] = "Low"
         out[has["Moderate"]] = "Moderate"

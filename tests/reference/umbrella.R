@@ -13,7 +13,7 @@ umbrella_case <- function(id, measure, call, back) {
   r <- eval(parse(text = call))
   eg <- regtest(r)
   crit <- qt(0.975, r$k - 2)
-  half <- crit * sqrt(r$tau2 + r$se^2)   # Higgins et al. 2009, eq. 12
+  half <- crit * sqrt(r$tau2 + r$se^2)   # Higgins et al. 2009; Riley et al. 2011
   list(id = id, call = call, measure = measure, k = r$k,
        estimate = back(as.numeric(r$beta)), ci_lower = back(r$ci.lb), ci_upper = back(r$ci.ub),
        yi = as.numeric(r$beta), se = r$se, zval = r$zval, pval = r$pval,

@@ -21,7 +21,7 @@ arguments with the defaults named here, so a review protocol can state its own):
   2016;6:e010247).
 * Imprecision: the confidence interval against the decision threshold(s) and the optimal
   information size (Guyatt GH, et al. GRADE guidelines 6. J Clin Epidemiol 2011;64:1283-1293;
-  Schünemann H, et al. GRADE Handbook 2013, section 5.2.5).
+  Schünemann H, et al. GRADE Handbook 2013, "Imprecision").
 * Publication bias: a small-study test only when k >= 10 (Sterne JAC, et al. BMJ
   2011;343:d4002; Guyatt GH, et al. GRADE guidelines 5. J Clin Epidemiol 2011;64:1277-1282),
   p < 0.10 taken as "strongly suspected" (Egger M, et al. BMJ 1997;315:629-634).
@@ -239,7 +239,7 @@ def _inconsistency(result, thresholds, serious_i2, very_serious_i2):
 def _imprecision(result, thresholds, n_total, ois):
     rule = ("95% CI includes both benefit and harm thresholds, or crosses a threshold with fewer participants than "
             "the OIS: very serious; crosses a threshold, or fewer participants than the OIS: serious "
-            "(GRADE guidelines 6; GRADE Handbook 5.2.5)")
+            "(GRADE guidelines 6; GRADE Handbook, imprecision)")
     lo, hi = float(result.ci_lower), float(result.ci_upper)
     n_cross = _crosses(lo, hi, thresholds)
     spans_both = len(thresholds) == 2 and lo < min(thresholds) and hi > max(thresholds)

@@ -32,7 +32,7 @@ Rebuilding: SE = (upper - lower) / (2 z_{1-alpha/2}) on the analysis scale (log 
 Fisher z for correlations; Cochrane Handbook 6.3.1-6.3.2, ``evidence_kit.se_from_ci``);
 z = estimate / SE, two-sided normal p. When only tau^2 is reported the 95% prediction interval
 is estimate +- t_{k-2} sqrt(tau^2 + SE^2) (Higgins JPT, Thompson SG, Spiegelhalter DJ. J R Stat
-Soc A 2009;172:137-159, eq. 12; Riley RD, et al. BMJ 2011;342:d549).
+Soc A 2009;172:137-159, section on prediction intervals; Riley RD, et al. BMJ 2011;342:d549).
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def umbrella_credibility(
         z = yi / se
     p = 2 * stats.norm.sf(np.abs(z))
 
-    # prediction interval: published, else from tau^2 (Higgins et al. 2009, eq. 12: t with k - 2 df)
+    # prediction interval: published, else from tau^2 (Higgins et al. 2009: t with k - 2 df)
     plo_pub = _optional(data, pi_lower, "pi_lower", n)
     phi_pub = _optional(data, pi_upper, "pi_upper", n)
     t2 = _optional(data, tau2, "tau2", n)
@@ -231,7 +231,7 @@ def umbrella_credibility(
         plo[pub], phi[pub] = to_scale(plo_pub)[pub], to_scale(phi_pub)[pub]
         from_tau = ~pub & ~np.isnan(t2) & (kk >= 3)
         crit = stats.t.ppf(0.975, np.where(from_tau, kk - 2, 1))
-        half = crit * np.sqrt(t2 + se**2)  # Higgins, Thompson & Spiegelhalter 2009, eq. 12
+        half = crit * np.sqrt(t2 + se**2)  # Higgins, Thompson & Spiegelhalter 2009; Riley et al. 2011
     plo[from_tau], phi[from_tau] = yi[from_tau] - half[from_tau], yi[from_tau] + half[from_tau]
     pi_source = np.where(pub, "published", np.where(from_tau, "tau2 (t, k-2 df)", None))
 

@@ -3,7 +3,7 @@
 Sources (cited per rule below):
 
 * WWC = What Works Clearinghouse Procedures and Standards Handbook, Version 5.0 (U.S.
-  Department of Education, IES/NCEE, 2022; NCEE 2022-005).
+  Department of Education, IES/NCEE, 2022).
 * WWC 4.1 = What Works Clearinghouse Standards Handbook, Version 4.1 (2020), Table II.1
   "attrition boundary" (the boundary values carried unchanged into version 5.0).
 * ESSA = Elementary and Secondary Education Act as amended by the Every Student Succeeds Act,

@@ -1,7 +1,7 @@
 """WWC study ratings, attrition boundary, baseline equivalence, improvement index and ESSA tiers.
 
 Sources: What Works Clearinghouse Procedures and Standards Handbook v5.0 (2022); the attrition
-boundary of the v4.1 Standards Handbook Table II.1 (p. 10), carried into v5.0; ESSA section
+boundary of the v4.1 Standards Handbook Section II.A, Table II.1, carried into v5.0; ESSA section
 8101(21)(A) and the Department's Non-Regulatory Guidance (2016), as summarized on the WWC ESSA
 page (https://ies.ed.gov/ncee/wwc/essa).
 """

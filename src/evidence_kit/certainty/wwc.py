@@ -3,9 +3,14 @@
 Sources (cited per rule below):
 
 * WWC = What Works Clearinghouse Procedures and Standards Handbook, Version 5.0 (U.S.
-  Department of Education, IES/NCEE, 2022).
-* WWC 4.1 = What Works Clearinghouse Standards Handbook, Version 4.1 (2020), Table II.1
-  "attrition boundary" (the boundary values carried unchanged into version 5.0).
+  Department of Education, IES/NCEE, August 2022, revised December 2022): group design
+  standards (attrition, baseline equivalence), effect sizes (Appendix E), improvement index.
+* WWC 4.1 = What Works Clearinghouse Standards Handbook, Version 4.1 (October 2020), Section
+  II.A "Individual-level assignment" (attrition standard, Table II.1 the attrition boundary;
+  baseline equivalence), whose rules and boundary version 5.0 keeps.
+
+Section and page numbers are given where they could be checked while writing this (the v4.1
+table of contents); the v5.0 chapter is named rather than numbered.
 * ESSA = Elementary and Secondary Education Act as amended by the Every Student Succeeds Act,
   section 8101(21)(A) (20 U.S.C. 7801(21)(A)); U.S. Department of Education, Non-Regulatory
   Guidance: Using Evidence to Strengthen Education Investments (September 2016; updated 2023);
@@ -116,8 +121,8 @@ def improvement_index(g):
 
     Notes
     -----
-    improvement index = 100 * Phi(g) - 50 (WWC 5.0, Chapter on findings, "improvement index";
-    the same formula as WWC Procedures Handbook 4.1 Section VI.A). Full precision; WWC reports
+    improvement index = 100 * Phi(g) - 50 (WWC 5.0, reporting of findings, "improvement
+    index"; the same formula in the WWC 4.1 Procedures Handbook). Full precision; WWC reports
     it rounded to whole numbers, which is a display choice.
     """
     if isinstance(g, pd.Series):
@@ -191,7 +196,7 @@ def wwc_rating(
 
     Notes
     -----
-    WWC 5.0 group design standards (same logic as WWC 4.1 Section II.A, Figure II.2): an RCT
+    WWC 5.0 group design standards (same logic as WWC 4.1 Section II.A): an RCT
     with low attrition (boundary WWC 4.1 Table II.1) and intact randomization can Meet WWC
     Standards Without Reservations. An RCT with high attrition or compromised randomization, and
     any QED, can at best Meet WWC Standards With Reservations, and only if it demonstrates
@@ -218,7 +223,7 @@ def wwc_rating(
             reasons.append("randomization compromised: reviewed as a QED (WWC 5.0 group design standards)")
         elif attrition == "low":
             reasons.append("RCT with low attrition: eligible to meet standards without reservations, "
-                           "no baseline equivalence needed (WWC 5.0; WWC 4.1 Figure II.2)")
+                           "no baseline equivalence needed (WWC 5.0 group design standards; WWC 4.1 Section II.A)")
             needs_baseline = False
     else:
         reasons.append("QED: can at best meet standards with reservations, must show baseline equivalence (WWC 5.0)")

@@ -35,12 +35,14 @@ from evidence_kit.conversions import (
     wwc_hedges_g,
 )
 from evidence_kit.effects import MEASURES, effect_sizes
+from evidence_kit.quality import check_extraction
 
 __all__ += [
     "conversions",
     "effects",
     "MEASURES",
     "effect_sizes",
+    "check_extraction",
     "DEFAULT_ICC",
     "cluster_adjust_g",
     "combine_groups",

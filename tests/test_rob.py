@@ -186,3 +186,21 @@ def test_plots_return_axes_on_given_or_new_axes():
     widths = sorted(round(p.get_width(), 6) for p in ax3.patches)
     assert widths[-1] == 100.0  # D4 is Low everywhere
     plt.close("all")
+
+
+def test_protocol_rule_for_multiple_some_concerns():
+    # Chen 2015 has some concerns in 4 domains; with a protocol rule of >= 3 it is judged High
+    a = ek.rob_assessment(ROB2, multiple_concerns_high=3)
+    assert list(a.table["overall"]) == ["Low", "Some concerns", "High", "High"]
+    assert list(a.table["overall_algorithm"]) == ["Low", "Some concerns", "Some concerns", "High"]
+    assert a.table.loc[2, "override_reason"].startswith("protocol rule: some concerns in 4 domains")
+    assert a.table.loc[3, "override_reason"] is None  # High by the algorithm itself
+    # a reviewer's explicit overall takes precedence over the protocol rule
+    df = ROB2.assign(overall=[None, None, "Some concerns", None])
+    b = ek.rob_assessment(df, overall="overall", multiple_concerns_high=3)
+    assert b.table.loc[2, "overall"] == "Some concerns" and b.table.loc[2, "override_reason"] is None
+    with pytest.raises(ValueError, match="RoB 2 only"):
+        ek.rob_assessment(ROB2.assign(D6="Low", D7="Low").replace({"Some concerns": "Moderate", "High": "Serious"}),
+                          tool="robins_i", multiple_concerns_high=3)
+    with pytest.raises(ValueError, match="at least 2"):
+        ek.rob_assessment(ROB2, multiple_concerns_high=1)

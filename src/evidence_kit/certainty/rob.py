@@ -218,6 +218,7 @@ def rob_assessment(
     domains: Sequence[str] | Mapping[str, str] | None = None,
     overall: str | None = None,
     override_reason: str | None = None,
+    multiple_concerns_high: int | None = None,
 ) -> RobAssessment:
     """Build a risk-of-bias assessment from a table of domain judgements.
 
@@ -238,6 +239,11 @@ def rob_assessment(
         ``override_reason`` column must give the reason; blank cells keep the algorithm's result.
     override_reason : str, optional
         Column with the reason for each override.
+    multiple_concerns_high : int, optional
+        RoB 2 only: a review protocol's rule that "Some concerns" in at least this many domains
+        makes the overall "High" (RoB 2 lets reviewers judge High when some concerns in multiple
+        domains substantially lower confidence). Applied as an override whose reason names the
+        rule; a reviewer's own ``overall`` column still takes precedence.
 
     Returns
     -------
@@ -287,6 +293,17 @@ def rob_assessment(
     table["overall_algorithm"] = overall_judgement(table[list(codes)], tool).to_numpy()
     table["overall"] = table["overall_algorithm"]
     table["override_reason"] = None
+    if multiple_concerns_high is not None:
+        if tool not in ("rob2", "rob2_cluster"):
+            raise ValueError("multiple_concerns_high applies to RoB 2 only")
+        if int(multiple_concerns_high) != multiple_concerns_high or multiple_concerns_high < 2:
+            raise ValueError("multiple_concerns_high must be a whole number of domains, at least 2")
+        n_concerns = (table[list(codes)] == "Some concerns").sum(axis=1)
+        rule = (table["overall_algorithm"] == "Some concerns") & (n_concerns >= multiple_concerns_high)
+        table.loc[rule, "overall"] = "High"
+        table.loc[rule, "override_reason"] = [
+            f"protocol rule: some concerns in {c} domains (>= {multiple_concerns_high}) judged High (RoB 2)"
+            for c in n_concerns[rule]]
     if overall is not None:
         chosen_raw = data[overall].reset_index(drop=True)
         given = chosen_raw.notna() & (chosen_raw.astype("string").str.strip() != "")
@@ -304,5 +321,6 @@ def rob_assessment(
                 + ", ".join(rows)
             )
         table.loc[given, "overall"] = chosen.to_numpy()
+        table.loc[given & ~differs, "override_reason"] = None  # the reviewer restated the algorithm
         table.loc[differs, "override_reason"] = reasons[differs].to_numpy()
     return RobAssessment(tool, codes, names, table)

@@ -146,11 +146,11 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     check_source_urls(problems, df, references)
 
     # a second, independent read
-    same = df["checked"].ne("") & (df["checked"].map(_who) == df["extracted_by"].map(_who))
+    same = df["checked"].ne("") & (_map_unique(df["checked"], _who) == _map_unique(df["extracted_by"], _who))
     _flag(problems, df, same, "checked", "the check must be an independent read by someone other than the extractor")
 
     # a screened area's syntheses cite records the ledger included
-    area = df["file"].map(lambda f: Path(f).stem)
+    area = _map_unique(df["file"], lambda f: Path(f).stem)
     has_ledger = area.isin(list(included_keys))
     in_ledger = np.fromiter((k in included_keys.get(a, ()) for k, a in zip(df["citation_key"], area)),
                             dtype=bool, count=len(df))
@@ -234,6 +234,12 @@ def check_source_urls(problems, df, references: Mapping[str, dict]) -> None:
                     f"{references[r['citation_key']]['file']} ({ref_doi[r['citation_key']]})")
 
 
+def _map_unique(series: pd.Series, func) -> pd.Series:
+    """``series.map(func)`` computed once per distinct value (files, names repeat down a column)."""
+    values = series.unique()
+    return series.map(dict(zip(values, map(func, values))))
+
+
 def _who(text: str) -> str:
     """The person part of 'helper-3 2026-11-28': dates and punctuation removed, lower-cased."""
     words = [w for w in str(text).replace(",", " ").replace(";", " ").split() if not S.DATE_RE.match(w)]
@@ -278,7 +284,7 @@ def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: 
     _flag(problems, df, df["search_date"].ne("") & ~df["search_date"].str.match(S.DATE_RE), "search_date",
           lambda r: f"not a YYYY-MM-DD date: {r['search_date']!r}")
 
-    area = df["file"].map(lambda f: Path(f).stem)
+    area = _map_unique(df["file"], lambda f: Path(f).stem)
     keys: dict[str, set[str]] = {a: set() for a in area.unique()}
     for a, k in zip(area[kept], df.loc[kept, "citation_key"]):
         keys[a].add(k)

@@ -5,6 +5,7 @@ YAML problems name the entry by its id (``row``) and the key (``column``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -197,8 +198,19 @@ def read_studies(path: Path, root: Path, questions: Mapping[str, str], reference
                                        "citation_key", "also_cite", "why"])
 
 
+@functools.lru_cache(maxsize=64)
+def _dataset_columns(name: str) -> frozenset[str]:
+    return frozenset(datasets.load_dataset(name).columns)
+
+
+@functools.lru_cache(maxsize=64)
+def _dataset_docs(name: str) -> str:
+    info = datasets.dataset_info(name)
+    return (info.get("source", "") + " " + info.get("references", "")).lower()
+
+
 def _check_dataset(problems, rel, name, escalc, reference) -> None:
-    columns = set(datasets.load_dataset(name).columns)
+    columns = _dataset_columns(name)
     if escalc and not isinstance(escalc, dict):
         problems.append(Problem(rel, name, "escalc", "escalc must map argument -> column"))
     elif escalc:
@@ -211,9 +223,7 @@ def _check_dataset(problems, rel, name, escalc, reference) -> None:
         problems.append(Problem(rel, name, "escalc", f"{name} has no yi and vi; say how to compute them (escalc)"))
     doi = S.doi_of((reference or {}).get("doi", "") or "")
     if reference is not None and doi:
-        info = datasets.dataset_info(name)
-        docs = (info.get("source", "") + " " + info.get("references", "")).lower()
-        if doi not in docs:
+        if doi not in _dataset_docs(name):
             problems.append(Problem(rel, name, "citation_key",
                                     f"the DOI of {reference['key']} ({doi}) is not in {name}'s documented source"))
 

@@ -322,3 +322,11 @@ def test_level_is_start_plus_changes_clamped(ratings, design, dose):
     expected = {4: "high", 3: "moderate", 2: "low", 1: "very low"}[min(4, max(1, start + down + up))]
     assert g.level == expected
     assert g.domains.loc["dose_response", "change"] == up
+
+
+def test_inconsistency_without_prediction_interval_uses_i2_alone():
+    g = grade(StandIn(i2=60.0, pi=(float("nan"), float("nan"))))
+    assert g.domains.loc["inconsistency", "rating"] == "serious"
+    assert "I^2 alone decides" in g.domains.loc["inconsistency", "rationale"]
+    assert grade(StandIn(i2=30.0, pi=(float("nan"), float("nan")))).domains.loc["inconsistency", "rating"] == \
+        "not serious"

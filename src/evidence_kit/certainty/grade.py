@@ -224,15 +224,20 @@ def _inconsistency(result, thresholds, serious_i2, very_serious_i2):
     pred = result.predict()
     row = pred.iloc[0] if isinstance(pred, pd.DataFrame) else pred
     pi_lo, pi_hi = float(row["pi_lower"]), float(row["pi_upper"])
-    crosses = _crosses(pi_lo, pi_hi, thresholds) > 0
+    have_pi = math.isfinite(pi_lo) and math.isfinite(pi_hi)
+    # without a prediction interval the rule falls back on I^2 alone (and says so)
+    crosses = _crosses(pi_lo, pi_hi, thresholds) > 0 if have_pi else True
     if crosses and i2 >= very_serious_i2:
         rating = "very serious"
     elif crosses and i2 >= serious_i2:
         rating = "serious"
     else:
         rating = "not serious"
-    why = (f"I^2 = {i2:.1f}%; 95% prediction interval {_fmt(pi_lo)} to {_fmt(pi_hi)} "
-           f"{'crosses' if crosses else 'does not cross'} the threshold(s) {', '.join(map(_fmt, thresholds))}.")
+    if have_pi:
+        why = (f"I^2 = {i2:.1f}%; 95% prediction interval {_fmt(pi_lo)} to {_fmt(pi_hi)} "
+               f"{'crosses' if crosses else 'does not cross'} the threshold(s) {', '.join(map(_fmt, thresholds))}.")
+    else:
+        why = f"I^2 = {i2:.1f}%; no prediction interval available, so I^2 alone decides."
     return _domain_row(rule, rating, DOWN_RATINGS[rating], why)
 
 

@@ -330,3 +330,13 @@ def test_inconsistency_without_prediction_interval_uses_i2_alone():
     assert "I^2 alone decides" in g.domains.loc["inconsistency", "rationale"]
     assert grade(StandIn(i2=30.0, pi=(float("nan"), float("nan")))).domains.loc["inconsistency", "rating"] == \
         "not serious"
+
+
+def test_meta_regression_is_refused():
+    dat = ek.load_dataset("dat.bcg")
+    dat["yi"] = np.log((dat["tpos"] / (dat["tpos"] + dat["tneg"])) / (dat["cpos"] / (dat["cpos"] + dat["cneg"])))
+    dat["vi"] = 1 / dat["tpos"] - 1 / (dat["tpos"] + dat["tneg"]) + 1 / dat["cpos"] - 1 / (dat["cpos"] + dat["cneg"])
+    res = ek.meta_analysis(dat, mods=["ablat"], slab="author")
+    with pytest.raises(ValueError, match="moderators .*ablat"):
+        ek.grade_certainty(res, indirectness="not serious", rob=None,
+                           overrides={"risk_of_bias": ("not serious", "x")})

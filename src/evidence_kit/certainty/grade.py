@@ -379,6 +379,10 @@ def grade_certainty(
     missing = [a for a in ("k", "estimate", "ci_lower", "ci_upper") if getattr(result, a, None) is None]
     if missing:
         raise ValueError(f"the meta-analysis result lacks {', '.join(missing)}")
+    coefs = getattr(result, "coefficients", None)
+    if coefs is not None and len(coefs) > 1:
+        raise ValueError("grade_certainty rates one pooled estimate; this result has moderators "
+                         f"({', '.join(map(str, coefs.index))}): fit the outcome without mods")
 
     rows: dict[str, dict] = {}
     if rob is None and "risk_of_bias" in overrides:

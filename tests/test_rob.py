@@ -204,3 +204,16 @@ def test_protocol_rule_for_multiple_some_concerns():
                           tool="robins_i", multiple_concerns_high=3)
     with pytest.raises(ValueError, match="at least 2"):
         ek.rob_assessment(ROB2, multiple_concerns_high=1)
+
+
+def test_summary_weights_from_a_meta_analysis_result():
+    dat = ek.load_dataset("dat.bangertdrowns2004").iloc[:6]
+    dat["study"] = dat["author"]
+    res = ek.meta_analysis(dat, slab="study")
+    rob = ek.rob_assessment(pd.DataFrame({"study": res.slab, "D1": ["High", "Low", "Low", "Low", "Low", "Low"],
+                                          "D2": "Low", "D3": "Low", "D4": "Low", "D5": "Low"}))
+    table = rob_summary_table(rob, weights=res)
+    assert table.loc["Overall", "High"] == pytest.approx(res.weights[0] / res.weights.sum(), rel=1e-12)
+    ax = ek.rob_summary_plot(rob, weights=res)
+    assert ax.get_xlabel() == "Share of weight (%)"
+    plt.close("all")

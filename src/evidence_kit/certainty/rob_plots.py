@@ -123,8 +123,8 @@ def rob_summary_plot(
     ----------
     assessments : RobAssessment
     ax : matplotlib Axes, optional
-    weights : Series or dict, optional
-        Weight per study (e.g. ``pd.Series(result.weights, index=result.slab)``); bars then show
+    weights : Series, dict or meta-analysis result, optional
+        Weight per study, or a result whose ``weights`` and ``slab`` give them; bars then show
         the share of the total weight, as robvis does with ``weighted=TRUE``. Every plotted study
         needs a weight (a missing one raises, naming it).
     studies, outcome, show_overall
@@ -173,6 +173,11 @@ def rob_summary_table(
     """The numbers behind :func:`rob_summary_plot`: rows domains, columns judgements, shares in [0, 1]."""
     sel = _select(assessments, studies, outcome)
     t = sel.table
+    if weights is not None and hasattr(weights, "weights") and hasattr(weights, "slab"):
+        # a meta-analysis result: its percent weights by study label
+        weights = pd.Series(np.asarray(weights.weights, dtype=float),
+                            index=[str(s) for s in np.asarray(weights.slab, dtype=object)])
+        t = t.assign(study=t["study"].astype(str))
     if weights is None:
         w = np.ones(len(t))
     else:

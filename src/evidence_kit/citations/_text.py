@@ -123,6 +123,9 @@ def date_to_text(issued: dict | None) -> str | None:
     return text
 
 
+_INITIALS = re.compile(r"(?:[A-Z]\.(?:-?[A-Z]\.)*|[A-Z]{1,3})")
+
+
 def split_name(text: str) -> dict:
     """``"Family, Given"`` / ``"Family, Suffix, Given"`` / ``"Given Family"`` -> CSL name."""
     text = text.strip()
@@ -133,6 +136,8 @@ def split_name(text: str) -> dict:
         words = text.split()
         if len(words) == 1:
             return {"family": text}
+        if _INITIALS.fullmatch(words[-1]):  # "Faraj K." / "Adler D.G." (Embase, Scopus)
+            return {"family": " ".join(words[:-1]), "given": words[-1]}
         return {"family": words[-1], "given": " ".join(words[:-1])}
     name = {"family": parts[0]}
     if len(parts) >= 3:

@@ -58,8 +58,11 @@ def _initials(given: str) -> str:
         return " ".join(f"{c}." for c in given)
     out = []
     for word in given.split():
-        parts = [p for p in word.split("-") if p]
-        out.append("-".join(f"{p.strip('.')[0]}." if p.strip(".") else p for p in parts))
+        if re.fullmatch(r"(?:[^\W\d_]\.){2,}", word):  # "D.G." -> "D. G."
+            out.append(" ".join(f"{c}." for c in word.split(".") if c))
+            continue
+        parts = [p for p in word.split("-") if p.strip(".")]
+        out.append("-".join(f"{p.strip('.')[0]}." for p in parts))
     return " ".join(out)
 
 

@@ -54,7 +54,7 @@ TEXT_FIELDS = {
     "language": "language", "note": "note", "series": "collection-title",
     "chapter": "chapter-number", "shorttitle": "title-short", "school": "publisher",
     "institution": "publisher", "type": "genre", "howpublished": "medium",
-    "shortjournal": "container-title-short", "issue": "issue",
+    "shortjournal": "container-title-short", "issue": "issue", "eid": "number",
 }
 VERBATIM_FIELDS = {"doi": "DOI", "url": "URL"}
 NAME_FIELDS = {"author": "author", "editor": "editor", "translator": "translator",
@@ -472,7 +472,7 @@ def _map_entry(etype: str, key: str, fields: list[tuple[str, str]]) -> Citation:
             rec[VERBATIM_FIELDS[name]] = verbatim_to_text(value)
         elif name == "pages" and "page" not in rec:
             rec["page"] = re.sub(r"\s*-{1,3}\s*", "-", latex_to_unicode(value))
-        elif name == "number" and "issue" not in rec and "number" not in rec:
+        elif name == "number" and ("issue" if csl_type.startswith("article") else "number") not in rec:
             rec["issue" if csl_type.startswith("article") else "number"] = latex_to_unicode(value)
         elif name in ("keywords", "keyword") and "keyword" not in rec:
             rec["keyword"] = _split_keywords(latex_to_unicode(value))
@@ -547,6 +547,8 @@ def citation_to_entry(rec: dict) -> str:
         value = str(rec[var])
         if var == "issue" and etype.lower() != "article":
             field = "issue"
+        elif var == "number" and etype.lower() == "article":
+            field = "eid"  # biblatex's article number; "number" is an article's issue
         if var in ("DOI", "URL"):
             put(field, value.replace("{", r"\{").replace("}", r"\}"))
         else:

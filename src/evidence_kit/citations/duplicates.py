@@ -29,7 +29,7 @@ _SCORES = {"same DOI": 1.0, "same PMID": 1.0, "same title and year": 0.95,
            "preprint and journal version": 0.9, "conference abstract and article": 0.85,
            "same title and first author, different year": 0.75,
            "title truncated, same year and first author": 0.8, "reviewer: duplicate": 1.0,
-           "representative": 1.0}
+           "representative": 1.0, "linked through another record of the group": 0.7}
 
 
 def _norm_text(s: pd.Series) -> pd.Series:
@@ -84,9 +84,11 @@ def find_duplicates(records, *, overrides=None) -> pd.DataFrame:
         One row per record that belongs to a group of two or more: ``group`` (0, 1, ... in
         order of first appearance), ``record`` (position in ``records``), ``id``, ``title``,
         ``year``, ``representative`` (position of the record kept for the group),
-        ``is_representative``, ``score`` (1.0 identifiers ... 0.75 title only) and ``reason``
-        (why the record joins its representative: same DOI, same PMID, same title and year,
-        preprint and journal version, conference abstract and article, ...).
+        ``is_representative``, ``score`` (1.0 identifiers or reviewer ... 0.7 only through another member) and
+        ``reason`` (why the record joins its representative: same DOI, same PMID, same title
+        and year, preprint and journal version, conference abstract and article, same title
+        and first author with a different year, title truncated, reviewer: duplicate, linked
+        through another record of the group).
 
     Notes
     -----
@@ -160,7 +162,7 @@ def find_duplicates(records, *, overrides=None) -> pd.DataFrame:
     rep_of_comp = np.empty(comp.max() + 1, int)
     rep_of_comp[comp[order][first_in_comp]] = order[first_in_comp]
     rep = rep_of_comp[comp]
-    reason = _reasons(rep, doi, pmid, title, year, author, preprint, conference, force)
+    reason = _reasons(rep, keys, preprint, conference, force)
     idx = np.flatnonzero(in_group)
     group_codes, _ = pd.factorize(comp[idx])
     out = pd.DataFrame({
@@ -179,8 +181,9 @@ def _empty() -> pd.DataFrame:
         ("reason", object)]})
 
 
-def _reasons(rep, doi, pmid, title, year, author, preprint, conference, force) -> np.ndarray:
-    """Why each record joins its representative, strongest evidence first."""
+def _reasons(rep, keys, preprint, conference, force) -> np.ndarray:
+    """Why each record joins its representative, strongest evidence first (the key both
+    share); a record linked only through another member says so."""
     n = len(rep)
     idx = np.arange(n)
 
@@ -191,23 +194,20 @@ def _reasons(rep, doi, pmid, title, year, author, preprint, conference, force) -
         out[ok] = a[ok] == a[rep][ok]
         return out
 
-    t = title.to_numpy(dtype=object)
-    same_title = (t == t[rep]) & (title.str.len().to_numpy() > 0)
-    y = year.to_numpy(dtype="float64", na_value=np.nan)
-    same_year = (y == y[rep]) | np.isnan(y) | np.isnan(y[rep])
     pp = preprint.to_numpy() | preprint.to_numpy()[rep]
     cf = conference.to_numpy() | conference.to_numpy()[rep]
-    trunc = (np.array([a[:60] for a in t], dtype=object)
-             == np.array([a[:60] for a in t[rep]], dtype=object))
+    title_link = same(keys["tya"]) | same(keys["ta"])
+    forced = np.zeros(n, bool)
+    for a, b in force:
+        forced[[a, b]] = True
     reason = np.select(
-        [idx == rep, same(doi), same(pmid),
-         same_title & pp, same_title & cf, same_title & same_year,
-         same_title, trunc & same_year],
+        [idx == rep, same(keys["doi"]), same(keys["pmid"]), title_link & pp, title_link & cf,
+         same(keys["tya"]), same(keys["ta"]), same(keys["trunc"]), forced],
         ["representative", "same DOI", "same PMID", "preprint and journal version",
          "conference abstract and article", "same title and year",
          "same title and first author, different year",
-         "title truncated, same year and first author"],
-        default="reviewer: duplicate")
+         "title truncated, same year and first author", "reviewer: duplicate"],
+        default="linked through another record of the group")
     return reason.astype(object)
 
 

@@ -47,14 +47,14 @@ TAG_TO_CSL = {
     "T3": "collection-title", "VL": "volume", "IS": "issue", "DO": "DOI", "UR": "URL",
     "AB": "abstract", "N2": "abstract", "PB": "publisher", "CY": "publisher-place",
     "PP": "publisher-place", "LA": "language", "N1": "note", "ET": "edition", "ID": "id",
-    "ST": "title-short", "M1": "number",
+    "ST": "title-short",
 }
 NAME_TAGS = {"AU": "author", "A1": "author", "A2": "editor", "ED": "editor",
              "A3": "collection-editor", "A4": "translator"}
 CSL_TO_TAG = {"title": "TI", "container-title": "T2", "container-title-short": "J2",
               "collection-title": "T3", "volume": "VL", "issue": "IS", "DOI": "DO", "URL": "UR",
               "abstract": "AB", "publisher": "PB", "publisher-place": "CY", "language": "LA",
-              "note": "N1", "edition": "ET", "title-short": "ST", "number": "M1"}
+              "note": "N1", "edition": "ET", "title-short": "ST"}
 _PY = re.compile(r"^(\d{4})(?:/(\d{0,2})(?:/(\d{0,2})(?:/(.*))?)?)?$")
 
 

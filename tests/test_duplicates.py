@@ -1,0 +1,101 @@
+"""ek.find_duplicates: identifiers first, then normalised title + year + first author; groups,
+representatives, reasons and reviewer overrides. Speed is in benchmarks/bench_dedupe.py."""
+
+from __future__ import annotations
+
+import pytest
+
+import evidence_kit as ek
+
+
+def rec(id, title, year=2020, family="Smith", doi=None, pmid=None, type="article-journal",
+        container="Journal of School Health"):
+    r = ek.Citation(id=id, type=type, title=title, author=[{"family": family, "given": "A."}],
+                    issued={"date-parts": [[year]]}, **{"container-title": container})
+    if doi:
+        r["DOI"] = doi
+    if pmid:
+        r["PMID"] = pmid
+    return r
+
+
+RECORDS = [
+    rec("a", "Physical activity and academic achievement in children", doi="10.1000/ABC"),
+    rec("b", "Physical Activity and Academic Achievement in Children.", doi="https://doi.org/10.1000/abc"),
+    rec("c", "Physical activity and academic achievement in children"),  # no DOI: title+year+author
+    rec("d", "Sleep and attendance: a cohort study", pmid="123"),
+    rec("e", "Sleep and attendance - a cohort study!", pmid="PMID: 123", year=2019, family="Jones"),
+    rec("f", "School meals and attention: a randomised trial", year=2021, type="article",
+        container="medRxiv"),
+    rec("g", "School meals and attention: a randomised trial", year=2022),
+    rec("h", "Recess and wellbeing in primary schools", year=2018, type="paper-conference",
+        container="Proceedings of the Annual Meeting"),
+    rec("i", "Recess and wellbeing in primary schools", year=2019),
+    rec("j", "Editorial", year=2020, family="Brown"),
+    rec("k", "Editorial", year=2021, family="Brown"),  # short title, other year: not a duplicate
+    rec("l", "Élèves, santé et apprentissage", family="Dupré"),
+    rec("m", "Eleves sante et apprentissage", family="Dupre"),  # accents and punctuation only
+]
+
+
+def groups_of(out):
+    return sorted(sorted(g["id"]) for _, g in out.groupby("group"))
+
+
+def test_groups_and_reasons():
+    out = ek.find_duplicates(RECORDS)
+    assert groups_of(out) == [["a", "b", "c"], ["d", "e"], ["f", "g"], ["h", "i"], ["l", "m"]]
+    reason = dict(zip(out["id"], out["reason"]))
+    assert reason["b"] == "same DOI" and reason["e"] == "same PMID"
+    assert reason["c"] == "same title and year"
+    assert reason["f"] == "preprint and journal version" and reason["g"] == "representative"
+    assert reason["h"] == "conference abstract and article" and reason["i"] == "representative"
+    assert set(out["id"]) >= {"a", "b"} and "j" not in set(out["id"]) and "k" not in set(out["id"])
+    # one representative per group, and it is a member of the group
+    reps = out[out["is_representative"]]
+    assert len(reps) == out["group"].nunique()
+    assert (out.groupby("group")["representative"].nunique() == 1).all()
+    assert out.loc[out["id"] == "b", "score"].item() == 1.0
+    assert out["score"].between(0, 1).all()
+
+
+def test_records_are_never_deleted_or_modified():
+    before = [r.copy() for r in RECORDS]
+    ek.find_duplicates(RECORDS)
+    assert RECORDS == before
+
+
+def test_reviewer_overrides():
+    out = ek.find_duplicates(RECORDS, overrides=[("a", "c", "not_duplicate"), ("j", "k", "duplicate")])
+    assert "c" not in set(out["id"])  # c stands alone; a and b (same DOI) stay together
+    assert out.loc[out["id"] == "a", "group"].item() == out.loc[out["id"] == "b", "group"].item()
+    jk = out[out["id"].isin(["j", "k"])]
+    assert jk["group"].nunique() == 1 and "reviewer: duplicate" in set(jk["reason"])
+    out2 = ek.find_duplicates(RECORDS, overrides=[(9, 10, "duplicate")])  # positions work too
+    assert out2.loc[out2["id"] == "k", "group"].item() == out2.loc[out2["id"] == "j", "group"].item()
+    with pytest.raises(ValueError, match="unknown decision 'maybe'"):
+        ek.find_duplicates(RECORDS, overrides=[("a", "b", "maybe")])
+    with pytest.raises(ValueError, match="record 'zz' is neither an id nor a position"):
+        ek.find_duplicates(RECORDS, overrides=[("a", "zz", "duplicate")])
+
+
+def test_empty_and_unique_inputs():
+    assert ek.find_duplicates([]).empty
+    out = ek.find_duplicates([rec("x", "One title here for test"), rec("y", "Another title here")])
+    assert out.empty and list(out.columns)[:3] == ["group", "record", "id"]
+
+
+def test_accepts_a_citations_frame():
+    frame = ek.citations_frame(RECORDS)
+    out = ek.find_duplicates(frame)
+    assert groups_of(out)[0] == ["a", "b", "c"]
+
+
+def test_real_exports_find_the_known_duplicate(shared_dir):
+    root = shared_dir / "data" / "citations" / "ris"
+    if not root.exists():
+        pytest.skip("../shared/data/citations is not present")
+    records = ek.read_citations(root / "asreview_baseline.ris")
+    out = ek.find_duplicates(records)
+    # the baseline file repeats one systematic review (title differs by a final period)
+    assert len(out) == 2 and set(out["reason"]) == {"representative", "same title and year"}

@@ -227,3 +227,18 @@ def test_only_causal_studies_override():
     causal_neg = _studies(study="Q", design="QED", rating=MWR, effect="unfavorable", n=60, sites=1)
     t = ek.essa_tier(pd.concat([_studies(n=100), causal_neg], ignore_index=True), rationale=True)
     assert t.tier == 4 and any("overridden" in r for r in t.reasons)
+
+
+def test_attrition_rates_from_sample_sizes():
+    from evidence_kit.certainty import attrition_rates
+
+    # 100 randomized per group; 90 and 80 analyzed: 10% and 20% attrition, overall 15%, differential 10
+    r = attrition_rates(100, 90, 100, 80).iloc[0]
+    assert r["attrition_1"] == pytest.approx(10.0) and r["attrition_2"] == pytest.approx(20.0)
+    assert r["overall_attrition"] == pytest.approx(15.0) and r["differential_attrition"] == pytest.approx(10.0)
+    assert attrition_level(r["overall_attrition"], r["differential_attrition"]) == "high"
+    # unequal groups: overall is pooled over both groups, not the mean of the two rates
+    r = attrition_rates(300, 270, 100, 95).iloc[0]
+    assert r["overall_attrition"] == pytest.approx(100 * 35 / 400)
+    with pytest.raises(ValueError, match="group 2"):
+        attrition_rates(100, 90, 100, 120)

@@ -76,6 +76,29 @@ def attrition_boundary_table() -> pd.DataFrame:
     return df
 
 
+def attrition_rates(n1_assigned, n1_analyzed, n2_assigned, n2_analyzed) -> pd.DataFrame:
+    """Overall and differential attrition (percent) from the randomized and analyzed sample sizes.
+
+    Notes
+    -----
+    Attrition in a group = 1 - analyzed / randomized; overall = 1 - (analyzed_1 + analyzed_2) /
+    (randomized_1 + randomized_2); differential = |attrition_1 - attrition_2| (WWC 5.0 attrition
+    standard; WWC 4.1 Section II.A). Returned in percent, full precision (the boundary lookup
+    rounds the overall rate up to the next whole percent).
+    """
+    a1, k1, a2, k2 = (np.atleast_1d(np.asarray(x, dtype=float)) for x in
+                      (n1_assigned, n1_analyzed, n2_assigned, n2_analyzed))
+    for name, assigned, kept in (("group 1", a1, k1), ("group 2", a2, k2)):
+        bad = ~(assigned > 0) | (kept < 0) | (kept > assigned)
+        if np.any(bad):
+            raise ValueError(f"{name}: need 0 <= analyzed <= randomized and randomized > 0; rows {np.flatnonzero(bad).tolist()}")
+    att1 = 100 * (1 - k1 / a1)
+    att2 = 100 * (1 - k2 / a2)
+    overall = 100 * (1 - (k1 + k2) / (a1 + a2))
+    return pd.DataFrame({"attrition_1": att1, "attrition_2": att2, "overall_attrition": overall,
+                         "differential_attrition": np.abs(att1 - att2)})
+
+
 def max_differential_attrition(overall_attrition, boundary: str = "cautious") -> np.ndarray:
     """Largest differential attrition (percentage points) that keeps attrition low.
 

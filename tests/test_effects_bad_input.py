@@ -147,3 +147,17 @@ def test_non_numeric_column_is_an_error():
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError, match="ni has 3 values but the other columns have 2"):
         ek.effect_sizes(measure="COR", ri=np.array([0.1, 0.2]), ni=np.array([10, 20, 30]))
+
+
+def test_missing_complement_is_filled_from_the_total():
+    """metafor: bi <- replmiss(bi, n1i - ai), mi <- replmiss(mi, ni - xi)."""
+    full = ek.effect_sizes(measure="PLO", xi=[3, 5], ni=[20, 30])
+    filled = ek.effect_sizes(measure="PLO", xi=[3, 5], mi=[17, np.nan], ni=[20, 30])
+    pd.testing.assert_frame_equal(full, filled)
+    with pytest.raises(ValueError, match=r"ni is not xi \+ mi: row 0 \(ni=21.0\)"):
+        ek.effect_sizes(measure="PLO", xi=[3, 5], mi=[17, np.nan], ni=[21, 30])
+
+
+def test_scalar_columns_apply_to_every_row():
+    out = ek.effect_sizes(measure="ZCOR", ri=[0.1, 0.2, 0.3], ni=50)
+    np.testing.assert_allclose(out["vi"], 1 / 47)

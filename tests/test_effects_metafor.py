@@ -30,7 +30,7 @@ EXPECTED_IDS = (
     + ["pritz_PR_UB", "pritz_PR_AV", "pritz_PLN_AV", "pritz_PLO_AV", "pritz_PLO_xi_mi", "pritz_PAS_add05"]
     + [f"pritz_{m}_{t}" for t in ("all", "if0all", "none") for m in ("PR", "PLO", "PFT")]
     + [f"grid_{m}_{v}" for m in ("SMCC", "SMCR") for v in ("LS", "LS2")]
-    + ["small_SMD", "missing_OR"]
+    + ["small_SMD", "missing_OR", "fill_OR", "normand_SMD_mixed", "normand_ROM_mixed"]
 )
 
 

@@ -16,8 +16,10 @@ Borenstein, M., Hedges, L. V., Higgins, J. P. T., & Rothstein, H. R. (2009).
     Introduction to Meta-Analysis. Wiley. Chapters 4 and 7.
 Higgins, J. P. T. et al. (eds.) (2023). Cochrane Handbook for Systematic Reviews of
     Interventions, version 6.4, chapter 6 (sections 6.3.1, 6.5.2).
-Hedges, L. V. (2007). Effect sizes in cluster-randomized designs. Journal of Educational and
-    Behavioral Statistics, 32(4), 341-370. doi:10.3102/1076998607302628
+Hedges, L. V. (2007a). Effect sizes in cluster-randomized designs. Journal of Educational and
+    Behavioral Statistics, 32(4), 341-370.
+Hedges, L. V. (2007b). Correcting a significance test for clustering. Journal of Educational and
+    Behavioral Statistics, 32(2), 151-179. doi:10.3102/1076998606298040
 Wan, X., Wang, W., Liu, J., & Tong, T. (2014). Estimating the sample mean and standard
     deviation from the sample size, median, range and/or interquartile range. BMC Medical
     Research Methodology, 14, 135. doi:10.1186/1471-2288-14-135
@@ -458,7 +460,8 @@ def cluster_adjust_g(g, n1, n2, icc=None, cluster_size=None, *, outcome="achieve
 
     Notes
     -----
-    Hedges (2007), section on equal cluster sizes n, N = n1 + n2:
+    Hedges (2007a), equal cluster sizes n, N = n1 + n2. ``g`` is taken as given: apply any
+    small-sample correction before (the WWC uses omega with the df h of ``wwc_cluster_t``).
     d_T = g sqrt(1 - 2 (n - 1) rho / (N - 2));
     V(d_T) = (N / (n1 n2)) (1 + (n - 1) rho)
              + d_T^2 [(N - 2)(1 - rho)^2 + n (N - 2n) rho^2 + 2 (N - 2n) rho (1 - rho)]
@@ -502,7 +505,8 @@ def wwc_cluster_t(t, n_total, n_clusters, icc=None, *, outcome="achievement") ->
 
     Notes
     -----
-    WWC Procedures and Standards Handbook v5.0, Appendix E (h is eq. E.21, p. 171; Hedges 2007):
+    WWC Procedures and Standards Handbook v5.0, Appendix E (h is eq. E.21, p. 171), from Hedges
+    (2007b), equal cluster sizes n = N / M:
     t_a = t sqrt(((N - 2) - 2 (n - 1) rho) / ((N - 2)(1 + (n - 1) rho)));
     h = ((N - 2) - 2 (n - 1) rho)^2 / ((N - 2)(1 - rho)^2 + n (N - 2n) rho^2 + 2 (N - 2n) rho (1 - rho)).
     """

@@ -403,7 +403,9 @@ def _table(measure, cols, vt, labels, add, to, drop00):
             _check_n(n_val, n_name, labels)
             check_rows(cols[cell] > n_val, cell, f"more events in column {cell} than {n_name}", cols[cell], labels)
             if other is not None:
-                check_rows(n_val != cols[cell] + other, n_name, f"{n_name} is not {cell} + {nm}", n_val, labels)
+                total = cols[cell] + other
+                mismatch = (n_val != total) & ~np.isnan(total) & ~np.isnan(n_val)
+                check_rows(mismatch, n_name, f"{n_name} is not {cell} + {nm}", n_val, labels)
     bi = _fill(bi, n1i, ai)  # metafor: bi <- replmiss(bi, n1i - ai)
     di = _fill(di, n2i, ci)
     needed = (ai, bi, ci, di)
@@ -472,7 +474,8 @@ def _prop(measure, cols, vt, labels, add, to):
         _check_n(ni, "ni", labels)
         check_rows(xi > ni, "xi", "more events in column xi than ni", xi, labels)
         if mi is not None:
-            check_rows(ni != xi + mi, "ni", "ni is not xi + mi", ni, labels)
+            total = xi + mi
+            check_rows((ni != total) & ~np.isnan(total) & ~np.isnan(ni), "ni", "ni is not xi + mi", ni, labels)
     if mi is not None:
         _check_nonneg(mi, "mi", "count", labels)
     mi = _fill(mi, ni, xi)  # metafor: mi <- replmiss(mi, ni - xi)

@@ -20,7 +20,7 @@ add_case <- function(id, measure, data, columns, dataset = NA, options = list())
   col_txt <- paste(sprintf("%s=%s", names(columns), unlist(columns)), collapse = ", ")
   opt_txt <- if (length(options)) {
     paste0(", ", paste(sprintf("%s=%s", names(options),
-      vapply(options, function(v) if (is.character(v)) sprintf('"%s"', v) else as.character(v), "")),
+      vapply(options, function(v) paste(deparse(as.vector(v)), collapse = ""), "")),
       collapse = ", "))
   } else ""
   data_name <- if (is.na(dataset)) "inputs" else dataset
@@ -71,6 +71,12 @@ for (vt in c("LS", "UB", "LS2", "AV")) add_case(paste0("normand_SMD_", vt), "SMD
 for (vt in c("LS", "LS2")) add_case(paste0("normand_SMDH_", vt), "SMDH", nor, mc, "dat.normand1999", list(vtype = vt))
 for (vt in c("LS", "HO", "AV", "AVHO")) add_case(paste0("normand_ROM_", vt), "ROM", nor, mc, "dat.normand1999", list(vtype = vt))
 
+# one vtype per row (metafor accepts a vector)
+add_case("normand_SMD_mixed", "SMD", nor, mc, "dat.normand1999",
+         list(vtype = arr(rep(c("LS", "UB", "LS2", "AV"), length.out = nrow(nor)))))
+add_case("normand_ROM_mixed", "ROM", nor, mc, "dat.normand1999",
+         list(vtype = arr(rep(c("AVHO", "LS", "HO", "AV"), length.out = nrow(nor)))))
+
 # ---------------------------------------------------------------- correlations: dat.molloy2014
 mol <- dat.molloy2014
 add_case("molloy_COR", "COR", mol, list(ri = "ri", ni = "ni"), "dat.molloy2014")
@@ -120,5 +126,9 @@ sm <- data.frame(m1i = c(1, 2, NA, 4), sd1i = c(1, 1, 1, 1), n1i = c(2, 1, 5, 3)
 add_case("small_SMD", "SMD", sm[1:2, ], mc, NA)
 tb <- data.frame(tpos = c(4, NA, 3), tneg = c(10, 5, 0), cpos = c(2, 1, 3), cneg = c(8, 9, 0))
 add_case("missing_OR", "OR", tb, tab, NA)
+# bi missing where n1i is given: metafor fills bi = n1i - ai
+fill <- data.frame(tpos = c(4, 6, 3), tneg = c(119, NA, 228), n1 = c(123, 306, 231),
+                   cpos = c(11, 29, 11), cneg = c(128, 274, NA), n2 = c(139, 303, 220))
+add_case("fill_OR", "OR", fill, list(ai = "tpos", bi = "tneg", n1i = "n1", ci = "cpos", di = "cneg", n2i = "n2"), NA)
 
 write_fixture(cases, "tests/reference/effects.json", "tests/reference/effects.R")

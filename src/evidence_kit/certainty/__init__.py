@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from evidence_kit.certainty.grade import (
-    GradeResult,
-    SummaryOfFindings,
-    grade_certainty,
-    optimal_information_size,
-    summary_of_findings,
-)
+from evidence_kit.certainty.grade import GradeResult, grade_certainty, optimal_information_size
 from evidence_kit.certainty.rob import RobAssessment, overall_judgement, rob_assessment
 from evidence_kit.certainty.rob_plots import rob_summary_plot, rob_summary_table, rob_traffic_light
+from evidence_kit.certainty.sof import SummaryOfFindings, summary_of_findings
 from evidence_kit.certainty.umbrella import umbrella_credibility
 from evidence_kit.certainty.wwc import (
     EssaTier,

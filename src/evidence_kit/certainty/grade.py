@@ -1,4 +1,4 @@
-"""GRADE certainty of evidence per outcome, from the meta-analysis itself, and Summary of Findings.
+"""GRADE certainty of evidence per outcome, suggested from the meta-analysis itself (see sof.py for the table).
 
 Each domain is *suggested* by a written rule applied to the analysis (the rule and the numbers go
 into the rationale) and can be overridden by a reviewer, who must give a reason that is kept.
@@ -435,71 +435,3 @@ def grade_certainty(
     n_total = None if n_total is None else float(n_total)
     return GradeResult(outcome, design, start, level, table, int(result.k), n_total, float(result.estimate),
                        float(result.ci_lower), float(result.ci_upper), measure, bool(log_scale))
-
-
-_SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
-
-
-@dataclass(frozen=True)
-class SummaryOfFindings:
-    """A GRADE Summary of Findings table: ``table`` (DataFrame), ``footnotes`` and ``to_html()``."""
-
-    table: pd.DataFrame
-    footnotes: list[str]
-
-    def to_html(self) -> str:
-        body = self.table.to_html(index=False, escape=True, border=0, classes="sof")
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.footnotes)
-        return f'<div class="summary-of-findings">{body}<ol type="a">{notes}</ol></div>'
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-    def __repr__(self) -> str:
-        return self.table.to_string(index=False) + "\n" + "\n".join(
-            f"{chr(97 + i)}. {n}" for i, n in enumerate(self.footnotes))
-
-
-def summary_of_findings(grades: Sequence[GradeResult] | Mapping[str, GradeResult], *, digits: int = 2) -> SummaryOfFindings:
-    """Summary of Findings table: one row per outcome with its effect, certainty and footnotes.
-
-    Parameters
-    ----------
-    grades : list of GradeResult, or dict outcome -> GradeResult
-    digits : int
-        Decimals shown for the effect (display only; the GradeResults keep full precision).
-
-    Returns
-    -------
-    SummaryOfFindings
-        ``table`` columns: Outcome, Studies, Participants, Effect (95% CI), Certainty, Footnotes;
-        ``footnotes`` explain every rating that moved the level or was overridden.
-
-    Notes
-    -----
-    Layout after the GRADE Summary of Findings table (Guyatt GH, et al. GRADE guidelines 12. J Clin
-    Epidemiol 2013;66:158-172). Ratio measures (log_scale=True) are shown exponentiated.
-    """
-    items = list(grades.items()) if isinstance(grades, Mapping) else [(getattr(g, "outcome", None), g) for g in grades]
-    if not items:
-        raise ValueError("summary_of_findings needs at least one GradeResult")
-    rows, notes = [], []
-    for i, (name, g) in enumerate(items):
-        if not isinstance(g, GradeResult):
-            raise TypeError(f"item {i} is not a GradeResult (from evidence_kit.grade_certainty)")
-        est, lo, hi = g.estimate, g.ci_lower, g.ci_upper
-        if g.log_scale:
-            est, lo, hi = math.exp(est), math.exp(lo), math.exp(hi)
-        marks = []
-        for reason in g.reasons:
-            notes.append(reason)
-            marks.append(chr(97 + len(notes) - 1) if len(notes) <= 26 else str(len(notes)))
-        rows.append({
-            "Outcome": name if name is not None else f"outcome {i + 1}",
-            "Studies": g.k,
-            "Participants": "" if g.n_total is None else f"{g.n_total:g}",
-            "Effect (95% CI)": f"{g.measure + ' ' if g.measure else ''}{est:.{digits}f} ({lo:.{digits}f} to {hi:.{digits}f})",
-            "Certainty": f"{_SYMBOLS[g.level]} {g.level.upper()}",
-            "Footnotes": ", ".join(marks),
-        })
-    return SummaryOfFindings(pd.DataFrame(rows), notes)

@@ -125,7 +125,8 @@ def test_unreadable_files():
         ("screening/dup.csv", 1, "title", "column appears more than once"),
     ]
     assert found[0][:3] == ("principles.yaml", 4, None)
-    assert found[0][3].startswith("cannot parse the YAML: while parsing a flow sequence expected ',' or ']'")
+    # the wording after this differs between libyaml and pure-Python PyYAML
+    assert found[0][3].startswith("cannot parse the YAML: while parsing a flow sequence")
     assert found[1:5] == head
     missing_screening = [c for c in SCREENING_COLUMNS if c not in ("record_id", "title")]
     assert found[5:5 + len(missing_screening)] == [("screening/dup.csv", 1, c, "missing column") for c in missing_screening]

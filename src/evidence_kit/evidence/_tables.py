@@ -55,6 +55,8 @@ def read_tables(folder: Path, root: Path, columns: Mapping[str, bool], problems:
 def _flag(problems: list[Problem], df: pd.DataFrame, mask, column: str, message: Callable | str) -> None:
     """Add one problem per row where ``mask`` is true; ``message(row)`` may use the row's values."""
     mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return
     for _, rec in df.loc[mask].iterrows():  # only the flagged rows
         text = message(rec) if callable(message) else message
         problems.append(Problem(rec["file"], int(rec["row"]), column, text))

@@ -16,6 +16,7 @@ from evidence_kit import datasets
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._problems import Problem
 
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 _QUESTION_TYPES = {"intervention": "intervention", "exposure": "exposure"}
 
 
@@ -27,7 +28,7 @@ def read_yaml(path: Path, root: Path, key: str, problems: list[Problem], *, requ
             problems.append(Problem(rel, None, None, "file not found"))
         return []
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except yaml.MarkedYAMLError as exc:  # row = the line where the parser gave up
         mark = exc.problem_mark
         problems.append(Problem(rel, None if mark is None else mark.line + 1, None,

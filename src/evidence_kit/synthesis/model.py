@@ -245,6 +245,8 @@ def numeric_column(data, value, name: str, *, n: int | None = None) -> np.ndarra
 
 def _check_arrays(yi, vi, X, labels):
     """Finite checks as the issue asks: a ValueError naming the row and column."""
+    if np.isfinite(yi).all() and np.isfinite(vi).all() and (vi > 0).all() and (X is None or np.isfinite(X).all()):
+        return  # the common case, in three passes
     check_rows(~np.isfinite(yi) & ~np.isnan(yi), "yi", "yi must be finite", yi, labels)
     check_rows(~np.isfinite(vi) & ~np.isnan(vi), "vi", "vi must be finite", vi, labels)
     check_rows(vi <= 0, "vi", "sampling variances vi must be positive", vi, labels)
@@ -314,8 +316,9 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
     miss = np.isnan(yi) | np.isnan(vi)
     if X is not None:
         miss |= np.isnan(X).any(axis=1)
-    omitted = labels[miss]
-    if miss.any():
+    any_missing = miss.any()
+    omitted = labels[miss] if any_missing else labels[:0]
+    if any_missing:
         keep = ~miss
         yi, vi, labels = yi[keep], vi[keep], labels[keep]
         X = None if X is None else X[keep]
@@ -348,7 +351,7 @@ def _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, lab
             converged, iterations, measure, design, *, skip_r2=False) -> MetaResult:
     w = 1.0 / (vi + tau2)
     beta, B, r = wls(yi, X, w)
-    rss = float(np.sum(w * r * r))
+    rss = float(_tau2.dot(w * r, r))
     s2w = 1.0
     df = None
     if test == "knha":
@@ -371,9 +374,9 @@ def _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, lab
 
     # heterogeneity from the equal-effects weights (Cochran's Q / QE)
     if k > p:
-        w0 = 1.0 / vi
-        _, B0, r0 = wls(yi, X, w0)
-        q = max(0.0, float(np.sum(w0 * r0 * r0)))
+        w0 = w if tau2 == 0 else 1.0 / vi
+        _, B0, r0 = (beta, B, r) if tau2 == 0 else wls(yi, X, w0)
+        q = max(0.0, float(_tau2.dot(w0 * r0, r0)))
         q_pvalue = float(stats.chi2.sf(q, k - p))
         vt = (k - p) / tr_p(w0, X, B0)
         if method == "EE":
@@ -400,10 +403,10 @@ def _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, lab
         if not skip_r2:
             r2 = _pseudo_r2(yi, vi, X, k, p, tau2, method, w)
 
-    reml = method == "REML"
-    ll = _tau2.restricted_ll(yi, vi, X, tau2, reml=reml)
-    Xfull = np.ones((k, 1)) if X is None else X
-    weights = 100 * w / w.sum()
+    ll = _tau2.loglik(vi, X, tau2, B, rss, reml=method == "REML")
+    # intercept only: a read-only k x 1 view of a single 1.0, so X costs no memory
+    Xfull = np.broadcast_to(np.ones((1, 1)), (k, 1)) if X is None else X
+    weights = w * (100 / w.sum())
     return MetaResult(
         k=k, method=method, test=test, level=float(level), coefficients=coefs,
         estimate=float(beta[0]), se=float(se[0]), statistic=float(stat[0]), pvalue=float(pval[0]),

@@ -96,6 +96,24 @@ def test_se_from_ci_linear_and_ratio():
         cv.se_from_ci(2.0, 1.0)
 
 
+def test_cochrane_ci_divisors():
+    """Cochrane Handbook 6.5.2.2 (v6; 7.7.3.2 in v5.1): a 95% CI is 3.92 SEs wide for large
+    samples (3.29 for 90%, 5.15 for 99%); for n = 25 from a t distribution, 2 x 2.0639 = 4.128."""
+    assert 1.0 / cv.se_from_ci(0.0, 1.0) == pytest.approx(3.92, abs=published_atol(2))
+    assert 1.0 / cv.se_from_ci(0.0, 1.0, level=90) == pytest.approx(3.29, abs=published_atol(2))
+    assert 1.0 / cv.se_from_ci(0.0, 1.0, level=99) == pytest.approx(5.15, abs=published_atol(2))
+    assert 1.0 / cv.se_from_ci(0.0, 1.0, df=24) == pytest.approx(4.128, abs=published_atol(3))
+    with pytest.raises(ValueError, match="degrees of freedom must be positive"):
+        cv.se_from_ci(0.0, 1.0, df=0)
+
+
+def test_cochrane_t_from_p_example():
+    """Cochrane Handbook 6.5.2.3 (v6; 7.7.3.3 in v5.1): P = 0.008 with groups of 25 and 22
+    corresponds to t = 2.78 on 45 df; d_from_p gives back d = t sqrt(1/25 + 1/22)."""
+    t = cv.d_from_p(0.008, 25, 22) / np.sqrt(1 / 25 + 1 / 22)
+    assert t == pytest.approx(2.78, abs=published_atol(2))
+
+
 def test_arrays_in_arrays_out_nan_propagates():
     out = cv.d_from_t([1.0, np.nan], [10, 10], [12, 12])
     assert out.shape == (2,)

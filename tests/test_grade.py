@@ -340,3 +340,14 @@ def test_meta_regression_is_refused():
     with pytest.raises(ValueError, match="moderators .*ablat"):
         ek.grade_certainty(res, indirectness="not serious", rob=None,
                            overrides={"risk_of_bias": ("not serious", "x")})
+
+
+def test_publication_bias_rated_by_hand_when_no_test_can_run():
+    slab = [f"s{i}" for i in range(12)]
+    big = StandIn(k=12, slab=slab, weights=[100 / 12] * 12)
+    rob = rob_for({s: "Low" for s in slab})
+    g = grade(big, rob=rob, overrides={"publication_bias": ("serious", "funnel plot asymmetric; registry shows "
+                                                                       "three unpublished trials")})
+    row = g.domains.loc["publication_bias"]
+    assert row["rating"] == "serious" and row["overridden"]
+    assert g.level == "moderate"

@@ -395,7 +395,14 @@ def grade_certainty(
     rows["indirectness"] = _domain_row("reviewer's judgement of PICO match", ind, ind_change,
                                        "judged by the reviewer (not computable from the analysis).")
     rows["imprecision"] = _imprecision(result, thresholds, n_total, ois)
-    rows["publication_bias"] = _publication_bias(result, small_study, small_study_alpha)
+    try:
+        rows["publication_bias"] = _publication_bias(result, small_study, small_study_alpha)
+    except (TypeError, ValueError):
+        if "publication_bias" not in overrides:
+            raise
+        # rated by hand: no suggestion could be computed (no small-study test available)
+        rows["publication_bias"] = _domain_row("rated by hand (no small-study test given)", "not serious", 0,
+                                               "no small-study test given.")
     rows["large_effect"] = _large_effect(result, log_scale)
     rows["dose_response"] = _domain_row("reviewer's finding", "upgrade one level" if dose_response else "none",
                                         int(bool(dose_response)), "stated by the reviewer.")

@@ -139,6 +139,15 @@ def test_metadat_bib_copies_the_dataset_documentation():
             assert f"({ref['year']})" in docs, (st["dataset"], key)
 
 
+def test_prisma_counts_of_the_ledger(tmp_path):
+    dup = dict(RECORD, record_id="sleep-0002", duplicate_of="sleep-0001", screening="", full_text="",
+               citation_key="")
+    out = dict(RECORD, record_id="sleep-0003", screening="exclude", full_text="", citation_key="")
+    base = ek.load_evidence(make_tree(tmp_path, records=[dict(RECORD), dup, out]))
+    counts = base.prisma_counts()
+    assert (counts.duplicates_removed, counts.screened, counts.excluded_screening, counts.included) == (1, 2, 1, 1)
+
+
 def test_study_effect_sizes_as_documented():
     base = ek.load_evidence(EVIDENCE, strict=False)
     kon = base.study_effect_sizes("dat.konstantopoulos2011")  # shipped yi, vi

@@ -127,6 +127,12 @@ class EvidenceBase:
         out["stated_gaps"] = gaps.reindex(ids, fill_value=0).astype(int)
         return out.rename_axis("question")
 
+    def prisma_counts(self):
+        """PRISMA 2020 flow counts of the screening ledger (``ek.prisma_counts``), all areas together."""
+        from evidence_kit.citations import prisma_counts
+
+        return prisma_counts(self.screening.drop(columns=["file", "row"]))
+
     def load_study(self, dataset: str) -> pd.DataFrame:
         """The metadat dataset mapped in studies.yaml (``ek.load_dataset``)."""
         self._study(dataset)

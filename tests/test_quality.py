@@ -61,6 +61,14 @@ def test_rounding_of_the_statistic_is_allowed_for():
     assert list(flags["check"]) == ["p_inconsistent"]
 
 
+def test_decimals_of_numeric_columns_come_from_the_values():
+    """A float 2.2 counts as one decimal (2.15..2.25: p in [.0325, .0403]), so p = .039 is within
+    rounding; 2.21 has two decimals (p in [.0351, .0358]) and .039 (.0385..0.0395) is not."""
+    data = pd.DataFrame({"stat": [2.2, 2.21], "df": [28.0, 28.0], "p": [0.039, 0.039]})
+    flags = ek.check_extraction(data, test="t", statistic="stat", df1="df", p="p")
+    assert _checks(flags) == {(1, "p_inconsistent")}
+
+
 def test_test_type_for_all_rows_and_numeric_columns():
     data = pd.DataFrame({"tval": [2.2, 2.2], "df": [28, 28], "p": [0.036, 0.36]})
     flags = ek.check_extraction(data, test="t", statistic="tval", df1="df", p="p")

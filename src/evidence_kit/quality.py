@@ -143,27 +143,36 @@ def check_extraction(
 # --------------------------------------------------------------------------- helpers
 
 
-def _flags(labels, mask, column, check, reasons) -> pd.DataFrame:
+def _flags(labels, mask, column, check, reason) -> pd.DataFrame:
+    """One flag per row where ``mask`` holds; ``reason`` is a string or ``f(i) -> str`` (called
+    for flagged rows only, so the text costs nothing for the rows that pass)."""
     idx = np.flatnonzero(mask)
-    reasons = np.broadcast_to(np.asarray(reasons, dtype=object), mask.shape)
+    text = reason if callable(reason) else (lambda i: reason)
     return pd.DataFrame({
         "row": pd.Series([labels[i].item() if isinstance(labels[i], np.generic) else labels[i] for i in idx],
                          dtype=object),
         "column": pd.Series([column] * idx.size, dtype=object),
         "check": pd.Series([check] * idx.size, dtype=object),
-        "reason": pd.Series([reasons[i] for i in idx], dtype=object),
+        "reason": pd.Series([text(i) for i in idx], dtype=object),
     }, columns=FLAG_COLUMNS)
 
 
 def _decimals(raw) -> np.ndarray:
-    """Decimals as reported: from strings as written, from floats by their shortest repr."""
-    out = np.zeros(len(raw))
-    for i, v in enumerate(raw):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            continue
-        text = v.strip() if isinstance(v, str) else np.format_float_positional(float(v), trim="-")
-        text = text.lstrip("<>=≤≥ ").split("e")[0]
-        out[i] = len(text.split(".")[1]) if "." in text else 0
+    """Decimals as reported: counted in strings as written ("0.040" has 3); for numbers, the
+    fewest decimals that represent the value exactly (2.30 read from a CSV as 2.3 has 1)."""
+    ser = pd.Series(raw, dtype=object)
+    is_text = ser.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    out = np.zeros(len(ser))
+    if is_text.any():
+        digits = ser[is_text].astype(str).str.extract(r"\.(\d+)", expand=False).str.len()
+        out[is_text] = digits.fillna(0).to_numpy(dtype=float)
+    if (~is_text).any():
+        x = pd.to_numeric(ser[~is_text], errors="coerce").to_numpy(dtype=float)
+        dec = np.full(x.shape, np.nan)
+        for d in range(16):  # loop over decimal places, not rows
+            hit = np.isnan(dec) & (np.round(x, d) == x)
+            dec[hit] = d
+        out[~is_text] = np.nan_to_num(dec, nan=0.0)
     return out
 
 
@@ -225,7 +234,7 @@ def _check_p(data, labels, test, statistic, df1, df2, p, alpha):
     bad_kind = pd.isna(kinds) & ~np.isnan(stat)
     raw_tests = data[test].astype(str).to_numpy() if test in data.columns else np.full(n, str(test))
     out.append(_flags(labels, bad_kind, test, "impossible_value",
-                      [f"unknown test type {t!r}; expected t, F, r, chi2 or z" for t in raw_tests]))
+                      lambda i: f"unknown test type {raw_tests[i]!r}; expected t, F, r, chi2 or z"))
     needs_df1 = np.isin(kinds, ["t", "F", "r", "chi2"])
     bad_df = (needs_df1 & (d1 <= 0)) | ((kinds == "F") & (d2 <= 0))
     out.append(_flags(labels, bad_df, df1, "impossible_value", "degrees of freedom must be positive"))
@@ -251,14 +260,15 @@ def _check_p(data, labels, test, statistic, df1, df2, p, alpha):
     )
     reported_sig = np.where(rel == "<", pval <= alpha, np.where(rel == ">", False, pval < alpha))
     decision = inconsistent & (reported_sig != (p_mid < alpha))
-    reasons = [
-        f"{_kind_text(k, s, x, y)} gives p = {pm:.4g} (p in [{lo_:.4g}, {hi_:.4g}] within rounding); "
-        f"reported p {r} {pv:g}"
-        for k, s, x, y, pm, lo_, hi_, r, pv in zip(kinds, stat, d1, d2, p_mid, p_min, p_max, rel, pval, strict=True)
-    ]
-    out.append(_flags(labels, inconsistent & ~decision, p, "p_inconsistent", reasons))
+    def reason(i):
+        return (
+            f"{_kind_text(kinds[i], stat[i], d1[i], d2[i])} gives p = {p_mid[i]:.4g} "
+            f"(p in [{p_min[i]:.4g}, {p_max[i]:.4g}] within rounding); reported p {rel[i]} {pval[i]:g}"
+        )
+
+    out.append(_flags(labels, inconsistent & ~decision, p, "p_inconsistent", reason))
     out.append(_flags(labels, decision, p, "p_decision_error",
-                      [f"{s}; the conclusion at alpha = {alpha:g} differs" for s in reasons]))
+                      lambda i: f"{reason(i)}; the conclusion at alpha = {alpha:g} differs"))
     return pd.concat(out, ignore_index=True)
 
 
@@ -300,12 +310,14 @@ def _check_grim(data, labels, mean_col, n_col, items):
         t_floor = np.floor(mean * total_n)
         consistent = (np.abs(t_floor / total_n - mean) <= h) | (np.abs((t_floor + 1) / total_n - mean) <= h)
     bad = testable & ~consistent
-    reasons = [
-        f"mean {r} of integer data with n = {s:g}" + (f" x {kk:g} items" if kk != 1 else "")
-        + f": no integer total gives it (nearest {t / tn:.{int(d) + 2}f} or {(t + 1) / tn:.{int(d) + 2}f})"
-        for r, s, kk, t, tn, d in zip(raw, size, k, t_floor, total_n, dec, strict=True)
-    ]
-    out.append(_flags(labels, bad, mean_col, "grim", reasons))
+    def reason(i):
+        items_text = f" x {k[i]:g} items" if k[i] != 1 else ""
+        near = [t / total_n[i] for t in (t_floor[i], t_floor[i] + 1)]
+        places = int(dec[i]) + 2
+        return (f"mean {raw[i]} of integer data with n = {size[i]:g}{items_text}: no integer total gives it "
+                f"(nearest {near[0]:.{places}f} or {near[1]:.{places}f})")
+
+    out.append(_flags(labels, bad, mean_col, "grim", reason))
     return pd.concat(out, ignore_index=True)
 
 
@@ -340,17 +352,16 @@ def _check_ci(data, labels, estimate, se, ci_lower, ci_upper, level, log):
         with np.errstate(invalid="ignore", divide="ignore"):
             mid = (np.log(upper) - np.log(lower) if log else upper - lower) / (2 * z)
             ratio = sev / mid
-        reasons = [
-            f"{level:g}% CI [{lo:g}, {hi:g}] implies a {scale}SE of {m:.4g}; reported SE {s:g} ({q:.3g} times)"
-            for lo, hi, m, s, q in zip(lower, upper, mid, sev, ratio, strict=True)
-        ]
-        out.append(_flags(labels, mismatch, se, "ci_se_mismatch", reasons))
+        out.append(_flags(labels, mismatch, se, "ci_se_mismatch", lambda i: (
+            f"{level:g}% CI [{lower[i]:g}, {upper[i]:g}] implies a {scale}SE of {mid[i]:.4g}; "
+            f"reported SE {sev[i]:g} ({ratio[i]:.3g} times)"
+        )))
     if estimate is not None:
         est, eraw = _numbers(data, estimate, estimate)
         h_est = _half_unit(_decimals(eraw))
         outside = valid & ((est + h_est < lower - h_ci) | (est - h_est > upper + h_ci))
         out.append(_flags(labels, outside, estimate, "estimate_outside_ci",
-                          [f"estimate {e:g} outside its CI [{lo:g}, {hi:g}]" for e, lo, hi in zip(est, lower, upper, strict=True)]))
+                          lambda i: f"estimate {est[i]:g} outside its CI [{lower[i]:g}, {upper[i]:g}]"))
         if log:
             with np.errstate(invalid="ignore", divide="ignore"):
                 e_lo, e_hi = np.log(np.maximum(est - h_est, 0)), np.log(est + h_est)
@@ -362,11 +373,9 @@ def _check_ci(data, labels, estimate, se, ci_lower, ci_upper, level, log):
         width = np.maximum(u_hi - l_lo, 1e-300)
         tolerance = 0.05 * width  # 5% of the width: reporting software rounds, tables are retyped
         asym = valid & ~outside & ((gap_min > tolerance) | (gap_max < -tolerance))
-        out.append(_flags(labels, asym, estimate, "ci_asymmetric", [
-            f"CI [{lo:g}, {hi:g}] is not symmetric about {e:g} on the {'log' if log else 'reported'} scale"
-            + (" (a ratio CI given with ci_log=False?)" if not log else "")
-            for e, lo, hi in zip(est, lower, upper, strict=True)
-        ]))
+        hint = "log scale" if log else "reported scale (a ratio CI given with ci_log=False?)"
+        out.append(_flags(labels, asym, estimate, "ci_asymmetric",
+                          lambda i: f"CI [{lower[i]:g}, {upper[i]:g}] is not symmetric about {est[i]:g} on the {hint}"))
     return pd.concat(out, ignore_index=True)
 
 
@@ -391,11 +400,8 @@ def _check_smd(data, labels, m1i, m2i, sd1i, sd2i, n1i, n2i, limit):
         d_se = (m1 - m2) / np.sqrt(((k1 - 1) * s1**2 * k1 + (k2 - 1) * s2**2 * k2) / df)
     big = np.abs(d) > limit
     maybe_se = big & (np.abs(d_se) <= limit)
-    out.append(_flags(labels, maybe_se, f"{sd1i}, {sd2i}", "sd_may_be_se", [
-        f"d = {a:.3g} from these SDs; if they are SEs (SD = SE sqrt(n)) d = {b:.3g}"
-        for a, b in zip(d, d_se, strict=True)
-    ]))
-    out.append(_flags(labels, big & ~maybe_se, m1i, "smd_implausible", [
-        f"|d| = {abs(a):.3g} exceeds {limit:g}; check means, SDs and units" for a in d
-    ]))
+    out.append(_flags(labels, maybe_se, f"{sd1i}, {sd2i}", "sd_may_be_se",
+                      lambda i: f"d = {d[i]:.3g} from these SDs; if they are SEs (SD = SE sqrt(n)) d = {d_se[i]:.3g}"))
+    out.append(_flags(labels, big & ~maybe_se, m1i, "smd_implausible",
+                      lambda i: f"|d| = {abs(d[i]):.3g} exceeds {limit:g}; check means, SDs and units"))
     return pd.concat(out, ignore_index=True)

@@ -197,6 +197,8 @@ def _column(data, value, name, n) -> np.ndarray:
         return get_column(data, value, name, n=n)
     if np.ndim(value) == 0 and not isinstance(value, pd.Series):
         return np.full(n, np.nan if value is None else float(value))
+    if isinstance(value, pd.Series) and value.dtype.kind in "iuf":
+        value = value.to_numpy(dtype=float, na_value=np.nan)  # by position, as metafor
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.ndim == 1:
         if value.shape[0] != n:
             raise ValueError(f"{name} has {value.shape[0]} values but the other columns have {n}")

@@ -11,16 +11,21 @@ doi:10.1186/s13643-021-01583-y): identifiers, then titles with year and author.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from evidence_kit._validate import check_choice
-from evidence_kit.citations.ids import normalize_dois
+from evidence_kit.citations.ids import normalize_doi
 
 _PREPRINT = r"arxiv|biorxiv|medrxiv|psyarxiv|socarxiv|edarxiv|osf preprints|ssrn|research square|preprints?\b|authorea"
 _CONFERENCE = r"abstracts?\b|proceedings|conference|congress|meeting|symposium|annual convention"
+_PREPRINT_RE = re.compile(_PREPRINT)
+_CONFERENCE_RE = re.compile(_CONFERENCE)
 REASONS = ("representative", "same DOI", "same PMID", "same title and year",
            "preprint and journal version", "conference abstract and article",
            "same title and first author, different year", "title truncated, same year and first author",
@@ -32,13 +37,39 @@ _SCORES = {"same DOI": 1.0, "same PMID": 1.0, "same title and year": 0.95,
            "representative": 1.0, "linked through another record of the group": 0.7}
 
 
-def _norm_text(s: pd.Series) -> pd.Series:
-    """Case-fold, strip accents, markup and punctuation, collapse spaces."""
-    s = s.astype("string").fillna("")
-    s = s.str.replace(r"<[^>]+>", " ", regex=True)  # HTML/MathML tags in titles
-    s = s.str.normalize("NFKD").str.encode("ascii", errors="ignore").str.decode("ascii")
-    s = s.str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
-    return s
+_TAGS = re.compile(r"<[^>]+>")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _norm_one(text) -> str:
+    """Case-fold, strip accents, HTML/MathML tags and punctuation, collapse spaces."""
+    if not isinstance(text, str) or not text:
+        return ""
+    if "<" in text:
+        text = _TAGS.sub(" ", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _NON_ALNUM.sub(" ", text.lower()).strip()
+
+
+def _norm_text(values: pd.Series) -> pd.Series:
+    """:func:`_norm_one` over a column, once per distinct value (titles repeat in exports)."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    normed = np.array([_norm_one(u) for u in uniques] + [""], dtype=object)
+    return pd.Series(normed[codes], index=values.index, dtype=object)
+
+
+def _map_unique(values: pd.Series, func, missing=None) -> pd.Series:
+    """``func`` applied once per distinct value of a column (missing -> ``missing``)."""
+    codes, uniques = pd.factorize(pd.Series(values).astype(object), use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(u) for u in uniques]
+    mapped[-1] = missing
+    return pd.Series(mapped[codes], dtype=object)
+
+
+def _doi_column(values: pd.Series) -> pd.Series:
+    return _map_unique(values, normalize_doi)
 
 
 def _frame(records) -> pd.DataFrame:
@@ -49,22 +80,38 @@ def _frame(records) -> pd.DataFrame:
                              "pmid": get("pmid"), "year": get("year"),
                              "author": get("first_author"), "type": get("type"),
                              "container": get("container_title"), "extra": ""})
-    rows = []
-    for r in records:
-        authors = r.get("author") or []
-        a0 = authors[0] if authors else {}
-        issued = r.get("issued") or {}
+    records = list(records)
+    get = [r.get for r in records]
+    first_authors = [(g("author") or [{}])[0] for g in get]
+    years = []
+    for g in get:
+        issued = g("issued")
         parts = issued.get("date-parts") if isinstance(issued, dict) else None
-        year = parts[0][0] if parts and parts[0] else None
-        custom = r.get("custom") or {}
-        extra = " ".join(" ".join(map(str, v)) if isinstance(v, list) else str(v)
-                         for fmt in custom.values() if isinstance(fmt, dict)
-                         for k, v in fmt.items() if k in ("M3", "PT", "@type", "genre", "type"))
-        rows.append((r.get("id"), r.get("title"), r.get("DOI"), r.get("PMID"), year,
-                     a0.get("family", a0.get("literal")), r.get("type"),
-                     r.get("container-title"), f"{r.get('genre') or ''} {extra}"))
-    return pd.DataFrame(rows, columns=["id", "title", "doi", "pmid", "year", "author", "type",
-                                       "container", "extra"])
+        years.append(parts[0][0] if parts and parts[0] else None)
+    return pd.DataFrame({
+        "id": [g("id") for g in get], "title": [g("title") for g in get],
+        "doi": [g("DOI") for g in get], "pmid": [g("PMID") for g in get], "year": years,
+        "author": [a.get("family", a.get("literal")) if isinstance(a, dict) else None
+                   for a in first_authors],
+        "type": [g("type") for g in get], "container": [g("container-title") for g in get],
+        "extra": [_kind_extra(g) for g in get],
+    })
+
+
+def _kind_extra(get) -> str:
+    """Publication-type hints kept in custom fields (RIS M3, MEDLINE PT, BibTeX type)."""
+    custom = get("custom")
+    genre = get("genre") or ""
+    if not custom:
+        return genre
+    bits = [genre]
+    for fields in custom.values():
+        if isinstance(fields, dict):
+            for k in ("M3", "PT", "@type", "genre", "type"):
+                v = fields.get(k)
+                if v:
+                    bits.append(" ".join(map(str, v)) if isinstance(v, list) else str(v))
+    return " ".join(bits)
 
 
 def find_duplicates(records, *, overrides=None) -> pd.DataFrame:
@@ -105,26 +152,34 @@ def find_duplicates(records, *, overrides=None) -> pd.DataFrame:
     n = len(df)
     if n == 0:
         return _empty()
-    doi = normalize_dois(df["doi"])
-    pmid = df["pmid"].astype("string").str.strip().str.replace(r"\D", "", regex=True)
-    pmid = pmid.where(pmid.str.len() > 0)
+    doi = _doi_column(df["doi"])
+    pmid = _map_unique(df["pmid"], lambda v: re.sub(r"\D", "", str(v)) or None
+                       if v is not None and v == v else None)
     title = _norm_text(df["title"])
     year = pd.to_numeric(df["year"], errors="coerce").astype("Int64")
-    author = _norm_text(df["author"]).str.split(" ").str[-1].fillna("")
-    kind = (df["type"].astype("string").fillna("") + " " + df["container"].astype("string").fillna("")
-            + " " + df["extra"].astype("string").fillna("")).str.lower()
-    preprint = kind.str.contains(_PREPRINT, regex=True) | df["type"].eq("article")
-    conference = (kind.str.contains(_CONFERENCE, regex=True) | df["type"].eq("paper-conference")) & ~preprint
-    has_title = title.str.len() > 0
-    long_title = title.str.len() >= 20
-    ystr = year.astype("string").fillna("")
+    author = _map_unique(df["author"], lambda v: (_norm_one(v).split(" ") or [""])[-1])
+    kind = pd.Series([f"{t} {c} {e}" for t, c, e in zip(df["type"], df["container"], df["extra"])],
+                     dtype=object)
+    preprint = pd.Series(_map_unique(kind, lambda v: bool(_PREPRINT_RE.search(v.lower()))),
+                         dtype=bool) | df["type"].eq("article")
+    conference = (pd.Series(_map_unique(kind, lambda v: bool(_CONFERENCE_RE.search(v.lower()))),
+                            dtype=bool) | df["type"].eq("paper-conference")) & ~preprint
+    t = title.to_numpy(dtype=object)
+    a = author.to_numpy(dtype=object)
+    tlen = np.fromiter((len(x) for x in t), int, count=n)
+    y = _map_unique(year.astype(object), lambda v: str(v), missing="").to_numpy(dtype=object)
+    has_y, has_a = y != "", a != ""
+    t60 = np.array([x[:60] for x in t], dtype=object)
+
+    def key(values, mask):
+        return pd.Series(np.where(mask, values, None), dtype=object)
+
     keys = {
         "doi": doi,
         "pmid": pmid,
-        "tya": (title + "|" + ystr + "|" + author).where(has_title & (long_title | (ystr != "") & (author != ""))),
-        "ta": (title + "|" + author).where(long_title & (author != "")),
-        "trunc": (title.str[:60] + "|" + ystr + "|" + author).where(
-            (title.str.len() >= 60) & (ystr != "") & (author != "")),
+        "tya": key(t + "|" + y + "|" + a, (tlen > 0) & ((tlen >= 20) | (has_y & has_a))),
+        "ta": key(t + "|" + a, (tlen >= 20) & has_a),
+        "trunc": key(t60 + "|" + y + "|" + a, (tlen >= 60) & has_y & has_a),
     }
     rows, cols = [], []
     offset = n

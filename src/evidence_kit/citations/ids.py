@@ -21,6 +21,7 @@ _PREFIXES = re.compile(
 )
 _DOI = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
 _TRAILING = ".,;:)]}>'\""
+_CLEAN = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/[^\s%()]*[^\s%().,;:\]}>'\"]$")
 
 
 def normalize_doi(text, *, validate: bool = False) -> str | None:
@@ -50,6 +51,8 @@ def normalize_doi(text, *, validate: bool = False) -> str | None:
     s = str(text).strip()
     if not s:
         return None
+    if _CLEAN.match(s):  # already a bare DOI: the common case, skip the clean-up
+        return s.lower()
     s = _PREFIXES.sub("", s)
     if "%" in s:
         s = unquote(s)

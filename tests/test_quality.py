@@ -91,9 +91,9 @@ def test_unknown_test_type_is_flagged():
 
 
 def test_grim():
-    """Brown & Heathers (2017): with n = 28 integer responses the attainable means near 5.19 are
-    145/28 = 5.1786 and 146/28 = 5.2143, so 5.19 is impossible and 5.18 is fine; with n k >= 100
-    every two-decimal mean is attainable, so nothing can be flagged."""
+    """The GRIM test (Brown & Heathers 2017) on constructed numbers: with n = 28 integer
+    responses the attainable means near 5.19 are 145/28 = 5.1786 and 146/28 = 5.2143, so 5.19
+    is impossible and 5.18 is fine; with n k >= 100 every two-decimal mean is attainable."""
     data = pd.DataFrame({"m": ["5.19", "5.18", "3.50", "2.47", "3.48"], "n": [28, 28, 10, 200, 15]},
                         index=["A", "B", "C", "D", "E"])
     flags = ek.check_extraction(data, grim=[("m", "n")])

@@ -149,6 +149,8 @@ class EvidenceBase:
             yi = data[spec["yi"]].astype(float)
             vi = data[spec["vi"]].astype(float) if "vi" in spec else data[spec["sei"]].astype(float) ** 2
             return data.assign(yi=yi, vi=vi)
+        if spec["measure"] == "PCOR" and "PCOR" not in _effect_measures():
+            return data.assign(**_pcor(data[spec["ti"]], data[spec["ni"]], data[spec["mi"]]))
         import evidence_kit as ek
 
         if not hasattr(ek, "effect_sizes"):
@@ -165,6 +167,27 @@ class EvidenceBase:
 
     def __repr__(self) -> str:
         return f"EvidenceBase({str(self.path)!r}: {self.summary()})"
+
+
+def _effect_measures() -> tuple[str, ...]:
+    try:
+        from evidence_kit.effects import MEASURES
+    except ImportError:
+        return ()
+    return tuple(MEASURES)
+
+
+def _pcor(ti, ni, mi) -> dict:
+    """Partial correlation from a regression t statistic, as metafor's escalc(measure="PCOR").
+
+    r_p = t / sqrt(t^2 + df) and var = (1 - r_p^2)^2 / df with df = n - m - 1, m predictors
+    (Aloe & Thompson, 2013, doi:10.5243/jsswr.2013.24; as metafor 3.8 escalc.r computes them;
+    checked against tests/reference/evidence_studies.json). Used until ``ek.effect_sizes``
+    offers PCOR.
+    """
+    t, df = ti.astype(float), ni.astype(float) - mi.astype(float) - 1.0
+    yi = t / (t**2 + df) ** 0.5  # partial r from t: t / sqrt(t^2 + df)
+    return {"yi": yi, "vi": (1.0 - yi**2) ** 2 / df}  # large-sample variance (1 - r^2)^2 / df
 
 
 def _sort_key(p: Problem):

@@ -73,7 +73,7 @@ def _row(**kw):
 def test_class_definitions_one_criterion_at_a_time():
     # SMD 0.5 (0.4 to 0.6): z = 9.8, p ~ 1e-22
     assert _row()["credibility"] == "I"
-    assert _row()["not_assessable"] == [] and _row()["criteria_not_met"] == []
+    assert _row()["not_assessable"] == () and _row()["criteria_not_met"] == ()
     # any class-I-only criterion failing drops to II when the largest study is significant
     assert _row(i2=[50.0])["credibility"] == "II"  # I^2 < 50 is strict
     assert _row(pi_lower=[-0.1])["credibility"] == "II"

@@ -97,6 +97,15 @@ def _as_object(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _name_sets(mask: np.ndarray, names: np.ndarray) -> np.ndarray:
+    """Per row, the tuple of names where ``mask`` is true (one tuple per distinct pattern)."""
+    codes = mask.astype(np.int64) @ (1 << np.arange(mask.shape[1], dtype=np.int64))
+    patterns, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    tuples = np.empty(patterns.size, dtype=object)
+    tuples[:] = [tuple(names[mask[i]].tolist()) for i in first]
+    return tuples[inverse.ravel()]
+
+
 def umbrella_credibility(
     data: pd.DataFrame | None = None,
     *,
@@ -162,7 +171,7 @@ def umbrella_credibility(
         One row per meta-analysis: label, measure, k, yi and se (analysis scale), z, pvalue,
         pi_lower/pi_upper (analysis scale) and pi_source, one column per criterion (True,
         False, or None when not assessable), ``credibility`` (I, II, III, IV, NS),
-        ``not_assessable`` and ``criteria_not_met`` (lists of criterion names), optional SMD
+        ``not_assessable`` and ``criteria_not_met`` (tuples of criterion names), optional SMD
         columns and ``notes``.
 
     Notes
@@ -262,8 +271,8 @@ def umbrella_credibility(
         ["NS", "I", "II", "III", "IV"], default="NS")
     relevant = np.array(list(dict.fromkeys(r for c in ("I", "II", "III") for r in _CLASS_RULES[c])))
     values = np.column_stack([crit_values[r] for r in relevant])
-    out["not_assessable"] = [relevant[m].tolist() for m in np.isnan(values)]
-    out["criteria_not_met"] = [relevant[m].tolist() for m in values == 0.0]
+    out["not_assessable"] = _name_sets(np.isnan(values), relevant)
+    out["criteria_not_met"] = _name_sets(values == 0.0, relevant)
 
     notes = [""] * n
     if to is not None:

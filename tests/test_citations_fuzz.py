@@ -21,6 +21,8 @@ SAMPLES = {
     "ris": "TY  - JOUR\nAU  - Müller, Jörg\nTI  - Title\nPY  - 2020///\nKW  - a\nKW  - b\nER  - \n",
     "csl-json": '[{"id": "a", "type": "book", "title": "T", "author": [{"family": "F"}]}]',
     "medline": "PMID- 1\nTI  - A title\n      continued\nFAU - Smith, Jane\nDP  - 2020 Mar 5\n",
+    "wos": "FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAF Smith, Jane\n   Doe, J\n"
+           "TI A title\n   continued\nPY 2020\nER\n\nEF\n",
 }
 
 
@@ -59,7 +61,8 @@ def test_truncated_real_files(shared_dir):
         pytest.skip("../shared/data/citations is not present")
     files = {"bibtex": "bibtex/bibtexparser_traps.bib", "ris": "ris/colrev_jstor_ris.ris",
              "medline": "medline/colrev_eric_nbib.nbib",
-             "csl-json": "csl-json/bbt_season-ranges_860.csl.json"}
+             "csl-json": "csl-json/bbt_season-ranges_860.csl.json",
+             "wos": "wos/synthesisr_WoS_ciw_example.ciw"}
     for fmt, rel in files.items():
         raw = (root / rel).read_bytes()
         for cut in range(0, len(raw), max(1, len(raw) // 25)):

@@ -13,7 +13,8 @@ import evidence_kit as ek
 from evidence_kit.citations._text import EncodingFallbackWarning
 from evidence_kit.citations.io import format_citations, parse_citations
 
-FORMAT_OF = {"bibtex": "bibtex", "ris": "ris", "medline": "medline", "csl-json": "csl-json"}
+FORMAT_OF = {"bibtex": "bibtex", "ris": "ris", "medline": "medline", "csl-json": "csl-json",
+             "wos-tagged": "wos"}
 
 
 def _manifest(shared_dir):
@@ -40,13 +41,13 @@ def test_every_valid_file_reads_with_the_exact_count(shared_dir):
     root, rows = _manifest(shared_dir)
     checked = 0
     for row in rows:
-        if row["path"].startswith("invalid/") or row["format"] == "wos-tagged":
+        if row["path"].startswith("invalid/"):
             continue
         records = _read(root, row)
         assert len(records) == int(row["expected_entries"]), row["path"]
         assert all(isinstance(r, ek.Citation) for r in records)
         checked += 1
-    assert checked == 44
+    assert checked == 46
 
 
 def test_malformed_files_fail_clearly_and_recover_the_rest(shared_dir):
@@ -72,12 +73,17 @@ def test_wos_tagged_file_with_ris_extension_is_refused(shared_dir):
         ek.read_citations(root / "wos" / "rispy_example_wos.ris")
     with pytest.raises(ek.CitationParseError, match="Web of Science"):
         ek.read_citations(root / "wos" / "synthesisr_WoS_ciw_example.ciw", format="ris")
+    # read as what it is, it gives its records (.ciw by extension; .ris needs format="wos")
+    assert len(ek.read_citations(root / "wos" / "synthesisr_WoS_ciw_example.ciw")) == 5
+    wos = ek.read_citations(root / "wos" / "rispy_example_wos.ris", format="wos")
+    assert len(wos) == 2 and wos[0]["DOI"] == "10.1021/bi049798f"
+    assert wos[0]["author"][0] == {"family": "Parkes-Loach", "given": "PS"}
 
 
 def test_same_format_round_trips_lose_nothing(shared_dir, tmp_path):
     root, rows = _manifest(shared_dir)
     for row in rows:
-        if row["path"].startswith("invalid/") or row["format"] == "wos-tagged":
+        if row["path"].startswith("invalid/"):
             continue
         records = _read(root, row)
         fmt = FORMAT_OF[row["format"]]

@@ -1,9 +1,10 @@
 """``read_citations``, ``write_citations`` and ``citations_frame``: one entry point per task.
 
-Formats: ``"bibtex"`` (.bib), ``"ris"`` (.ris), ``"csl-json"`` (.json), ``"medline"`` (.nbib).
+Formats: ``"bibtex"`` (.bib), ``"ris"`` (.ris), ``"csl-json"`` (.json), ``"medline"`` (.nbib),
+``"wos"`` (Web of Science tagged, .ciw).
 ``.txt`` is what several databases name their RIS and MEDLINE exports (PubMed, Web of Science,
 EndNote), so a ``.txt`` file (or any other extension) is sniffed from its content: ``TY  - ``
-means RIS, ``PMID- ``/``OWN - `` MEDLINE, ``@type{`` BibTeX, ``[``/``{`` CSL-JSON; pass
+means RIS, ``PMID- ``/``OWN - `` MEDLINE, ``FN ``/``PT J`` Web of Science, ``@type{`` BibTeX, ``[``/``{`` CSL-JSON; pass
 ``format=`` to decide yourself.
 """
 
@@ -15,19 +16,21 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_kit._validate import check_choice
-from evidence_kit.citations import bibtex, csljson, medline, ris
+from evidence_kit.citations import bibtex, csljson, medline, ris, wos
 from evidence_kit.citations._text import decode_bytes
 from evidence_kit.citations.model import Citation, CitationParseError
 
-FORMATS = ("bibtex", "ris", "csl-json", "medline")
+FORMATS = ("bibtex", "ris", "csl-json", "medline", "wos")
 _ALIASES = {"bib": "bibtex", "biblatex": "bibtex", "json": "csl-json", "csl": "csl-json",
-            "csljson": "csl-json", "nbib": "medline", "pubmed": "medline"}
+            "csljson": "csl-json", "nbib": "medline", "pubmed": "medline",
+            "ciw": "wos", "web-of-science": "wos", "isi": "wos"}
 _EXTENSIONS = {".bib": "bibtex", ".bibtex": "bibtex", ".ris": "ris", ".json": "csl-json",
-               ".nbib": "medline", ".medline": "medline"}
+               ".nbib": "medline", ".medline": "medline", ".ciw": "wos"}
 _READERS = {"bibtex": bibtex.read_bibtex, "ris": ris.read_ris, "csl-json": csljson.read_csljson,
-            "medline": medline.read_medline}
+            "medline": medline.read_medline, "wos": wos.read_wos}
 _WRITERS = {"bibtex": bibtex.write_bibtex, "ris": ris.write_ris,
-            "csl-json": csljson.write_csljson, "medline": medline.write_medline}
+            "csl-json": csljson.write_csljson, "medline": medline.write_medline,
+            "wos": wos.write_wos}
 
 
 def _format_name(format: str) -> str:
@@ -41,6 +44,8 @@ def sniff_format(text: str) -> str | None:
         return "ris"
     if re.search(r"(?m)^(PMID|OWN |PMC |TI  )- ", head):
         return "medline"
+    if re.search(r"(?m)^FN ", head) or re.search(r"(?m)^PT [A-Z]\s*$", head):
+        return "wos"
     if head.startswith(("[", "{")):
         return "csl-json"
     if re.search(r"(?m)^\s*@\s*[A-Za-z]+\s*[{(]", head):
@@ -76,9 +81,10 @@ def read_citations(path, format: str | None = None, *, strict: bool = True,
     Parameters
     ----------
     path : str or Path
-        The file. Its format comes from the extension (.bib, .ris, .json/.csl.json, .nbib);
+        The file. Its format comes from the extension (.bib, .ris, .json/.csl.json, .nbib,
+        .ciw);
         ``.txt`` and unknown extensions are sniffed from the content.
-    format : {"bibtex", "ris", "csl-json", "medline"}, optional
+    format : {"bibtex", "ris", "csl-json", "medline", "wos"}, optional
         Overrides the extension.
     strict : bool
         ``True`` (default): the first malformed record raises :class:`CitationParseError`

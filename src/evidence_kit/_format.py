@@ -42,7 +42,7 @@ def _lines(res, digits: int = 4):
     out = [("header", [_header(res)])]
     het = []
     if res.method != "EE":
-        het.append(f"tau^2 (estimated amount of {'residual ' if res.p > 1 else ''}heterogeneity): "
+        het.append(f"tau^2 (estimated amount of {'residual' if res.p > 1 else 'total'} heterogeneity): "
                    f"{fmt(res.tau2, digits)} (SE = {fmt(res.se_tau2, digits)})")
         het.append(f"tau (square root of estimated tau^2 value):      {fmt(res.tau, digits)}")
     resid = "residual heterogeneity / unaccounted variability" if res.p > 1 else "total heterogeneity / total variability"

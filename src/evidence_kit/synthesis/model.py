@@ -287,8 +287,8 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
     """
     method = check_choice("method", method, TAU2_METHODS, aliases=METHOD_ALIASES)
     test = check_choice("test", test, TESTS)
-    if not (isinstance(level, (int, float)) and 0 < level < 100):
-        raise ValueError(f"level must be a percentage strictly between 0 and 100; got {level!r}")
+    if not (isinstance(level, (int, float)) and 1 <= level < 100):
+        raise ValueError(f"level must be a percentage between 1 and 100 (e.g. 95); got {level!r}")
     yi = np.asarray(yi, dtype=float).ravel()
     vi = np.asarray(vi, dtype=float).ravel()
     n = yi.shape[0]

@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: test review venv lint unit nbval bench clean
+.PHONY: test review venv lint unit nbval bench notebooks clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,11 @@ test: lint unit nbval
 
 review: venv
 	$(BIN)/evidence-kit build
+
+# Maintainers: after editing a notebook (or its .py twin), re-execute and commit both.
+notebooks: venv
+	$(BIN)/jupytext --sync notebooks/*.ipynb
+	$(BIN)/evidence-kit build --update-notebooks
 
 bench: venv
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -381,3 +381,26 @@ def test_problem_frame_for_notebooks(tmp_path):
     assert isinstance(frame, pd.DataFrame)
     assert frame.iloc[0].to_dict() == {"file": SYN, "row": 2, "column": "k",
                                        "message": "not a number: 'x' (leave the cell empty when not reported)"}
+
+
+def test_bom_crlf_and_padding_are_read_as_written(tmp_path):
+    """Excel writes a BOM and CRLF; cells padded with spaces are stripped before checking."""
+    root = make_tree(tmp_path)
+    path = root / "syntheses" / "sleep.csv"
+    header = ",".join(ROW)
+    values = ",".join(f" {v} " if v else v for v in ROW.values())
+    path.write_bytes(("\ufeff" + header + "\r\n" + values + "\r\n").encode("utf-8"))
+    base = ek.load_evidence(root)
+    assert base.syntheses.loc[0, "id"] == "smith2020sleep-1" and base.syntheses.loc[0, "k"] == 10.0
+
+
+def test_unreadable_csv_is_one_problem_not_a_crash(tmp_path):
+    root = make_tree(tmp_path)
+    (root / "syntheses" / "latin1.csv").write_bytes("id,notes\nx,caf\xe9\n".encode("latin-1"))
+    (root / "syntheses" / "ragged.csv").write_text(",".join(ROW) + "\n" + ",".join(ROW.values()) + ",extra\n",
+                                                   encoding="utf-8")
+    base = ek.load_evidence(root, strict=False)
+    assert _where(base.problems) == [("syntheses/latin1.csv", None, None), ("syntheses/ragged.csv", None, None)]
+    assert "cannot read the CSV file" in base.problems[0].message
+    assert "Expected 28 fields in line 2, saw 29" in base.problems[1].message
+    assert len(base.syntheses) == 1  # the readable file is still read

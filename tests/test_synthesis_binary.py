@@ -56,16 +56,33 @@ def test_binary_bad_input_and_missing_rows():
         ek.mantel_haenszel(BCG, **CELLS, measure="OX")
 
 
-def test_mh_single_zero_cell_table_uses_correction_only_for_q():
-    """A zero cell changes only the per-study yi/vi of the Q test (add=1/2, to="only0")."""
-    t = pd.DataFrame({"ai": [0, 5, 10], "bi": [20, 15, 30], "ci": [3, 8, 12], "di": [17, 12, 28]})
-    res = ek.mantel_haenszel(t)
-    R = np.sum(t.ai * t.di / t.sum(axis=1))
-    S = np.sum(t.bi * t.ci / t.sum(axis=1))
-    assert res.estimate == pytest.approx(np.log(R / S), rel=1e-14)
-    yi0 = np.log((0.5 * 17.5) / (20.5 * 3.5))
-    assert np.isfinite(res.q) and res.q > 0
-    assert np.isfinite(yi0)
+def nielweise():
+    case = CASES["data/nielweise2007"]
+    d = pd.DataFrame({k: v for k, v in case.items() if k != "call"})
+    return d.assign(bi=d.n1i - d.ai, di=d.n2i - d.ci)
+
+
+@pytest.mark.parametrize("measure", ["OR", "RR", "RD"])
+def test_mantel_haenszel_zero_cells_match_metafor(measure):
+    """dat.nielweise2007 has tables with a zero cell: 1/2 is added to those tables for the Q test only."""
+    case = CASES[f"mh/nielweise2007/{measure}"]
+    dat = nielweise()
+    assert (dat[["ai", "ci"]] == 0).any(axis=None)
+    res = ek.mantel_haenszel(dat, measure=measure)
+    assert res.k == case["k"]
+    for ours, theirs in [("estimate", "beta"), ("se", "se"), ("statistic", "zval"), ("pvalue", "pval"),
+                         ("ci_lower", "ci_lb"), ("ci_upper", "ci_ub"), ("q", "QE"), ("q_pvalue", "QEp")]:
+        assert getattr(res, ours) == pytest.approx(first(case[theirs]), rel=CLOSED_FORM_RTOL, abs=1e-300), theirs
+    if measure == "OR":
+        assert res.cmh == pytest.approx(case["MH"], rel=CLOSED_FORM_RTOL)
+
+
+def test_peto_zero_cells_match_metafor():
+    case = CASES["peto/nielweise2007"]
+    res = ek.peto(nielweise())
+    for ours, theirs in [("estimate", "beta"), ("se", "se"), ("statistic", "zval"), ("pvalue", "pval"),
+                         ("ci_lower", "ci_lb"), ("ci_upper", "ci_ub"), ("q", "QE"), ("q_pvalue", "QEp")]:
+        assert getattr(res, ours) == pytest.approx(first(case[theirs]), rel=CLOSED_FORM_RTOL, abs=1e-300), theirs
 
 
 @pytest.mark.parametrize("method", ["REML", "DL"])

@@ -25,6 +25,12 @@ KNOWN_DIVERGENCES: dict[str, str] = {
                 "beyond: 5.7e-7); evidence_kit uses the exact closed form, so power differs by up to "
                 "~6e-7 absolute (tests/test_bias.py checks the truncated integral reproduces metafor)",
     # "case id": "what differs and why",
+    "confint/normand1999/DL": (
+        "metafor's confint() searches tau^2 only up to tau2.max = max(100, 10 * tau2) and reports that "
+        "cap (printed '>2054.0938') as the upper Q-profile bound; evidence_kit returns the exact root "
+        "(2889.45). tests/test_synthesis_metafor.py checks metafor's value is the cap and ours solves "
+        "Q(tau^2) = chi^2_(k-1, 0.025)."
+    ),
     "effects:grid_UCOR_LS": (
         "metafor evaluates 2F1 with gsl::hyperg_2F1, which loses up to 1e-3 relative when "
         "c - a - b is an integer and z = 1 - r^2 is near 1 (here ni = 8, 10 with 0 < |r| <= 0.05); "

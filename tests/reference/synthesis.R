@@ -145,6 +145,22 @@ for (ms in c("OR", "RR", "RD")) {
     pval = res$pval, ci_lb = res$ci.lb, ci_ub = res$ci.ub, QE = res$QE, QEp = res$QEp,
     MH = res$MH, MHp = res$MHp)
 }
+# tables with zero cells (continuity correction in the per-study yi/vi of the Q test)
+niel <- dat.nielweise2007
+cases[["data/nielweise2007"]] <- list(call = "dat.nielweise2007", ai = arr(niel$ai), n1i = arr(niel$n1i),
+  ci = arr(niel$ci), n2i = arr(niel$n2i))
+for (ms in c("OR", "RR", "RD")) {
+  call <- sprintf('rma.mh(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat.nielweise2007, measure="%s")', ms)
+  res <- run(call)
+  cases[[paste0("mh/nielweise2007/", ms)]] <- list(call = call, measure = ms, beta = res$beta[1], se = res$se,
+    zval = res$zval, pval = res$pval, ci_lb = res$ci.lb, ci_ub = res$ci.ub, QE = res$QE, QEp = res$QEp,
+    MH = res$MH, MHp = res$MHp, k = res$k)
+}
+call <- 'rma.peto(ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=dat.nielweise2007)'
+res <- run(call)
+cases[["peto/nielweise2007"]] <- list(call = call, beta = res$beta[1], se = res$se, zval = res$zval, pval = res$pval,
+  ci_lb = res$ci.lb, ci_ub = res$ci.ub, QE = res$QE, QEp = res$QEp)
+
 call <- 'rma.peto(ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg)'
 res <- run(call)
 cases[["peto/bcg"]] <- list(call = call, beta = res$beta[1], se = res$se, zval = res$zval, pval = res$pval,

@@ -203,9 +203,12 @@ def peto(data=None, ai="ai", bi="bi", ci="ci", di="di", *, level: float = 95) ->
     pos = V > 0
     q = max(0.0, float(np.sum((a[pos] - E[pos]) ** 2 / V[pos]) - np.sum(a - E) ** 2 / sV))
     k = a.shape[0]
+    # df from the tables with a per-study log OR (escalc drops tables with no events, or only
+    # events, in both arms), as metafor's k.yi
+    k_yi = int(np.sum(~(((a == 0) & (c == 0)) | ((b == 0) & (d == 0)))))
     if pos.sum() > 1:
-        het = (q, k - 1, float(stats.chi2.sf(q, k - 1)), max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0,
-               q / (k - 1))
+        het = (q, k_yi - 1, float(stats.chi2.sf(q, k_yi - 1)),
+               max(0.0, 100 * (q - (k_yi - 1)) / q) if q > 0 else 0.0, q / (k_yi - 1))
     else:
-        het = (q, k - 1, 1.0, 0.0, 1.0)
+        het = (q, k_yi - 1, 1.0, 0.0, 1.0)
     return _result("Peto", "OR", k, level, beta, se, het, None, None, omitted)

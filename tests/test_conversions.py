@@ -124,15 +124,38 @@ def test_arrays_in_arrays_out_nan_propagates():
 # --------------------------------------------------------------- median -> mean, SD
 
 
+# Wan et al. (2014), BMC Medical Research Methodology 14:135, Table 1: xi(n) for n <= 50.
+WAN_TABLE_1 = {2: 1.128, 3: 1.693, 4: 2.059, 5: 2.326, 6: 2.534, 7: 2.704, 8: 2.847, 9: 2.970,
+               10: 3.078, 11: 3.173, 12: 3.259, 15: 3.472, 20: 3.735, 25: 3.931, 30: 4.086,
+               31: 4.113, 35: 4.213, 40: 4.322, 45: 4.415, 49: 4.482, 50: 4.498}
+
+
+def test_expected_range_matches_wan_table_1():
+    n = np.array([k for k in WAN_TABLE_1 if k != 12])
+    want = [WAN_TABLE_1[k] for k in n]
+    np.testing.assert_allclose(cv.expected_normal_range(n), want, atol=published_atol(3), rtol=0)
+    # n = 12: Table 1 prints 3.259; the integral is 3.25846 (control-chart d2 tables print 3.258),
+    # so the printed value is off by 0.0006 in its last digit. Checked to one unit, not half.
+    assert cv.expected_normal_range(12) == pytest.approx(3.259, abs=1e-3)
+    assert cv.expected_normal_range(12) == pytest.approx(3.25846, abs=5e-6)
+    # beyond n = 50 Blom's approximation (Wan et al. formula (7))
+    assert cv.expected_normal_range(100) == pytest.approx(2 * stats.norm.ppf(99.625 / 100.25), rel=1e-15)
+    assert np.isnan(cv.expected_normal_range(1))
+
+
 def test_mean_sd_from_median_formulas():
-    """Wan et al. (2014) SD and Luo et al. (2018) mean, written out by hand for n = 40."""
+    """Wan et al. (2014) SD and Luo et al. (2018) mean, written out by hand for n = 40 and 80."""
     n, m, q1, q3, a, b = 40, 10.0, 8.0, 13.0, 2.0, 25.0
-    xi = 2 * stats.norm.ppf((n - 0.375) / (n + 0.25))
+    xi = 4.322  # Wan et al. (2014) Table 1, n = 40
     eta = 2 * stats.norm.ppf((0.75 * n - 0.125) / (n + 0.25))
     r = cv.mean_sd_from_median(m, n, minimum=a, maximum=b)
-    w = 4 / (4 + n**0.75)
-    assert r.mean == pytest.approx(w * m + (1 - w) * (a + b) / 2, rel=CLOSED_FORM_RTOL)
+    w = 4 / (4 + n**0.75)  # Luo et al. (2018): the weight of the mid-range falls as n grows
+    assert r.mean == pytest.approx(w * (a + b) / 2 + (1 - w) * m, rel=CLOSED_FORM_RTOL)
+    assert r.sd == pytest.approx((b - a) / xi, rel=2e-4)
+    xi = cv.expected_normal_range(n)  # the exact value behind the printed 4.322
     assert r.sd == pytest.approx((b - a) / xi, rel=CLOSED_FORM_RTOL)
+    blom = 2 * stats.norm.ppf((80 - 0.375) / (80 + 0.25))  # n > 50: Blom's approximation
+    assert cv.mean_sd_from_median(m, 80, minimum=a, maximum=b).sd == pytest.approx((b - a) / blom, rel=CLOSED_FORM_RTOL)
     r = cv.mean_sd_from_median(m, n, q1=q1, q3=q3)
     assert r.mean == pytest.approx((0.7 + 0.39 / n) * (q1 + q3) / 2 + (0.3 - 0.39 / n) * m, rel=CLOSED_FORM_RTOL)
     assert r.sd == pytest.approx((q3 - q1) / eta, rel=CLOSED_FORM_RTOL)
@@ -149,6 +172,13 @@ def test_mean_sd_from_median_recovers_normal_parameters():
     r = cv.mean_sd_from_median(mu, n, q1=q1, q3=q3)
     assert r.mean == pytest.approx(mu, rel=1e-12)
     assert r.sd == pytest.approx(sigma, rel=1e-3)
+
+
+def test_luo_weights_favour_the_median_in_large_samples():
+    """Luo et al. (2018): as n grows the estimate moves from the mid-range to the median."""
+    small = cv.mean_sd_from_median(10.0, 5, minimum=0.0, maximum=40.0).mean
+    large = cv.mean_sd_from_median(10.0, 10_000, minimum=0.0, maximum=40.0).mean
+    assert abs(large - 10.0) < 0.01 * abs(20.0 - 10.0) < abs(small - 10.0)
 
 
 def test_mean_sd_from_median_needs_a_spread():

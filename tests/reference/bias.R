@@ -111,7 +111,26 @@ for (d in c("hackshaw1998", "egger2001", "bcg")) for (m in c("EE", "REML")) {
     theta = unname(r$theta), power = arr(r$power), theta_lim = if (is.null(r$theta.lim)) NA else r$theta.lim)
 }
 
+# exact permutation tests (every sign flip / every row order), so the p-values are reproducible
+permutest_cases <- list()
+bcg7 <- bcg[1:7, ]
+dsets$bcg7 <- bcg7
+for (m in c("REML", "DL", "EE")) {
+  x <- rma(yi, vi, data = bcg, method = m, control = ctrl)
+  r <- permutest(x, exact = TRUE, progbar = FALSE)
+  permutest_cases[[paste0("bcg_", m)]] <- list(
+    call = sprintf('permutest(rma(yi, vi, data = bcg, method = "%s", control = ctrl), exact = TRUE)', m),
+    data = "bcg", rows = 13, method = m, mods = FALSE, pval = arr(r$pval), QMp = r$QMp,
+    n_perm = sum(!is.na(r$zval.perm)))
+  x <- rma(yi, vi, mods = ~ ablat, data = bcg7, method = m, control = ctrl)
+  r <- permutest(x, exact = TRUE, progbar = FALSE)
+  permutest_cases[[paste0("bcg7_ablat_", m)]] <- list(
+    call = sprintf('permutest(rma(yi, vi, mods = ~ ablat, data = bcg[1:7, ], method = "%s", control = ctrl), exact = TRUE)', m),
+    data = "bcg", rows = 7, method = m, mods = TRUE, pval = arr(r$pval), QMp = r$QMp,
+    n_perm = sum(!is.na(r$zval.perm[, 1])))
+}
+
 cases <- list(data = data, regtest = regtest_cases, ranktest = ranktest_cases,
-              trimfill = trimfill_cases, fsn = fsn_cases, tes = tes_cases)
-if (file.exists("tests/reference/bias_extra.R")) source("tests/reference/bias_extra.R")
+              trimfill = trimfill_cases, fsn = fsn_cases, tes = tes_cases,
+              permutest = permutest_cases)
 write_fixture(cases, "tests/reference/bias.json", "tests/reference/bias.R")

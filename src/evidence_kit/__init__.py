@@ -101,12 +101,14 @@ from evidence_kit.bias import (  # noqa: E402
     trim_and_fill,
 )
 from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis  # noqa: E402
+from evidence_kit.permutation import PermutationResult, permutation_test  # noqa: E402
 from evidence_kit.robust import RobustResult, robust, wald_test  # noqa: E402
 
 __all__ += [
     "EggerResult",
     "ExcessSignificanceResult",
     "MultilevelResult",
+    "PermutationResult",
     "RankTestResult",
     "RobustResult",
     "TrimFillResult",
@@ -114,6 +116,7 @@ __all__ += [
     "excess_significance_test",
     "fail_safe_n",
     "multilevel_meta_analysis",
+    "permutation_test",
     "pet_peese",
     "rank_test",
     "robust",

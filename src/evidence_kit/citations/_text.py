@@ -126,6 +126,12 @@ def date_to_text(issued: dict | None) -> str | None:
 _INITIALS = re.compile(r"(?:[A-Z]\.(?:-?[A-Z]\.)*|[A-Z]{1,3})")
 
 
+def _is_cjk(word: str) -> bool:
+    """Han, Hiragana, Katakana or Hangul only (names written family name first)."""
+    return all("\u3040" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af"
+               or "\uf900" <= c <= "\ufaff" for c in word)
+
+
 def split_name(text: str) -> dict:
     """``"Family, Given"`` / ``"Family, Suffix, Given"`` / ``"Given Family"`` -> CSL name."""
     text = text.strip()
@@ -136,6 +142,8 @@ def split_name(text: str) -> dict:
         words = text.split()
         if len(words) == 1:
             return {"family": text}
+        if all(_is_cjk(w) for w in words):  # "熊 玮": Chinese, Japanese, Korean put the family first
+            return {"family": words[0], "given": " ".join(words[1:])}
         if _INITIALS.fullmatch(words[-1]):  # "Faraj K." / "Adler D.G." (Embase, Scopus)
             return {"family": " ".join(words[:-1]), "given": words[-1]}
         return {"family": words[-1], "given": " ".join(words[:-1])}

@@ -289,3 +289,16 @@ def test_d_t_p_round_trip(d, n1, n2):
     p = 2 * stats.t.sf(abs(t), n1 + n2 - 2)
     if p > 1e-12:  # below that the quantile loses digits
         assert cv.d_from_p(p, n1, n2, sign=np.sign(d) or 1) == pytest.approx(d, rel=1e-6, abs=1e-9)
+
+
+def test_cluster_variance_second_term_uses_the_wwc_df():
+    """Hedges (2007a): the d^2 term of V(d_T) is d_T^2 ((N - 2) - 2 (n - 1) rho) / (2 (N - 2) h),
+    with h the WWC/Hedges (2007b) degrees of freedom returned by wwc_cluster_t."""
+    n1, n2, n, rho, g = 120.0, 100.0, 20.0, 0.15, 0.4
+    big_n = n1 + n2
+    adj = cv.cluster_adjust_g(g, n1, n2, icc=rho, cluster_size=n)
+    h = cv.wwc_cluster_t(1.0, big_n, big_n / n, icc=rho).df
+    first = big_n / (n1 * n2) * (1 + (n - 1) * rho)
+    second = adj.g**2 * ((big_n - 2) - 2 * (n - 1) * rho) / (2 * (big_n - 2) * h)
+    assert adj.vi == pytest.approx(first + second, rel=1e-12)
+    assert adj.g == pytest.approx(g * np.sqrt(1 - 2 * (n - 1) * rho / (big_n - 2)), rel=1e-12)

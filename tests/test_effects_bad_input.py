@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import evidence_kit as ek
 
@@ -161,3 +163,30 @@ def test_missing_complement_is_filled_from_the_total():
 def test_scalar_columns_apply_to_every_row():
     out = ek.effect_sizes(measure="ZCOR", ri=[0.1, 0.2, 0.3], ni=50)
     np.testing.assert_allclose(out["vi"], 1 / 47)
+
+
+_counts = st.one_of(st.integers(min_value=0, max_value=60).map(float), st.just(np.nan))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.tuples(_counts, _counts, _counts, _counts), min_size=1, max_size=8),
+       measure=st.sampled_from(["OR", "RR", "RD", "PETO"]),
+       to=st.sampled_from(["only0", "all", "if0all", "none"]))
+def test_fuzz_tables_keep_rows_and_never_raise_on_valid_counts(rows, measure, to):
+    """Any non-negative counts (with gaps) give one output row per input row; a row with a
+    missing cell is NaN in both; finite results have a non-negative variance (RD of two 0/n
+    groups without correction has variance 0, as metafor)."""
+    cells = np.array(rows, dtype=float)
+    empty = (cells[:, 0] + cells[:, 1] < 1) | (cells[:, 2] + cells[:, 3] < 1)
+    data = pd.DataFrame(cells, columns=["ai", "bi", "ci", "di"], index=[f"s{i}" for i in range(len(rows))])
+    if empty.any():  # a group of size 0 is impossible input
+        with pytest.raises(ValueError, match="below 1"):
+            ek.effect_sizes(data, measure, to=to, **TABLE)
+        return
+    out = ek.effect_sizes(data, measure, to=to, **TABLE)
+    assert out.index.equals(data.index)
+    gaps = np.isnan(cells).any(axis=1)
+    assert out.loc[gaps, ["yi", "vi"]].isna().all().all()
+    finite = np.isfinite(out["yi"].to_numpy())
+    assert (out["vi"].to_numpy()[finite] >= 0).all()
+    assert np.isnan(out["yi"].to_numpy()).tolist() == np.isnan(out["vi"].to_numpy()).tolist()

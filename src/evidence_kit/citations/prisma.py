@@ -212,7 +212,7 @@ def prisma_diagram(counts: PrismaCounts, ax=None):
     if not isinstance(counts, PrismaCounts):
         counts = prisma_counts(counts)
     if ax is None:
-        _, ax = plt.subplots(figsize=(10, 9))
+        _, ax = plt.subplots(figsize=(11, 10))
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
     ax.axis("off")
@@ -226,14 +226,17 @@ def prisma_diagram(counts: PrismaCounts, ax=None):
         ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                     arrowprops={"arrowstyle": "->", "lw": 0.8})
 
-    sources = "\n".join(f"  {_short(s)} (n = {n})" for s, n in list(counts.identified.items())[:8])
-    if len(counts.identified) > 8:
-        sources += f"\n  ... {len(counts.identified) - 8} more sources"
-    reasons = "\n".join(f"  {_short(r)} (n = {n})" for r, n in list(counts.excluded_full_text.items())[:8])
+    via_names = {"database": "Databases", "register": "Registers", "other": "Other methods"}
+    boxes = "\n".join(f"  {via_names[v]} (n = {n})" for v, n in counts.identified_via.items())
+    sources = "\n".join(f"    {_short(s)} (n = {n})" for s, n in list(counts.identified.items())[:6])
+    if len(counts.identified) > 6:
+        sources += f"\n    ... {len(counts.identified) - 6} more sources"
+    sources = f"{boxes}\n  of which, by source:\n{sources}" if boxes else sources
+    reasons = "\n".join(f"  {_short(r, 40)} (n = {n})" for r, n in list(counts.excluded_full_text.items())[:8])
     if len(counts.excluded_full_text) > 8:
         reasons += f"\n  ... {len(counts.excluded_full_text) - 8} more reasons"
     L, R, W = 14, 60, 38
-    box(L, 78, W, 20, f"Records identified from (n = {counts.total_identified}):\n{sources}")
+    box(L, 73, W, 26, f"Records identified from (n = {counts.total_identified}):\n{sources}")
     box(R, 84, W, 12, f"Records removed before screening:\n  Duplicate records (n = {counts.duplicates_removed})")
     box(L, 62, W, 8, f"Records screened\n(n = {counts.screened})")
     box(R, 62, W, 8, f"Records excluded\n(n = {counts.excluded_screening})")
@@ -242,7 +245,7 @@ def prisma_diagram(counts: PrismaCounts, ax=None):
     box(L, 34, W, 8, f"Reports assessed for eligibility\n(n = {counts.assessed})")
     box(R, 18, W, 24, f"Reports excluded (n = {sum(counts.excluded_full_text.values())}):\n{reasons}")
     box(L, 4, W, 8, f"Studies included in review\n(n = {counts.included})")
-    for y0, y1 in ((78, 70), (62, 56), (48, 42), (34, 12)):
+    for y0, y1 in ((73, 70), (62, 56), (48, 42), (34, 12)):
         arrow(L + W / 2, y0, L + W / 2, y1)
     for y, ry in ((88, 90), (66, 66), (52, 52), (38, 38)):
         arrow(L + W, y, R, ry)

@@ -126,20 +126,27 @@ __all__ += [
 
 # --- citations (citations/) ---
 from evidence_kit.citations import (  # noqa: E402
-    bibliography,
     Citation,
     CitationParseError,
+    PrismaCounts,
+    bibliography,
     citations_frame,
     find_duplicates,
     format_reference,
     normalize_doi,
+    normalize_pmcid,
+    normalize_pmid,
     prisma_counts,
     prisma_diagram,
     read_citations,
     write_citations,
 )
 
-__all__ += ["bibliography", "Citation", "CitationParseError", "citations_frame", "find_duplicates", "format_reference", "normalize_doi", "prisma_counts", "prisma_diagram", "read_citations", "write_citations"]
+__all__ += [
+    "Citation", "CitationParseError", "PrismaCounts", "bibliography", "citations_frame",
+    "find_duplicates", "format_reference", "normalize_doi", "normalize_pmcid",
+    "normalize_pmid", "prisma_counts", "prisma_diagram", "read_citations", "write_citations"
+]
 
 
 # --- certainty (certainty/) ---

@@ -55,21 +55,16 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def _studies_bib() -> str:
-    """BibTeX of the keys studies.yaml cites that live outside metadat.bib (e.g. a literature
-    file also cites the original meta-analysis), rebuilt from the real references."""
+def _studies_records() -> list:
+    """The records studies.yaml cites that live outside metadat.bib (e.g. a literature file also
+    cites the original meta-analysis), taken from the real references."""
     base = ek.load_evidence(EVIDENCE, strict=False)
-    own = {k for k, r in base.references.items() if r["file"] == "references/metadat.bib"}
+    own = {k for k, r in base.references.items() if r.source.file == "references/metadat.bib"}
     keys = {k for _, st in base.studies.iterrows() for k in [st["citation_key"], *st["also_cite"]]} - own
-    out = []
-    for key in sorted(keys):
-        ref = base.references[key]
-        fields = ",\n".join(f"  {f} = {{{ref[f]}}}" for f in ("author", "title", "year", "doi") if f in ref)
-        out.append(f"@{ref['entry_type']}{{{key},\n{fields}\n}}\n")
-    return "\n".join(out)
+    return [base.references[k] for k in sorted(keys)]
 
 
-STUDIES_BIB = _studies_bib()
+STUDIES_RECORDS = _studies_records()
 
 
 def make_tree(tmp_path: Path, rows=None, records=None) -> Path:
@@ -79,7 +74,8 @@ def make_tree(tmp_path: Path, rows=None, records=None) -> Path:
     shutil.copy(EVIDENCE / "principles.yaml", root)
     shutil.copy(EVIDENCE / "studies.yaml", root)
     shutil.copy(EVIDENCE / "references" / "metadat.bib", root / "references")
-    (root / "references" / "studies_extra.bib").write_text(STUDIES_BIB, encoding="utf-8")
+    if STUDIES_RECORDS:  # CSL-JSON: read_citations reads it like BibTeX
+        ek.write_citations(STUDIES_RECORDS, root / "references" / "studies_extra.json")
     (root / "references" / "sleep.bib").write_text(BIB, encoding="utf-8")
     _write_csv(root / "syntheses" / "sleep.csv", rows or [dict(ROW)])
     _write_csv(root / "screening" / "sleep.csv", records or [dict(RECORD)])
@@ -133,10 +129,10 @@ def test_metadat_bib_copies_the_dataset_documentation():
         for key in [st["citation_key"], *st["also_cite"]]:
             ref = base.references[key]
             if key == st["citation_key"]:
-                assert ref["file"] == "references/metadat.bib"
-            assert ref["title"] in docs, (st["dataset"], key)
-            assert ref["doi"] in docs, (st["dataset"], key)
-            assert f"({ref['year']})" in docs, (st["dataset"], key)
+                assert ref.source.file == "references/metadat.bib"
+            assert ref.title in docs, (st["dataset"], key)
+            assert ref.doi in docs, (st["dataset"], key)
+            assert f"({ref.year})" in docs, (st["dataset"], key)
 
 
 def test_prisma_counts_of_the_ledger(tmp_path):
@@ -169,7 +165,8 @@ def test_valid_tree_has_no_problems(tmp_path):
     row = base.syntheses.iloc[0]
     assert row["file"] == "syntheses/sleep.csv" and row["row"] == 2
     assert row["estimate"] == 0.25 and row["k"] == 10.0
-    assert base.references["smith2020sleep"]["line"] == 1
+    ref = base.references["smith2020sleep"]
+    assert (ref.source.file, ref.source.line, ref.doi, ref.year) == ("references/sleep.bib", 1, "10.1000/sleep.1", 2020)
     assert "1 synthesis rows from 1 sources (0 not yet independently checked)" in base.summary()
 
 
@@ -277,7 +274,7 @@ def test_unknown_citation_key(tmp_path):
     base = ek.load_evidence(make_tree(tmp_path, rows=[dict(ROW, id="jones2021-1", citation_key="jones2021")]),
                             strict=False)
     assert [str(p) for p in base.problems] == [
-        "syntheses/sleep.csv, row 2, column citation_key: citation_key 'jones2021' is not in references/*.bib",
+        "syntheses/sleep.csv, row 2, column citation_key: citation_key 'jones2021' is not in references/",
         "syntheses/sleep.csv, row 2, column citation_key: citation_key 'jones2021' is not a record included "
         "at full text in screening/sleep.csv",
     ]
@@ -328,7 +325,7 @@ LEDGER_MUTATIONS = [
     ({"doi": "doi.org/10.1"}, "doi", "not a DOI"),
     ({"url": "example.org"}, "url", "not an http(s) URL"),
     ({"search_date": "2026-11"}, "search_date", "not a YYYY-MM-DD date"),
-    ({"citation_key": "nosuch2020"}, "citation_key", "not in references/*.bib"),
+    ({"citation_key": "nosuch2020"}, "citation_key", "not in references/"),
 ]
 
 
@@ -360,7 +357,7 @@ def test_duplicate_bibtex_key_across_files(tmp_path):
     base = ek.load_evidence(root, strict=False)
     assert _where(base.problems) == [("references/sleep.bib", 1, "key")]
     assert "also in references/other.bib line 1" in base.problems[0].message
-    assert base.references["smith2020sleep"]["title"] == "Copy"  # the first file read wins
+    assert base.references["smith2020sleep"].title == "Copy"  # the first file read wins
 
 
 def test_schema_lists():

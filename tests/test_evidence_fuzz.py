@@ -78,5 +78,5 @@ def test_bibtex_reader_never_crashes(text):
         problems = []
         records = read_references(root / "references", root, problems)
     for key, rec in records.items():
-        assert rec["key"] == key and rec["file"] == "references/a.bib"
+        assert rec["id"] == key and rec.source.file == "references/a.bib"
     assert all(p.file == "references/a.bib" for p in problems)

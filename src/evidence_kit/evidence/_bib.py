@@ -1,79 +1,79 @@
-"""Read ``references/*.bib`` with bibtexparser 2 and check every entry.
+"""Read ``references/*.bib`` (and CSL-JSON ``*.json``) with ``ek.read_citations`` and check every
+record.
 
-Problems name the file and the line (1-based) of the entry and the field.
+Problems name the file (relative to the evidence folder), the line where the record starts and
+the field. Records are ``Citation`` objects (CSL-JSON variables: ``id``, ``title``, ``author``,
+``issued``, ``DOI``, ``URL``, ...) whose ``source.file`` is rewritten relative to the evidence
+folder.
 """
 
 from __future__ import annotations
 
-import logging
-import re
+import dataclasses
+import warnings
 from pathlib import Path
 
-import bibtexparser
-from bibtexparser.model import DuplicateBlockKeyBlock, DuplicateFieldKeyBlock
-
+from evidence_kit.citations import CitationParseError, read_citations
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._problems import Problem
 
-_REQUIRED_FIELDS = ("title", "year")
-_YEAR_RE = re.compile(r"^\d{4}[a-z]?$")
+_PATTERNS = ("*.bib", "*.json")
+# BibTeX fields that map to a CSL variable: when one of them also sits in custom["bibtex"], the
+# tolerant reader met it twice in the same entry (it keeps the second copy there).
+_MAPPED_FIELDS = ("title", "author", "editor", "year", "date", "journal", "volume", "number", "pages",
+                  "doi", "url")
 
 
-def read_references(folder: Path, root: Path, problems: list[Problem]) -> dict[str, dict]:
-    """Map citation key -> record: ``key``, ``entry_type``, ``file``, ``line`` and the entry's
-    fields (lower-cased names, values as written without the outer braces)."""
-    records: dict[str, dict] = {}
-    for path in sorted(folder.glob("*.bib")) if folder.is_dir() else []:
+def read_references(folder: Path, root: Path, problems: list[Problem]) -> dict:
+    """Map citation key -> ``Citation``; the first record read wins a repeated key."""
+    records: dict = {}
+    paths = sorted(p for pattern in _PATTERNS for p in folder.glob(pattern)) if folder.is_dir() else []
+    for path in paths:
         rel = path.relative_to(root).as_posix()
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(rel, None, None, f"not UTF-8: {exc}"))
-            continue
-        splitter_log = logging.getLogger("bibtexparser.splitter")
-        level = splitter_log.level
-        splitter_log.setLevel(logging.ERROR)  # its warnings repeat the failed blocks reported below
-        try:
-            library = bibtexparser.parse_string(text)
-        finally:
-            splitter_log.setLevel(level)
-        for block in library.failed_blocks:
-            line = block.start_line + 1
-            if isinstance(block, DuplicateBlockKeyBlock):
-                problems.append(Problem(rel, line, "key", f"duplicate BibTeX key {block.key!r} in this file"))
-            elif isinstance(block, DuplicateFieldKeyBlock):
-                fields = ", ".join(sorted(block.duplicate_keys))
-                problems.append(Problem(rel, line, fields, f"entry {block.ignore_error_block.key!r} "
-                                                           f"has the field(s) {fields} more than once"))
-            else:
-                reason = getattr(block.error, "abort_reason", None) or str(block.error) or type(block.error).__name__
-                problems.append(Problem(rel, line, None, f"cannot parse this BibTeX block: {reason}"))
-        for entry in library.entries:
-            line = entry.start_line + 1
-            if entry.key in records:
-                first = records[entry.key]
-                problems.append(Problem(rel, line, "key", f"duplicate BibTeX key {entry.key!r}: also in "
-                                                          f"{first['file']} line {first['line']}"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                citations, failures = read_citations(path, strict=False)
+            except (CitationParseError, ValueError) as exc:
+                problems.append(Problem(rel, getattr(exc, "line", None), None, f"cannot read the file: {exc}"))
                 continue
-            fields = {f.key.lower(): str(f.value).strip() for f in entry.fields}
-            _check_entry(problems, rel, line, entry.key, fields)
-            records[entry.key] = {"key": entry.key, "entry_type": entry.entry_type.lower(),
-                                  "file": rel, "line": line, **fields}
+        for w in caught:  # e.g. not UTF-8: the reader fell back to Latin-1
+            problems.append(Problem(rel, None, None, f"{w.category.__name__}: {w.message}"))
+        for exc in failures:
+            problems.append(Problem(rel, exc.line, None, f"cannot parse this record: {exc.reason}"))
+        for c in citations:
+            c.source = dataclasses.replace(c.source, file=rel)
+            key, line = c.get("id"), c.source.line
+            if not key:
+                problems.append(Problem(rel, line, "key", "record without a citation key"))
+                continue
+            if key in records:
+                first = records[key].source
+                problems.append(Problem(rel, line, "key", f"duplicate BibTeX key {key!r}: also in "
+                                                          f"{first.file} line {first.line}"))
+                continue
+            _check_record(problems, rel, line, key, c)
+            records[key] = c
     return records
 
 
-def _check_entry(problems: list[Problem], rel: str, line: int, key: str, fields: dict[str, str]) -> None:
-    for name in _REQUIRED_FIELDS:
-        if not fields.get(name):
-            problems.append(Problem(rel, line, name, f"entry {key!r} has no {name}"))
-    if not (fields.get("author") or fields.get("editor")):
+def _check_record(problems: list[Problem], rel: str, line, key: str, c) -> None:
+    if not c.get("title"):
+        problems.append(Problem(rel, line, "title", f"entry {key!r} has no title"))
+    if not (c.get("author") or c.get("editor")):
         problems.append(Problem(rel, line, "author", f"entry {key!r} has no author or editor"))
-    year = fields.get("year", "")
-    if year and not _YEAR_RE.match(year):
+    year = c.year
+    if year is None:
+        problems.append(Problem(rel, line, "year", f"entry {key!r} has no year"))
+    elif not 1000 <= year <= 9999:
         problems.append(Problem(rel, line, "year", f"entry {key!r}: year {year!r} is not a four-digit year"))
-    doi = fields.get("doi", "")
-    if doi and S.doi_of(doi) is None:
+    doi = c.get("DOI")
+    if doi and S.doi_of(str(doi)) is None:
         problems.append(Problem(rel, line, "doi", f"entry {key!r}: not a DOI: {doi!r}"))
-    url = fields.get("url", "")
-    if url and not S.URL_RE.match(url):
+    url = c.get("URL")
+    if url and not S.URL_RE.match(str(url)):
         problems.append(Problem(rel, line, "url", f"entry {key!r}: not an http(s) URL: {url!r}"))
+    repeated = [f for f in (c.get("custom") or {}).get("bibtex", {}) if f.lower() in _MAPPED_FIELDS]
+    if repeated:
+        fields = ", ".join(sorted(repeated))
+        problems.append(Problem(rel, line, fields, f"entry {key!r} has the field(s) {fields} more than once"))

@@ -138,7 +138,7 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
 
     # citations and ids
     _flag(problems, df, ~df["citation_key"].isin(list(references)) & df["citation_key"].ne(""),
-          "citation_key", lambda r: f"citation_key {r['citation_key']!r} is not in references/*.bib")
+          "citation_key", lambda r: f"citation_key {r['citation_key']!r} is not in references/")
     dup = df["id"].duplicated(keep=False) & df["id"].ne("")
     _flag(problems, df, dup, "id", lambda r: f"id {r['id']!r} is used by more than one row")
     prefix_ok = np.fromiter((i.startswith(f"{c}-") for i, c in zip(df["id"], df["citation_key"])),
@@ -228,12 +228,12 @@ def check_source_urls(problems, df, references: Mapping[str, dict]) -> None:
     is_url = url.str.match(S.URL_RE).astype(bool)
     _flag(problems, df, url.ne("") & ~is_doi & ~is_url, "source_url",
           lambda r: f"not a DOI or an http(s) URL: {r['source_url']!r}")
-    ref_doi = {k: S.doi_of(str(r.get("doi", "") or "")) for k, r in references.items()}
+    ref_doi = {k: S.doi_of(str(r.get("DOI") or "")) for k, r in references.items()}
     expected = df["citation_key"].map(ref_doi)
     differs = is_doi & expected.notna() & doi.ne(expected)
     _flag(problems, df, differs, "source_url",
           lambda r: f"DOI {S.doi_of(r['source_url'])} differs from the DOI of {r['citation_key']} in "
-                    f"{references[r['citation_key']]['file']} ({ref_doi[r['citation_key']]})")
+                    f"{references[r['citation_key']].source.file} ({ref_doi[r['citation_key']]})")
 
 
 def _map_unique(series: pd.Series, func) -> pd.Series:
@@ -278,7 +278,7 @@ def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: 
     kept = df["full_text"].eq("include")
     _flag(problems, df, kept & df["citation_key"].eq(""), "citation_key", "required when full_text is include")
     _flag(problems, df, df["citation_key"].ne("") & ~df["citation_key"].isin(list(references)), "citation_key",
-          lambda r: f"citation_key {r['citation_key']!r} is not in references/*.bib")
+          lambda r: f"citation_key {r['citation_key']!r} is not in references/")
     _flag(problems, df, df["doi"].ne("") & df["doi"].map(lambda d: S.doi_of(d) is None).astype(bool), "doi",
           lambda r: f"not a DOI: {r['doi']!r}")
     _flag(problems, df, df["url"].ne("") & ~df["url"].str.match(S.URL_RE), "url",

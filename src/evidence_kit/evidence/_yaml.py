@@ -163,11 +163,11 @@ def read_studies(path: Path, root: Path, questions: Mapping[str, str], reference
                                         f"unknown outcome_domain {d!r}; expected one of {', '.join(S.OUTCOME_DOMAINS)}"))
         key = _text(item, "citation_key")
         if key and key not in references:
-            problems.append(Problem(rel, label, "citation_key", f"citation_key {key!r} is not in references/*.bib"))
+            problems.append(Problem(rel, label, "citation_key", f"citation_key {key!r} is not in references/"))
         also = _ids(item.get("also_cite"))
         for other in also:
             if other not in references:
-                problems.append(Problem(rel, label, "also_cite", f"citation key {other!r} is not in references/*.bib"))
+                problems.append(Problem(rel, label, "also_cite", f"citation key {other!r} is not in references/"))
         escalc = item.get("escalc") or {}
         if name not in shipped:
             problems.append(Problem(rel, label, "dataset", f"unknown dataset {name!r}; not in src/evidence_kit/data/metadat"))
@@ -222,11 +222,11 @@ def _check_dataset(problems, rel, name, escalc, reference) -> None:
                 problems.append(Problem(rel, name, "escalc", f"{arg}={col!r} is not a column of {name}"))
     elif not {"yi", "vi"} <= columns:
         problems.append(Problem(rel, name, "escalc", f"{name} has no yi and vi; say how to compute them (escalc)"))
-    doi = S.doi_of((reference or {}).get("doi", "") or "")
+    doi = S.doi_of(str((reference or {}).get("DOI") or ""))
     if reference is not None and doi:
         if doi not in _dataset_docs(name):
             problems.append(Problem(rel, name, "citation_key",
-                                    f"the DOI of {reference['key']} ({doi}) is not in {name}'s documented source"))
+                                    f"the DOI of {reference['id']} ({doi}) is not in {name}'s documented source"))
 
 
 def read_gaps(path: Path, root: Path, questions: Mapping[str, str], problems: list[Problem]) -> pd.DataFrame:

@@ -29,7 +29,8 @@ class EvidenceBase:
         One row per evidence question: id, principle, type, population,
         intervention_or_exposure, comparator, outcomes (a list of outcome domains).
     references : dict
-        Citation key -> BibTeX record (key, entry_type, file, line and the entry's fields).
+        Citation key -> ``Citation`` (``ek.read_citations``: a dict of CSL-JSON variables such as
+        title, author, issued, DOI; ``.source.file`` relative to ``path`` and ``.source.line``).
     syntheses : DataFrame
         All ``syntheses/*.csv`` rows with ``file`` and ``row`` (spreadsheet row) columns; numeric
         columns as float, NaN where not reported.
@@ -201,7 +202,7 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     Parameters
     ----------
     path : str or Path
-        The ``evidence/`` folder: principles.yaml, references/*.bib, syntheses/*.csv,
+        The ``evidence/`` folder: principles.yaml, references/*.bib (or CSL-JSON *.json), syntheses/*.csv,
         screening/*.csv, studies.yaml and (optional) gaps.yaml.
     strict : bool
         True (default) raises ``EvidenceError`` listing every problem; False returns the evidence

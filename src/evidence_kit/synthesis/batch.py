@@ -25,17 +25,20 @@ TOL = 1e-12
 
 
 class _Groups:
-    """Group codes and per-group sums."""
+    """Rows sorted by group (every group non-empty): per-group sums with np.add.reduceat over the
+    contiguous segments (several times faster than a weighted bincount) and np.repeat to expand."""
 
     def __init__(self, codes: np.ndarray, n_groups: int):
         self.codes = codes
         self.G = n_groups
+        self.counts = np.bincount(codes, minlength=n_groups)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
 
     def sum(self, x):
-        return np.bincount(self.codes, weights=x, minlength=self.G)
+        return np.add.reduceat(x, self.starts)
 
     def expand(self, g):
-        return g[self.codes]
+        return np.repeat(g, self.counts)
 
 
 def _wls(grp, yi, w):
@@ -93,24 +96,29 @@ def _iterate(method, grp, yi, vi, k, active):
     damp = np.ones(G)
     last = np.zeros(G)
     newton = np.zeros(G, dtype=bool)
+    cols = np.empty((6, yi.shape[0]))  # per-row terms, summed per group in one reduceat call
     for it in range(MAXITER):  # noqa: B007 (the count is kept for the benchmark)
         w = 1.0 / (vi + grp.expand(tau2))
         sw, _, r = _wls(grp, yi, w)
-        u = w * r
-        sw2 = grp.sum(w * w)
-        ypy, yppy = grp.sum(w * r * r), grp.sum(u * u)
+        u = w * r  # P y within each group
+        np.multiply(w, w, out=cols[0])
+        np.multiply(u, r, out=cols[1])
+        np.multiply(u, u, out=cols[2])
+        np.multiply(w, u, out=cols[3])
+        np.multiply(cols[0], w, out=cols[4])
+        np.multiply(cols[2], w, out=cols[5])
+        sw2, ypy, yppy, su, sw3, swuu = np.add.reduceat(cols, grp.starts, axis=1)
         if method in ("PM", "EB"):
             # Newton on f(t) = Q(t) - (k - 1), f' = -y'PPy (Paule & Mandel 1982)
             step = np.where(yppy > 0, (ypy - (k - 1)) / np.where(yppy > 0, yppy, 1.0), 0.0)
         else:
-            su = grp.sum(w * u)
             if method == "ML":
                 num, fisher = yppy - sw, sw2
             else:
                 trP = sw - sw2 / sw
                 num = yppy - trP
-                fisher = sw2 - 2 * grp.sum(w ** 3) / sw + (sw2 / sw) ** 2
-            observed = 2 * (grp.sum(w * u * u) - su * su / sw) - fisher  # 2 y'PPPy - Fisher
+                fisher = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
+            observed = 2 * (swuu - su * su / sw) - fisher  # 2 y'PPPy - Fisher
             use_newton = newton & (observed > 0)
             step = np.where(use_newton, num / np.where(use_newton, observed, 1.0), damp * num / fisher)
             # oscillation (a step reversing at least half of the previous one): damp later steps
@@ -121,7 +129,7 @@ def _iterate(method, grp, yi, vi, k, active):
         change = np.abs(new - tau2)
         last = step
         tau2 = new
-        newton |= change <= 1e-3 * np.maximum(1.0, tau2)
+        newton |= change <= 1e-2 * np.maximum(1.0, tau2)
         converged |= change <= TOL * np.maximum(1.0, tau2)
         if converged.all():
             break
@@ -161,10 +169,11 @@ def meta_analysis_batch(data: pd.DataFrame, by, yi="yi", vi="vi", *, method: str
     y = numeric_column(data, yi, "yi")
     n = y.shape[0]
     v = numeric_column(data, vi, "vi", n=n)
-    labels = row_labels(data, n)
-    check_rows(~np.isfinite(y) & ~np.isnan(y), "yi", "yi must be finite", y, labels)
-    check_rows(~np.isfinite(v) & ~np.isnan(v), "vi", "vi must be finite", v, labels)
-    check_rows(v <= 0, "vi", "sampling variances vi must be positive", v, labels)
+    if not (np.isfinite(y).all() and np.isfinite(v).all() and (v > 0).all()):
+        labels = row_labels(data, n)
+        check_rows(~np.isfinite(y) & ~np.isnan(y), "yi", "yi must be finite", y, labels)
+        check_rows(~np.isfinite(v) & ~np.isnan(v), "vi", "vi must be finite", v, labels)
+        check_rows(v <= 0, "vi", "sampling variances vi must be positive", v, labels)
     for col in by:
         if col not in data.columns:
             raise KeyError(f"by: column {col!r} not found in data")
@@ -172,17 +181,23 @@ def meta_analysis_batch(data: pd.DataFrame, by, yi="yi", vi="vi", *, method: str
     if keys.isna().any(axis=None):
         bad = keys.isna().any(axis=1).to_numpy()
         check_rows(bad, ", ".join(by), "group keys must not be missing", np.asarray(keys.astype(str).agg("/".join, axis=1)),
-                   labels)
-    codes = keys.groupby(by, sort=True, observed=True).ngroup().to_numpy()
-    index = keys.drop_duplicates().set_index(by).sort_index().index
+                   row_labels(data, n))
+    if len(by) == 1:  # factorize is several times faster than a groupby
+        codes, uniques = pd.factorize(keys[by[0]], sort=True)
+        index = pd.Index(uniques, name=by[0])
+    else:
+        codes = keys.groupby(by, sort=True, observed=True).ngroup().to_numpy()
+        index = keys.drop_duplicates().set_index(by).sort_index().index
     G = len(index)
     ok = ~(np.isnan(y) | np.isnan(v))
-    order = np.argsort(codes[ok], kind="stable")
+    c_ok = codes[ok]
+    order = slice(None) if np.all(c_ok[1:] >= c_ok[:-1]) else np.argsort(c_ok, kind="stable")
+    counts = np.bincount(codes[ok], minlength=G)
+    if (counts == 0).any():
+        raise ValueError(f"group {index[np.flatnonzero(counts == 0)[0]]!r} has no row with both yi and vi")
     grp = _Groups(codes[ok][order], G)
     y, v = y[ok][order], v[ok][order]
-    k = np.bincount(grp.codes, minlength=G).astype(float)
-    if (k == 0).any():
-        raise ValueError(f"group {index[np.flatnonzero(k == 0)[0]]!r} has no row with both yi and vi")
+    k = counts.astype(float)
 
     multi = k > 1
     se_tau2 = np.full(G, np.nan)

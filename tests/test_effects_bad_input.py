@@ -190,3 +190,14 @@ def test_fuzz_tables_keep_rows_and_never_raise_on_valid_counts(rows, measure, to
     finite = np.isfinite(out["yi"].to_numpy())
     assert (out["vi"].to_numpy()[finite] >= 0).all()
     assert np.isnan(out["yi"].to_numpy()).tolist() == np.isnan(out["vi"].to_numpy()).tolist()
+
+
+def test_impossible_partial_correlation_input():
+    with pytest.raises(ValueError, match=r"no residual degrees of freedom .* row 1 \(mi=9.0\)"):
+        ek.effect_sizes(measure="PCOR", ti=[2.0, 2.0], ni=[30, 10], mi=[3, 9])
+    with pytest.raises(ValueError, match=r"negative number of predictors in column mi: row 0"):
+        ek.effect_sizes(measure="ZPCOR", ti=[2.0], ni=[30], mi=[-1])
+    with pytest.raises(ValueError, match=r"R\^2 outside \[0, 1\] in column r2i: row 0"):
+        ek.effect_sizes(measure="SPCOR", ti=[2.0], ni=[30], mi=[3], r2i=[1.2])
+    with pytest.raises(ValueError, match="missing: r2i"):
+        ek.effect_sizes(measure="SPCOR", ti=[2.0], ni=[30], mi=[3])

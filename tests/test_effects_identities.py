@@ -25,6 +25,17 @@ def test_zcor_back_transforms_to_cor():
     np.testing.assert_allclose(z["vi"], 1 / (mol["ni"] - 3), rtol=1e-14)
 
 
+def test_zpcor_back_transforms_to_pcor():
+    aloe = ek.load_dataset("dat.aloe2013")
+    cols = dict(ti="tval", ni="n", mi="preds")
+    z = ek.effect_sizes(aloe, "ZPCOR", **cols)
+    r = ek.effect_sizes(aloe, "PCOR", **cols)
+    np.testing.assert_allclose(np.tanh(z["yi"]), r["yi"], rtol=1e-13)
+    # the partial r is the t statistic on its residual df: t = r sqrt(df / (1 - r^2))
+    df = aloe["n"] - aloe["preds"] - 1
+    np.testing.assert_allclose(r["yi"] * np.sqrt(df / (1 - r["yi"] ** 2)), aloe["tval"], rtol=1e-12)
+
+
 def test_smd_equals_exact_j_times_d_from_t():
     """Hedges' g from summary data equals c(m) times d recovered from the t statistic."""
     rng = np.random.default_rng(3)

@@ -26,6 +26,7 @@ EXPECTED_IDS = (
     + [f"normand_ROM_{v}" for v in ("LS", "HO", "AV", "AVHO")]
     + ["molloy_COR", "molloy_COR_AV", "molloy_UCOR_LS", "molloy_UCOR_UB", "molloy_UCOR_AV", "molloy_ZCOR"]
     + ["grid_UCOR_LS", "grid_UCOR_UB", "grid_COR", "grid_ZCOR"]
+    + ["aloe_PCOR_LS", "aloe_PCOR_AV", "aloe_ZPCOR", "aloe_SPCOR_LS", "aloe_SPCOR_AV"]
     + [f"pritz_{m}" for m in ("PR", "PLN", "PLO", "PAS", "PFT")]
     + ["pritz_PR_UB", "pritz_PR_AV", "pritz_PLN_AV", "pritz_PLO_AV", "pritz_PLO_xi_mi", "pritz_PAS_add05"]
     + [f"pritz_{m}_{t}" for t in ("all", "if0all", "none") for m in ("PR", "PLO", "PFT")]

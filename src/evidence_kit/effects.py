@@ -10,6 +10,8 @@ Families of measures and their columns:
 - pre-post means (SMCC, SMCR): m1i, m2i, sd1i, sd2i (SMCC only), ni, ri;
 - 2x2 tables (OR, RR, RD, PETO): ai, bi, ci, di, or ai, n1i, ci, n2i;
 - correlations (COR, UCOR, ZCOR): ri, ni;
+- (semi-)partial correlations from regression t statistics (PCOR, ZPCOR, SPCOR): ti, ni, mi (the
+  number of predictors), and r2i (the model R^2) for SPCOR;
 - single proportions (PR, PLN, PLO, PAS, PFT): xi with ni or mi (non-events).
 
 References
@@ -40,6 +42,7 @@ _FAMILIES = {
     "prepost": ("SMCC", "SMCR"),
     "table": ("OR", "RR", "RD", "PETO"),
     "cor": ("COR", "UCOR", "ZCOR"),
+    "pcor": ("PCOR", "ZPCOR", "SPCOR"),
     "prop": ("PR", "PLN", "PLO", "PAS", "PFT"),
 }
 MEASURES: tuple[str, ...] = tuple(m for ms in _FAMILIES.values() for m in ms)
@@ -49,6 +52,7 @@ _COLUMNS = {
     "prepost": ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"),
     "table": ("ai", "bi", "ci", "di", "n1i", "n2i"),
     "cor": ("ri", "ni"),
+    "pcor": ("ti", "ni", "mi", "r2i"),
     "prop": ("xi", "mi", "ni"),
 }
 # vtype codes metafor accepts for each measure (first is the default).
@@ -62,6 +66,8 @@ _VTYPES = {
     "RD": ("LS", "UB", "AV"),
     "COR": ("LS", "AV"),
     "UCOR": ("LS", "UB", "AV"),
+    "PCOR": ("LS", "AV"),
+    "SPCOR": ("LS", "AV"),
     "PR": ("LS", "UB", "AV"),
     "PLN": ("LS", "AV"),
     "PLO": ("LS", "AV"),
@@ -86,8 +92,8 @@ def effect_sizes(
     data : DataFrame, optional
         The extraction table. Column arguments name its columns; without it they are arrays.
     measure : str
-        One of MD, SMD, SMDH, ROM, SMCC, SMCR, OR, RR, RD, PETO, COR, UCOR, ZCOR, PR, PLN, PLO,
-        PAS, PFT (metafor's codes; case-insensitive).
+        One of MD, SMD, SMDH, ROM, SMCC, SMCR, OR, RR, RD, PETO, COR, UCOR, ZCOR, PCOR, ZPCOR,
+        SPCOR, PR, PLN, PLO, PAS, PFT (metafor's codes; case-insensitive).
     vtype : str or sequence of str
         Variance estimator, as metafor: "LS" (large-sample, the default), "UB" (unbiased), and
         per measure "LS2", "HO", "AV", "AVHO" (see ``_VTYPES``). A sequence gives one per row.
@@ -98,7 +104,8 @@ def effect_sizes(
     drop00 : bool
         Give NaN for 2x2 tables with no events (or only events) in both groups.
     **columns
-        metafor's argument names: m1i, m2i, sd1i, sd2i, n1i, n2i, ai, bi, ci, di, ri, ni, xi, mi;
+        metafor's argument names: m1i, m2i, sd1i, sd2i, n1i, n2i, ai, bi, ci, di, ri, ni, xi, mi,
+        ti, r2i;
         each a column name of ``data``, an array, or a scalar applied to every row.
 
     Returns
@@ -157,6 +164,8 @@ def effect_sizes(
         yi, vi, needed = _table(measure, cols, vt, labels, add, to, drop00)
     elif family == "cor":
         yi, vi, needed = _cor(measure, cols, vt, labels)
+    elif family == "pcor":
+        yi, vi, needed = _pcor(measure, cols, vt, labels)
     else:
         yi, vi, needed = _prop(measure, cols, vt, labels, add, to)
 
@@ -464,6 +473,38 @@ def _cor(measure, cols, vt, labels):
                 "UB": lambda: yi**2 - (1 - (ni - 3) / (ni - 2) * (1 - ri**2) * hyp2f1(1.0, 1.0, ni / 2, 1 - ri**2)),
             })
     return yi, vi, (ri, ni)
+
+
+def _pcor(measure, cols, vt, labels):
+    ti, ni, mi = _need(cols, measure, "ti", "ni", "mi")
+    needed = [ti, ni, mi]
+    _check_n(ni, "ni", labels)
+    check_rows(mi < 0, "mi", "negative number of predictors in column mi", mi, labels)
+    dfi = ni - mi - 1  # residual df of the regression
+    check_rows(dfi <= 0, "mi", "no residual degrees of freedom (ni - mi - 1 <= 0) for column mi", mi, labels)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "SPCOR":
+            r2i = _need(cols, measure, "r2i")[0]
+            check_rows((r2i < 0) | (r2i > 1), "r2i", "R^2 outside [0, 1] in column r2i", r2i, labels)
+            needed.append(r2i)
+            yi = ti * np.sqrt(1 - r2i) / np.sqrt(dfi)  # semi-partial r (Aloe & Becker 2012)
+
+            def spcor_var(r):
+                return (r2i**2 - 2 * r2i + (r2i - r**2) + 1 - (r2i - r**2) ** 2) / ni  # escalc SPCOR
+
+            vi = _select(vt, {"LS": lambda: spcor_var(yi), "AV": lambda: spcor_var(_wmean(yi, ni))})
+        else:
+            pcor = ti / np.sqrt(ti**2 + dfi)  # partial r from the t of a coefficient
+            if measure == "PCOR":
+                yi = pcor
+                vi = _select(vt, {
+                    "LS": lambda: (1 - yi**2) ** 2 / dfi,
+                    "AV": lambda: (1 - _wmean(yi, ni) ** 2) ** 2 / dfi,
+                })
+            else:  # ZPCOR: Fisher's z of the partial r; metafor 3.8 uses 1/(ni - mi - 1)
+                yi = np.arctanh(pcor)
+                vi = 1 / dfi
+    return yi, vi, tuple(needed)
 
 
 def _prop(measure, cols, vt, labels, add, to):

@@ -92,6 +92,13 @@ for (vt in c("LS", "UB")) add_case(paste0("grid_UCOR_", vt), "UCOR", hard, list(
 add_case("grid_COR", "COR", hard, list(ri = "ri", ni = "ni"), NA)
 add_case("grid_ZCOR", "ZCOR", hard[abs(hard$ri) < 1, ], list(ri = "ri", ni = "ni"), NA)
 
+# ---------------------------------------------------------------- partial correlations: dat.aloe2013
+alo <- dat.aloe2013
+pc <- list(ti = "tval", ni = "n", mi = "preds")
+for (vt in c("LS", "AV")) add_case(paste0("aloe_PCOR_", vt), "PCOR", alo, pc, "dat.aloe2013", list(vtype = vt))
+add_case("aloe_ZPCOR", "ZPCOR", alo, pc, "dat.aloe2013")
+for (vt in c("LS", "AV")) add_case(paste0("aloe_SPCOR_", vt), "SPCOR", alo, c(pc, list(r2i = "R2")), "dat.aloe2013", list(vtype = vt))
+
 # ---------------------------------------------------------------- proportions: dat.pritz1997
 pri <- dat.pritz1997
 pri$mi <- pri$ni - pri$xi

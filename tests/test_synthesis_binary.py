@@ -40,7 +40,10 @@ def test_peto_matches_metafor():
     for ours, theirs in [("estimate", "beta"), ("se", "se"), ("statistic", "zval"), ("pvalue", "pval"),
                          ("ci_lower", "ci_lb"), ("ci_upper", "ci_ub"), ("q", "QE"), ("q_pvalue", "QEp")]:
         assert getattr(res, ours) == pytest.approx(first(case[theirs]), rel=CLOSED_FORM_RTOL, abs=1e-300), theirs
-    assert "Peto" in repr(res)
+    text = repr(res)
+    assert text.startswith("Equal-Effects Model (k = 13), Peto method, measure OR")
+    assert f"Q(df = 12) = {first(case['QE']):.4f}, p-val <.0001" in text
+    assert "<strong>" in res._repr_html_()
 
 
 def test_binary_bad_input_and_missing_rows():
@@ -99,4 +102,5 @@ def test_subgroup_analysis_matches_metafor(method):
     assert res.q_between == pytest.approx(case["Q_between"], rel=rtol)
     assert res.q_between_df == case["Q_between_df"]
     assert res.q_between_pvalue == pytest.approx(case["Q_between_p"], rel=rtol)
-    assert "Test for subgroup differences" in repr(res)
+    assert f"Q_between(df = 2) = {case['Q_between']:.4f}, p-val = " in repr(res)
+    assert "<table" in res._repr_html_() and "Test for subgroup differences" in res._repr_html_()

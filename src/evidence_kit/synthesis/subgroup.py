@@ -39,18 +39,34 @@ class SubgroupResult:
             float_format=lambda x: f"{x:.4f}")
         return (f"Subgroup analysis by {self.by} ({self.method}; tau^2 estimated within each group)\n\n{tab}\n\n"
                 f"Test for subgroup differences: Q_between(df = {self.q_between_df}) = {fmt(self.q_between)}, "
-                f"p-val {fmt_p(self.q_between_pvalue)}\n")
+                f"p-val {_eq(fmt_p(self.q_between_pvalue))}\n")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from evidence_kit._format import fmt, fmt_p
+
+        tab = self.groups[["k", "estimate", "se", "ci_lower", "ci_upper", "tau2", "i2"]].to_html(
+            float_format=lambda x: f"{x:.4f}")
+        return (f"<div><p><strong>Subgroup analysis by {html.escape(str(self.by))}</strong> ({self.method}; "
+                f"tau^2 estimated within each group)</p>{tab}<p>Test for subgroup differences: "
+                f"Q_between(df = {self.q_between_df}) = {fmt(self.q_between)}, p-val "
+                f"{html.escape(_eq(fmt_p(self.q_between_pvalue)))}</p></div>")
+
+
+def _eq(p: str) -> str:
+    return p if p.startswith("<") else f"= {p}"
 
 
 def subgroup_analysis(data=None, yi="yi", vi="vi", *, by, method: str = "REML", test: str = "z",
-                      level: float = 95, slab=None) -> SubgroupResult:
+                      level: float = 95, slab=None, measure: str | None = None) -> SubgroupResult:
     """Pool each subgroup separately and test whether the subgroup estimates differ.
 
     Parameters
     ----------
     by : str or array-like
         The grouping column (groups in sorted order; rows with a missing group are omitted).
-    method, test, level, slab : as :func:`meta_analysis`.
+    method, test, level, slab, measure : as :func:`meta_analysis`.
 
     Notes
     -----
@@ -72,9 +88,10 @@ def subgroup_analysis(data=None, yi="yi", vi="vi", *, by, method: str = "REML", 
     results = {}
     for lev in levels:
         m = g == lev
-        results[lev] = meta_analysis(None, y[m], v[m], method=method, test=test, level=level, slab=labels[m])
+        results[lev] = meta_analysis(None, y[m], v[m], method=method, test=test, level=level, slab=labels[m],
+                                     measure=measure)
     overall = meta_analysis(None, y[present], v[present], method=method, test=test, level=level,
-                            slab=labels[present])
+                            slab=labels[present], measure=measure)
     rows = [[r.k, r.estimate, r.se, r.statistic, r.pvalue, r.ci_lower, r.ci_upper, r.tau2, r.i2, r.q, r.q_pvalue]
             for r in results.values()]
     groups = pd.DataFrame(rows, columns=["k", "estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper",

@@ -7,6 +7,7 @@ Unknown commands are kept verbatim, so decoding never loses text.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -82,12 +83,20 @@ def _replace(m: re.Match) -> str:
     return ""  # a protective brace
 
 
+_ENTITY = re.compile(r"(?<!\\)&(?:[A-Za-z][A-Za-z0-9]{1,7}|#\d{1,6}|#x[0-9A-Fa-f]{1,5});")
+
+
 def latex_to_unicode(text: str) -> str:
     """Decode LaTeX accents, escapes and protective braces; collapse whitespace.
+
+    HTML entities that exports leave in titles (``&apos;``, ``&amp;``; Web of Science, EBSCO)
+    are decoded too; an escaped ``\\&`` is a literal ampersand and never starts an entity.
 
     >>> latex_to_unicode(r"C{\\'e}sar {\\\"U}ber {DNA} 50\\% \\& more")
     'César Über DNA 50% & more'
     """
+    if "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
     if "\\" not in text and "{" not in text and "}" not in text and "~" not in text:
         return _WS.sub(" ", text).strip()
     return _WS.sub(" ", _TOKEN.sub(_replace, text)).strip()

@@ -44,7 +44,7 @@ TAG_TO_CSL = {
     "TI": "title", "T1": "title", "CT": "title", "T2": "container-title",
     "JO": "container-title", "JF": "container-title", "BT": "container-title",
     "JA": "container-title-short", "J2": "container-title-short", "J1": "container-title-short",
-    "T3": "collection-title", "VL": "volume", "IS": "issue", "DO": "DOI", "UR": "URL",
+    "T3": "collection-title", "VL": "volume", "VO": "volume", "IS": "issue", "DO": "DOI", "UR": "URL",
     "AB": "abstract", "N2": "abstract", "PB": "publisher", "CY": "publisher-place",
     "PP": "publisher-place", "LA": "language", "N1": "note", "ET": "edition", "ID": "id",
     "ST": "title-short",

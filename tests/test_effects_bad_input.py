@@ -201,3 +201,13 @@ def test_impossible_partial_correlation_input():
         ek.effect_sizes(measure="SPCOR", ti=[2.0], ni=[30], mi=[3], r2i=[1.2])
     with pytest.raises(ValueError, match="missing: r2i"):
         ek.effect_sizes(measure="SPCOR", ti=[2.0], ni=[30], mi=[3])
+
+
+def test_di_ti_only_for_smd():
+    with pytest.raises(ValueError, match="di and ti are for measure SMD only, not MD"):
+        ek.effect_sizes(measure="MD", ti=[2.0], n1i=[10], n2i=[10])
+    with pytest.raises(ValueError, match="missing: n2i"):
+        ek.effect_sizes(measure="SMD", ti=[2.0], n1i=[10])
+    # a row with neither d, t nor means is missing: NaN, row kept
+    out = ek.effect_sizes(measure="SMD", ti=[2.0, np.nan], n1i=[10, 12], n2i=[10, 12])
+    assert np.isfinite(out["yi"][0]) and np.isnan(out["yi"][1]) and np.isnan(out["vi"][1])

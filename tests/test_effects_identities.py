@@ -46,6 +46,10 @@ def test_smd_equals_exact_j_times_d_from_t():
     cm = special.gamma(m / 2) / (np.sqrt(m / 2) * special.gamma((m - 1) / 2))
     d = cv.d_from_t(stats.ttest_ind(x, y).statistic, 14, 19)
     assert out["yi"][0] == pytest.approx(cm * d, rel=1e-10)
+    # the same g from the t statistic alone (metafor's ti argument)
+    from_t = ek.effect_sizes(measure="SMD", ti=[stats.ttest_ind(x, y).statistic], n1i=[14], n2i=[19])
+    assert from_t["yi"][0] == pytest.approx(out["yi"][0], rel=1e-10)
+    assert from_t["vi"][0] == pytest.approx(out["vi"][0], rel=1e-10)
     # the exact correction is close to Hedges' approximation J = 1 - 3/(4m - 1)
     assert cm == pytest.approx(cv.hedges_correction(m), rel=1e-4)
 

@@ -32,6 +32,7 @@ EXPECTED_IDS = (
     + [f"pritz_{m}_{t}" for t in ("all", "if0all", "none") for m in ("PR", "PLO", "PFT")]
     + [f"grid_{m}_{v}" for m in ("SMCC", "SMCR") for v in ("LS", "LS2")]
     + ["small_SMD", "missing_OR", "fill_OR", "normand_SMD_mixed", "normand_ROM_mixed"]
+    + ["normand_SMD_di_ti", "normand_SMD_ti_UB"]
 )
 
 

@@ -6,7 +6,8 @@ appended. Measure codes, argument names and formulas are metafor's (Viechtbauer 
 
 Families of measures and their columns:
 
-- two-group means (MD, SMD, SMDH, ROM): m1i, m2i, sd1i, sd2i, n1i, n2i;
+- two-group means (MD, SMD, SMDH, ROM): m1i, m2i, sd1i, sd2i, n1i, n2i; for SMD, rows may give
+  Cohen's d (di) or the t statistic (ti) instead of means and SDs;
 - pre-post means (SMCC, SMCR): m1i, m2i, sd1i, sd2i (SMCC only), ni, ri;
 - 2x2 tables (OR, RR, RD, PETO): ai, bi, ci, di, or ai, n1i, ci, n2i;
 - correlations (COR, UCOR, ZCOR): ri, ni;
@@ -48,7 +49,7 @@ _FAMILIES = {
 MEASURES: tuple[str, ...] = tuple(m for ms in _FAMILIES.values() for m in ms)
 _FAMILY_OF = {m: fam for fam, ms in _FAMILIES.items() for m in ms}
 _COLUMNS = {
-    "means": ("m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i"),
+    "means": ("m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i", "di", "ti"),
     "prepost": ("m1i", "m2i", "sd1i", "sd2i", "ni", "ri"),
     "table": ("ai", "bi", "ci", "di", "n1i", "n2i"),
     "cor": ("ri", "ni"),
@@ -293,7 +294,12 @@ def _check_n(arr, name, labels):
 
 
 def _means(measure, cols, vt, labels):
-    m1i, m2i, sd1i, sd2i, n1i, n2i = _need(cols, measure, "m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i")
+    if measure == "SMD" and ("di" in cols or "ti" in cols):
+        m1i, m2i, sd1i, sd2i, n1i, n2i = _d_or_t(cols, labels)
+    else:
+        if "di" in cols or "ti" in cols:
+            raise ValueError(f"di and ti are for measure SMD only, not {measure}")
+        m1i, m2i, sd1i, sd2i, n1i, n2i = _need(cols, measure, "m1i", "m2i", "sd1i", "sd2i", "n1i", "n2i")
     _check_nonneg(sd1i, "sd1i", "standard deviation", labels)
     _check_nonneg(sd2i, "sd2i", "standard deviation", labels)
     _check_n(n1i, "n1i", labels)
@@ -344,6 +350,22 @@ def _means(measure, cols, vt, labels):
                 "AVHO": avho,
             })
     return yi, vi, (m1i, m2i, sd1i, sd2i, n1i, n2i)
+
+
+def _d_or_t(cols, labels):
+    """metafor's SMD from di or ti: di <- replmiss(di, ti sqrt(1/n1i + 1/n2i)); where d is known
+    the row becomes m1i = d, m2i = 0, sd1i = sd2i = 1, so g = c(m) d with the usual variance."""
+    n1i, n2i = _need(cols, "SMD", "n1i", "n2i")
+    nan = np.full(n1i.shape, np.nan)
+    d = cols.get("di", nan)
+    if "ti" in cols:
+        d = np.where(np.isnan(d), cols["ti"] * np.sqrt(1 / n1i + 1 / n2i), d)  # d from t (Borenstein eq. 4.16)
+    known = ~np.isnan(d)
+    m1i = np.where(known, d, cols.get("m1i", nan))
+    m2i = np.where(known, 0.0, cols.get("m2i", nan))
+    sd1i = np.where(known, 1.0, cols.get("sd1i", nan))
+    sd2i = np.where(known, 1.0, cols.get("sd2i", nan))
+    return m1i, m2i, sd1i, sd2i, n1i, n2i
 
 
 def _prepost(measure, cols, vt, labels):

@@ -71,6 +71,14 @@ for (vt in c("LS", "UB", "LS2", "AV")) add_case(paste0("normand_SMD_", vt), "SMD
 for (vt in c("LS", "LS2")) add_case(paste0("normand_SMDH_", vt), "SMDH", nor, mc, "dat.normand1999", list(vtype = vt))
 for (vt in c("LS", "HO", "AV", "AVHO")) add_case(paste0("normand_ROM_", vt), "ROM", nor, mc, "dat.normand1999", list(vtype = vt))
 
+# SMD from Cohen's d or a t statistic where the means are not reported (rows 2-3 d, 4-5 t, 6 both)
+nd <- nor
+nd$d <- c(NA, 0.35, -0.8, NA, NA, 0.5, NA, NA, NA)
+nd$t <- c(NA, NA, NA, 2.1, -1.4, 9.9, NA, NA, NA)
+nd$m1i[2:6] <- NA
+add_case("normand_SMD_di_ti", "SMD", nd, c(mc, list(di = "d", ti = "t")), NA)
+add_case("normand_SMD_ti_UB", "SMD", nd[4:5, ], list(ti = "t", n1i = "n1i", n2i = "n2i"), NA, list(vtype = "UB"))
+
 # one vtype per row (metafor accepts a vector)
 add_case("normand_SMD_mixed", "SMD", nor, mc, "dat.normand1999",
          list(vtype = arr(rep(c("LS", "UB", "LS2", "AV"), length.out = nrow(nor)))))

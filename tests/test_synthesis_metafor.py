@@ -71,6 +71,7 @@ def fit_ids():
     ids = [f"fit/{d}/{m}/{t}" for d in DATASETS for m in METHODS for t in TESTS]
     ids += [f"mods/{d}/{'+'.join(mods)}/{m}/{t}" for d, ml in MODS.items() for mods in ml
             for m in METHODS for t in TESTS]
+    ids += ["level90/bcg/REML/knha", "level90/raudenbush1985/PM/z"]
     return ids
 
 
@@ -83,7 +84,8 @@ def test_reference_grid_is_complete():
     expected |= {f"{kind}/{d}/{m}" for kind in ("leave1out", "cumul")
                  for d, m in [("bcg", "REML"), ("raudenbush1985", "DL"), ("normand1999", "PM"), ("bcg", "EE")]}
     expected |= {"influence/bcg/REML", "influence/raudenbush1985/DL", "influence/bcg/ablat/REML",
-                 "influence/bcg/EE", "influence/raudenbush1985/REML/knha"}
+                 "influence/bcg/EE", "influence/raudenbush1985/REML/knha", "influence/bcg/ablat+alloc/DL"}
+    expected |= {"leave1out/bcg/REML/knha", "cumul/bcg/DL/year"}
     expected |= {"mh/bcg/OR", "mh/bcg/RR", "mh/bcg/RD", "peto/bcg", "subgroup/bcg/alloc/REML", "subgroup/bcg/alloc/DL"}
     expected |= {f"mh/nielweise2007/{m}" for m in ("OR", "RR", "RD")} | {"peto/nielweise2007"}
     missing = expected - set(CASES)
@@ -98,7 +100,8 @@ def test_fit_matches_metafor(case_id):
     case = CASES[case_id]
     method, test = case["method"], case["test"]
     mods = case["mods"] or None
-    res = ek.meta_analysis(frame(case["dataset"]), method=method, test=test, mods=mods)
+    level = 90 if case_id.startswith("level90/") else 95
+    res = ek.meta_analysis(frame(case["dataset"]), method=method, test=test, mods=mods, level=level)
     assert res.k == case["k"]
     assert len(res.omitted) == len(case["omitted"])
     np.testing.assert_array_equal(np.asarray(res.omitted) + 1, case["omitted"])

@@ -27,7 +27,13 @@ def model(case):
 def test_leave_one_out_and_cumulative_match_metafor(case_id):
     case = CASES[case_id]
     res = model(case)
-    out = ek.leave_one_out(res) if case_id.startswith("leave1out/") else ek.cumulative(res)
+    if case_id.startswith("leave1out/"):
+        out = ek.leave_one_out(res)
+    elif case_id.endswith("/year"):
+        out = ek.cumulative(res, order=frame("bcg")["year"])
+        assert list(out.index + 1) == case["added"]  # metafor's slab is the 1-based row number
+    else:
+        out = ek.cumulative(res)
     assert len(out) == res.k
     m = case["method"]
     for ours, theirs in [("estimate", "estimate"), ("se", "se"), ("statistic", "zval"), ("pvalue", "pval"),

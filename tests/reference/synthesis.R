@@ -124,6 +124,22 @@ for (spec in list(c("bcg", "REML"), c("raudenbush1985", "DL"), c("normand1999", 
     estimate = arr(cu$estimate), se = arr(cu$se), zval = arr(cu$zval), pval = arr(cu$pvals), ci_lb = arr(cu$ci.lb),
     ci_ub = arr(cu$ci.ub), QE = arr(cu$Q), QEp = arr(cu$Qp), tau2 = arrn(cu$tau2), I2 = arr(cu$I2), H2 = arr(cu$H2))
 }
+# Knapp-Hartung leave-one-out, cumulative in year order, and a 90% level
+fitcall <- 'rma(yi, vi, data=bcg, method="REML", test="knha", control=ctrl)'
+l1 <- run(sprintf("leave1out(%s)", fitcall))
+cases[["leave1out/bcg/REML/knha"]] <- list(call = sprintf("leave1out(%s)", fitcall), dataset = "bcg", method = "REML",
+  estimate = arr(l1$estimate), se = arr(l1$se), zval = arr(l1$tval), pval = arr(l1$pval), ci_lb = arr(l1$ci.lb),
+  ci_ub = arr(l1$ci.ub), QE = arr(l1$Q), QEp = arr(l1$Qp), tau2 = arrn(l1$tau2), I2 = arr(l1$I2), H2 = arr(l1$H2))
+call <- 'cumul(rma(yi, vi, data=bcg, method="DL", control=ctrl), order=bcg$year)'
+cu <- run(call)
+cases[["cumul/bcg/DL/year"]] <- list(call = call, dataset = "bcg", method = "DL", added = arr(cu$slab),
+  estimate = arr(cu$estimate), se = arr(cu$se), zval = arr(cu$zval), pval = arr(cu$pvals), ci_lb = arr(cu$ci.lb),
+  ci_ub = arr(cu$ci.ub), QE = arr(cu$Q), QEp = arr(cu$Qp), tau2 = arrn(cu$tau2), I2 = arr(cu$I2), H2 = arr(cu$H2))
+for (spec in list(c("bcg", "REML", "knha"), c("raudenbush1985", "PM", "z"))) {
+  call <- sprintf('rma(yi, vi, data=%s, method="%s", test="%s", level=90, control=ctrl)', datasets[[spec[1]]], spec[2], spec[3])
+  cases[[paste("level90", spec[1], spec[2], spec[3], sep = "/")]] <- fit_case(call, spec[1], spec[2], spec[3])
+}
+
 infl_case <- function(fitcall, ds, m, mods) {
   inf <- run(sprintf("influence(%s)", fitcall))
   list(call = sprintf("influence(%s)", fitcall), dataset = ds, method = m, mods = arr(mods),
@@ -135,6 +151,7 @@ cases[["influence/bcg/REML"]] <- infl_case('rma(yi, vi, data=bcg, method="REML",
 cases[["influence/raudenbush1985/DL"]] <- infl_case('rma(yi, vi, data=rau, method="DL", control=ctrl)', "raudenbush1985", "DL", character(0))
 cases[["influence/bcg/ablat/REML"]] <- infl_case('rma(yi, vi, mods=~ ablat, data=bcg, method="REML", control=ctrl)', "bcg", "REML", "ablat")
 cases[["influence/bcg/EE"]] <- infl_case('rma(yi, vi, data=bcg, method="EE", control=ctrl)', "bcg", "EE", character(0))
+cases[["influence/bcg/ablat+alloc/DL"]] <- infl_case('rma(yi, vi, mods=~ ablat + factor(alloc), data=bcg, method="DL", control=ctrl)', "bcg", "DL", c("ablat", "alloc"))
 cases[["influence/raudenbush1985/REML/knha"]] <- infl_case('rma(yi, vi, data=rau, method="REML", test="knha", control=ctrl)', "raudenbush1985", "REML", character(0))
 
 # Mantel-Haenszel and Peto

@@ -99,3 +99,13 @@ def test_real_exports_find_the_known_duplicate(shared_dir):
     out = ek.find_duplicates(records)
     # the baseline file repeats one systematic review (title differs by a final period)
     assert len(out) == 2 and set(out["reason"]) == {"representative", "same title and year"}
+
+
+def test_frame_without_year_or_author_columns():
+    frame = __import__("pandas").DataFrame({
+        "id": ["x", "y", "z"], "doi": [None, None, "10.1000/z"],
+        "title": ["Effects of school start time on sleep: a meta-analysis",
+                  "Effects of School Start Time on Sleep: A Meta-Analysis", "Other"]})
+    out = ek.find_duplicates(frame)
+    assert list(out["id"]) == ["x", "y"]
+    assert list(out["reason"]) == ["representative", "same title (no year)"]

@@ -93,3 +93,17 @@ def test_project_ledger_counts():
     assert isinstance(c, PrismaCounts)
     assert c.total_identified == c.duplicates_removed + c.screened
     assert c.included >= 1
+
+
+def test_unmarked_duplicates_are_reported(tmp_path):
+    from evidence_kit.citations.prisma import unmarked_duplicates
+
+    df = pd.DataFrame(ROWS, columns=COLUMNS)
+    assert unmarked_duplicates(df).empty  # a-2 is marked as the duplicate of a-1
+    df.loc[1, ["duplicate_of", "screening"]] = ["", "exclude"]  # now nobody marked it
+    df.loc[1, "doi"] = "10.1000/one"
+    df.loc[0, "doi"] = "https://doi.org/10.1000/ONE"
+    df.to_csv(tmp_path / "l.csv", index=False)
+    out = unmarked_duplicates(tmp_path / "l.csv")
+    assert list(out["record_id"]) == ["a-1", "a-2"] and list(out["row"]) == [2, 3]
+    assert list(out["reason"]) == ["representative", "same DOI"]

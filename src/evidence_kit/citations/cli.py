@@ -108,11 +108,18 @@ def _format(args) -> int:
 
 @_run
 def _prisma(args) -> int:
-    from evidence_kit.citations.prisma import prisma_counts, prisma_diagram
+    from evidence_kit.citations.prisma import prisma_counts, prisma_diagram, unmarked_duplicates
 
     ledger = args.ledger[0] if len(args.ledger) == 1 else args.ledger
     counts = prisma_counts(ledger)
     print(counts.to_frame().to_string(index=False))
+    unmarked = unmarked_duplicates(ledger)
+    if len(unmarked):
+        print(f"\nwarning: {unmarked['group'].nunique()} groups of records look like duplicates "
+              "but none of them has duplicate_of set:", file=sys.stderr)
+        for _, r in unmarked.iterrows():
+            print(f"  group {r['group']}: {r['file']}, row {r['row']}, {r['record_id']} "
+                  f"({r['reason']})", file=sys.stderr)
     if args.figure:
         import matplotlib
 

@@ -26,11 +26,12 @@ _PREPRINT = r"arxiv|biorxiv|medrxiv|psyarxiv|socarxiv|edarxiv|osf preprints|ssrn
 _CONFERENCE = r"abstracts?\b|proceedings|conference|congress|meeting|symposium|annual convention"
 _PREPRINT_RE = re.compile(_PREPRINT)
 _CONFERENCE_RE = re.compile(_CONFERENCE)
-REASONS = ("representative", "same DOI", "same PMID", "same title and year",
+REASONS = ("representative", "same DOI", "same PMID", "same title and year", "same title (no year)",
            "preprint and journal version", "conference abstract and article",
            "same title and first author, different year", "title truncated, same year and first author",
            "reviewer: duplicate")
 _SCORES = {"same DOI": 1.0, "same PMID": 1.0, "same title and year": 0.95,
+           "same title (no year)": 0.85,
            "preprint and journal version": 0.9, "conference abstract and article": 0.85,
            "same title and first author, different year": 0.75,
            "title truncated, same year and first author": 0.8, "reviewer: duplicate": 1.0,
@@ -157,7 +158,7 @@ def find_duplicates(records, *, overrides=None) -> pd.DataFrame:
                        if v is not None and v == v else None)
     title = _norm_text(df["title"])
     year = pd.to_numeric(df["year"], errors="coerce").astype("Int64")
-    author = _map_unique(df["author"], lambda v: (_norm_one(v).split(" ") or [""])[-1])
+    author = _map_unique(df["author"], lambda v: (_norm_one(v).split(" ") or [""])[-1], missing="")
     kind = pd.Series([f"{t} {c} {e}" for t, c, e in zip(df["type"], df["container"], df["extra"])],
                      dtype=object)
     preprint = pd.Series(_map_unique(kind, lambda v: bool(_PREPRINT_RE.search(v.lower()))),
@@ -217,7 +218,7 @@ def find_duplicates(records, *, overrides=None) -> pd.DataFrame:
     rep_of_comp = np.empty(comp.max() + 1, int)
     rep_of_comp[comp[order][first_in_comp]] = order[first_in_comp]
     rep = rep_of_comp[comp]
-    reason = _reasons(rep, keys, preprint, conference, force)
+    reason = _reasons(rep, keys, preprint, conference, force, has_y)
     idx = np.flatnonzero(in_group)
     group_codes, _ = pd.factorize(comp[idx])
     out = pd.DataFrame({
@@ -236,7 +237,7 @@ def _empty() -> pd.DataFrame:
         ("reason", object)]})
 
 
-def _reasons(rep, keys, preprint, conference, force) -> np.ndarray:
+def _reasons(rep, keys, preprint, conference, force, has_year) -> np.ndarray:
     """Why each record joins its representative, strongest evidence first (the key both
     share); a record linked only through another member says so."""
     n = len(rep)
@@ -257,9 +258,10 @@ def _reasons(rep, keys, preprint, conference, force) -> np.ndarray:
         forced[[a, b]] = True
     reason = np.select(
         [idx == rep, same(keys["doi"]), same(keys["pmid"]), title_link & pp, title_link & cf,
-         same(keys["tya"]), same(keys["ta"]), same(keys["trunc"]), forced],
+         same(keys["tya"]) & has_year & has_year[rep], same(keys["tya"]), same(keys["ta"]),
+         same(keys["trunc"]), forced],
         ["representative", "same DOI", "same PMID", "preprint and journal version",
-         "conference abstract and article", "same title and year",
+         "conference abstract and article", "same title and year", "same title (no year)",
          "same title and first author, different year",
          "title truncated, same year and first author", "reviewer: duplicate"],
         default="linked through another record of the group")

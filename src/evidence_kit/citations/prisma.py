@@ -196,6 +196,39 @@ def prisma_counts(ledger) -> PrismaCounts:
     return counts
 
 
+def unmarked_duplicates(ledger) -> pd.DataFrame:
+    """Records the ledger keeps (empty ``duplicate_of``) that :func:`find_duplicates` groups
+    with another kept record: probable duplicates nobody marked, which PRISMA would count as
+    screened twice.
+
+    Returns one row per such record: group, file, row, record_id, title, doi, reason (the
+    duplicate rule that links it, e.g. "same DOI"). Empty when the ledger is consistent.
+    Matching uses the DOI and the normalised title (with year and first author when the
+    ledger has ``year`` and ``first_author`` columns).
+    """
+    from evidence_kit.citations.duplicates import find_duplicates
+
+    df = read_ledger(ledger).reset_index(drop=True)
+    frame = pd.DataFrame({
+        "id": df["record_id"], "title": df["title"],
+        "doi": _clean(df["doi"]).replace("", None) if "doi" in df.columns else None,
+        "year": df["year"] if "year" in df.columns else None,
+        "first_author": df["first_author"] if "first_author" in df.columns else None,
+    })
+    groups = find_duplicates(frame)
+    kept = (_clean(df["duplicate_of"]) == "").to_numpy()
+    groups = groups[kept[groups["record"].to_numpy()]]
+    groups = groups[groups.groupby("group")["record"].transform("size") > 1]
+    rec = groups["record"].to_numpy()
+    return pd.DataFrame({
+        "group": pd.factorize(groups["group"])[0], "file": df["file"].to_numpy()[rec],
+        "row": df["row"].to_numpy()[rec], "record_id": groups["id"].to_numpy(),
+        "title": groups["title"].to_numpy(),
+        "doi": df["doi"].to_numpy()[rec] if "doi" in df.columns else None,
+        "reason": groups["reason"].to_numpy(),
+    })
+
+
 def _short(text: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 

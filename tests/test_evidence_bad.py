@@ -69,6 +69,7 @@ ROWS_WARNINGS = [
     ("syntheses/area.csv", 5, "outcome_domain", "engagement_behaviour is not among the outcomes principles.yaml lists for Q1.1"),
     ("syntheses/area.csv", 6, "outcome_domain", "engagement_behaviour is not among the outcomes principles.yaml lists for Q2.1"),
     ("syntheses/area.csv", 9, "outcome_domain", "academic_achievement is not among the outcomes principles.yaml lists for Q1.2"),
+    ("principles.yaml", "Q2.2", None, "no synthesis row and no stated gap (gaps.yaml) for this question"),
 ]
 
 YAML = [
@@ -113,7 +114,10 @@ def test_exact_problems(tree, expected):
 def test_warnings_are_not_problems():
     base = ek.load_evidence(BAD / "rows", strict=False)
     assert [(p.file, p.row, p.column, p.message) for p in base.warnings] == ROWS_WARNINGS
-    assert ek.load_evidence(BAD / "yaml", strict=False).warnings == ()
+    # no syntheses at all: every question but Q1.1 (which has a stated gap) is flagged
+    yaml_tree = ek.load_evidence(BAD / "yaml", strict=False)
+    assert [(w.row, w.column) for w in yaml_tree.warnings] == [
+        ("Q2.2", None), ("Q2.1", None), ("Q2.3", None), ("Q2.4", None)]
 
 
 def test_unreadable_files():

@@ -32,20 +32,31 @@ def _datasets() -> list[str]:
 
 def test_check_valid_tree_exits_0_with_one_line(tmp_path, capsys):
     root = _valid_tree(tmp_path)
+    (root / "gaps.yaml").write_text(
+        "gaps:\n" + "".join(f"  - {{principle: P{i}, searched: nothing (a test), reason: a test}}\n" for i in range(1, 7)),
+        encoding="utf-8")
     assert main(["check", str(root)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1
     assert out[0].startswith(f"{root}: OK: 6 principles, 19 questions, 0 references")
-    assert out[0].endswith("; 0 problems")
+    assert out[0].endswith("6 stated gaps; 0 problems")
+
+
+def test_warnings_alone_exit_0(tmp_path, capsys):
+    root = _valid_tree(tmp_path)  # no syntheses and no gaps: 19 warnings, no problem
+    assert main(["check", str(root)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 20 and all(line.startswith("warning: principles.yaml:Q") for line in out[:19])
 
 
 def test_check_broken_tree_exits_1_and_lists_every_problem(capsys):
     assert main(["check", str(BAD / "rows")]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 5 + 45  # 5 warnings first, then 44 problems and the count
+    assert len(out) == 6 + 45  # 6 warnings first, then 44 problems and the count
     assert out[0] == ("warning: syntheses/area.csv:2:outcome_domain: academic_achievement is not among "
                       "the outcomes principles.yaml lists for Q1.2")
-    assert out[5] == "references/one.bib:16:author: entry 'noauthor2018' has no author or editor"
+    assert out[5] == "warning: principles.yaml:Q2.2:: no synthesis row and no stated gap (gaps.yaml) for this question"
+    assert out[6] == "references/one.bib:16:author: entry 'noauthor2018' has no author or editor"
     assert "studies.yaml::: file not found" in out
     assert "syntheses/area.csv:5:k: k must be an integer >= 1; got 2.5" in out
     assert out[-1] == f"44 problem(s) in {BAD / 'rows'}"

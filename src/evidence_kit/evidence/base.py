@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,24 +110,57 @@ class EvidenceBase:
         return table.reindex(index=list(self.principles["id"]), columns=list(S.OUTCOME_DOMAINS),
                              fill_value=0).rename_axis(index="principle", columns="outcome_domain").astype(int)
 
-    def coverage(self) -> pd.DataFrame:
-        """One row per question: synthesis rows, distinct sources, mapped datasets, stated gaps.
+    def coverage(self, by: str = "question") -> pd.DataFrame:
+        """How much stands behind each question, or each (question, outcome domain) pair.
 
-        A question with no source and no stated gap is what issue 7 calls undone.
+        Parameters
+        ----------
+        by : {"question", "outcome"}
+            "question": one row per question with synthesis_rows, sources (distinct citation
+            keys), datasets (mapped in studies.yaml) and stated_gaps (gaps.yaml entries naming the
+            question, or its principle without a question). "outcome": one row per question and
+            each outcome domain it lists, with synthesis_rows, sources and stated_gap (a gap
+            naming the question, or its principle, with that domain or no domain).
+
+        Notes
+        -----
+        A question with no source and no stated gap is what issue 7 calls undone;
+        ``load_evidence`` warns about each.
         """
+        if by not in ("question", "outcome"):
+            raise ValueError(f"unknown by {by!r}; expected one of question, outcome")
         syn = self.syntheses.assign(question=self.syntheses["question"].map(S.split_ids)).explode("question")
+        gaps = self._gaps_by_question()
+        if by == "outcome":
+            pairs = self.questions[["id", "principle", "outcomes"]].explode("outcomes")
+            pairs = pairs.rename(columns={"id": "question", "outcomes": "outcome_domain"}).dropna()
+            keys = ["question", "outcome_domain"]
+            grouped = syn.groupby(keys)
+            out = pairs.set_index(keys)
+            out["synthesis_rows"] = grouped.size().reindex(out.index, fill_value=0).astype(int)
+            out["sources"] = grouped["citation_key"].nunique().reindex(out.index, fill_value=0).astype(int)
+            gap_pairs = {(q, d) for q, d in zip(gaps["question"], gaps["outcome_domain"])}
+            out["stated_gap"] = [(q, d) in gap_pairs or (q, "") in gap_pairs for q, d in out.index]
+            return out
         rows = syn.groupby("question").size()
         sources = syn.groupby("question")["citation_key"].nunique()
         studies = self.studies.explode("questions").groupby("questions").size() if len(self.studies) else pd.Series(dtype=int)
-        gaps = self.gaps.assign(question=self.gaps["question"].map(S.split_ids)).explode("question")
-        gaps = gaps.groupby("question").size() if len(gaps) else pd.Series(dtype=int)
         out = self.questions[["id", "principle", "outcomes"]].set_index("id")
         ids = out.index
         out["synthesis_rows"] = rows.reindex(ids, fill_value=0).astype(int)
         out["sources"] = sources.reindex(ids, fill_value=0).astype(int)
         out["datasets"] = studies.reindex(ids, fill_value=0).astype(int)
-        out["stated_gaps"] = gaps.reindex(ids, fill_value=0).astype(int)
+        out["stated_gaps"] = gaps.groupby("question").size().reindex(ids, fill_value=0).astype(int)
         return out.rename_axis("question")
+
+    def _gaps_by_question(self) -> pd.DataFrame:
+        """gaps.yaml as (question, outcome_domain) pairs; a principle-level gap covers its questions."""
+        gaps = self.gaps.assign(question=self.gaps["question"].map(S.split_ids))
+        whole = gaps["question"].map(len).eq(0)
+        by_principle = self.questions.groupby("principle")["id"].apply(list)
+        gaps.loc[whole, "question"] = gaps.loc[whole, "principle"].map(
+            lambda p: [q for pid in S.split_ids(p) for q in by_principle.get(pid, [])])
+        return gaps.explode("question").dropna(subset=["question"])[["question", "outcome_domain"]]
 
     def prisma_counts(self):
         """PRISMA 2020 flow counts of the screening ledger (``ek.prisma_counts``), all areas together."""
@@ -237,7 +271,13 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     studies = read_studies(root / "studies.yaml", root, q_to_p, references, problems)
     gaps = read_gaps(root / "gaps.yaml", root, q_to_p, problems)
     problems.sort(key=_sort_key)  # stable: within a row, in the order the checks ran
+    base = EvidenceBase(root, principles, questions, references, syntheses, screening, studies, gaps,
+                        tuple(problems), ())
+    if len(questions):
+        cov = base.coverage()
+        for qid in cov.index[(cov["sources"] == 0) & (cov["stated_gaps"] == 0)]:
+            warnings.append(Problem("principles.yaml", qid, None,
+                                    "no synthesis row and no stated gap (gaps.yaml) for this question"))
     if strict and problems:
         raise EvidenceError(problems)
-    return EvidenceBase(root, principles, questions, references, syntheses, screening, studies, gaps,
-                        tuple(problems), tuple(warnings))
+    return dataclasses.replace(base, warnings=tuple(warnings))

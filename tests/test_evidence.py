@@ -397,6 +397,14 @@ def test_schema_lists():
         assert f"`{m}`" in readme, m
 
 
+def test_html_and_text_display(tmp_path):
+    base = ek.load_evidence(make_tree(tmp_path, rows=[dict(ROW, k="x")]), strict=False)
+    html = base._repr_html_()
+    assert "1 synthesis rows from 1 sources" in html and "Problems (1)" in html
+    assert "not a number: &#x27;x&#x27;" in html or "not a number: 'x'" in html
+    assert repr(base).startswith("EvidenceBase(") and "1 problems" in repr(base)
+
+
 def test_problem_frame_for_notebooks(tmp_path):
     base = ek.load_evidence(make_tree(tmp_path, rows=[dict(ROW, k="x")]), strict=False)
     frame = base.problems_frame()

@@ -203,6 +203,17 @@ class EvidenceBase:
     def __repr__(self) -> str:
         return f"EvidenceBase({str(self.path)!r}: {self.summary()})"
 
+    def _repr_html_(self) -> str:
+        """JupyterLab: the summary, the evidence map, then the problems and warnings if any."""
+        from html import escape
+
+        parts = [f"<p><b>Evidence base</b> <code>{escape(str(self.path))}</code>: {escape(self.summary())}</p>",
+                 "<p>Sources per principle and outcome domain</p>", self.evidence_map().to_html()]
+        for title, items in (("Problems", self.problems), ("Warnings", self.warnings)):
+            if items:
+                parts += [f"<p>{title} ({len(items)})</p>", problems_frame(list(items)).to_html(index=False)]
+        return "\n".join(parts)
+
 
 def _effect_measures() -> tuple[str, ...]:
     try:

@@ -58,6 +58,8 @@ def test_title_abstract_column_name_is_accepted():
     (0, "citation_key", "", "citation_key is required"),
     (4, "record_id", "a-1", "record_id is not unique"),
     (1, "screening", "include", "a duplicate has no screening decision"),
+    (3, "doi", "10.12/x", "not a DOI"),
+    (6, "duplicate_of", "a-2", "duplicate_of names a record that is itself a duplicate"),
 ])
 def test_problems_name_file_row_column(tmp_path, row, column, value, message):
     df = pd.DataFrame(ROWS, columns=COLUMNS)

@@ -115,8 +115,16 @@ def validate_ledger(df: pd.DataFrame) -> list[str]:
     if "identified_via" in df.columns:
         via = _clean(df["identified_via"]).str.lower()
         report(~via.isin(VIA), "identified_via", f"expected one of {', '.join(VIA)}")
+    if "doi" in df.columns:
+        from evidence_kit.citations.ids import normalize_doi
+
+        doi = _clean(df["doi"])
+        report((doi != "") & doi.map(lambda v: normalize_doi(v) is None).astype(bool), "doi",
+               "not a DOI (expected 10.xxxx/... or https://doi.org/10.xxxx/...)")
     isdup = dup != ""
     report(isdup & ~dup.isin(set(rid)), "duplicate_of", "duplicate_of names no record_id")
+    report(isdup & dup.isin(set(rid[isdup])), "duplicate_of",
+           "duplicate_of names a record that is itself a duplicate; name the kept record")
     report(isdup & (dup == rid), "duplicate_of", "a record cannot duplicate itself")
     sc = _screen_col(df)
     report(isdup & (scr != ""), sc, "a duplicate has no screening decision")

@@ -99,6 +99,11 @@ def check_rows(
         return
     idx = np.flatnonzero(bad)
     labels = np.arange(bad.shape[0]) if labels is None else np.asarray(list(labels))
-    shown = ", ".join(f"row {labels[i]!r} ({column}={values[i]!r})" for i in idx[:limit])
+    shown = ", ".join(f"row {_plain(labels[i])!r} ({column}={_plain(values[i])!r})" for i in idx[:limit])
     more = f" and {idx.size - limit} more" if idx.size > limit else ""
     raise ValueError(f"{reason}: {shown}{more}")
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds, so messages read ``row 2``, not ``np.int64(2)``."""
+    return value.item() if hasattr(value, "item") else value

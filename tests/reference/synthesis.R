@@ -197,4 +197,17 @@ for (m in c("REML", "DL")) {
 }
 
 print(warnings())
+# groups where metafor's default Fisher scoring fails ("did not converge"); simulated by
+# benchmarks/bench_meta_analysis.py batch_data() and stored at full precision in
+# tests/reference/synthesis_hard_groups.csv. With damped steps (stepadj = 0.5) metafor converges.
+hard <- read.csv("tests/reference/synthesis_hard_groups.csv")
+for (g in sort(unique(hard$group))) {
+  s <- hard[hard$group == g, ]
+  default <- try(suppressWarnings(rma(s$yi, s$vi, method = "REML")), silent = TRUE)
+  call <- sprintf('rma(yi, vi, data=hard[hard$group == %d, ], method="REML", control=list(stepadj=0.5, maxiter=10000, threshold=1e-10, tol=1e-10))', g)
+  res <- run(call)
+  cases[[paste0("hard/REML/", g)]] <- list(call = call, group = g, default_fails = inherits(default, "try-error"),
+    beta = res$beta[1], se = res$se, tau2 = res$tau2, se_tau2 = res$se.tau2, QE = res$QE, ll = as.numeric(logLik(res)))
+}
+
 write_fixture(cases, "tests/reference/synthesis.json", "tests/reference/synthesis.R")

@@ -1,8 +1,9 @@
 """APA 7 references: golden files (tests/golden/), one case per record type and rule.
 
-The expected text of the first five cases is printed in the APA Publication Manual, 7th ed.
-(2020), "Common References at a Glance" (Examples 1, 20, 38, 50, 111); the others apply the
-rules of sections 9.8, 9.12, 9.17 and 10.6 to synthetic records (each case names its source).
+The expected text of six cases is printed in the APA Publication Manual, 7th ed. (2020),
+"Common References at a Glance" (Examples 1, 16, 20, 38, 50, 111); the others apply the rules
+of sections 9.8, 9.12, 9.16, 9.17, 10.1, 10.2 and 10.6 to synthetic records (each case in
+tests/golden/apa_records.json names its source).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ EXPECTED = _golden("apa_text.txt")
 
 def test_golden_grid_is_complete():
     expected = {"journal_article", "book", "chapter", "report", "web_page", "thesis",
-                "missing_fields", "twenty_authors", "twenty_one_authors", "non_ascii_names"}
+                "missing_fields", "twenty_authors", "twenty_one_authors", "non_ascii_names",
+                "newspaper", "edited_book", "article_number_in_press"}
     assert set(CASES) == expected and set(EXPECTED) == expected
 
 

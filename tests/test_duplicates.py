@@ -4,6 +4,8 @@ representatives, reasons and reviewer overrides. Speed is in benchmarks/bench_de
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import evidence_kit as ek
 
@@ -109,3 +111,43 @@ def test_frame_without_year_or_author_columns():
     out = ek.find_duplicates(frame)
     assert list(out["id"]) == ["x", "y"]
     assert list(out["reason"]) == ["representative", "same title (no year)"]
+
+
+_title_words = st.sampled_from(["school", "health", "sleep", "recess", "learning", "trial",
+                                "meals", "attention", "review", "children"])
+
+
+@st.composite
+def _record_lists(draw):
+    n = draw(st.integers(1, 25))
+    recs = []
+    for i in range(n):
+        title = " ".join(draw(st.lists(_title_words, min_size=3, max_size=6)))
+        doi = draw(st.one_of(st.none(), st.sampled_from(["10.1000/a", "10.1000/B", "doi:10.1000/b"])))
+        recs.append(rec(f"r{i}", title, year=draw(st.integers(2018, 2021)),
+                        family=draw(st.sampled_from(["Smith", "Jones"])), doi=doi))
+    return recs
+
+
+@settings(max_examples=60, deadline=None)
+@given(records=_record_lists())
+def test_grouping_invariants(records):
+    out = ek.find_duplicates(records)
+    # every group has two or more members and exactly one representative, itself a member
+    assert (out.groupby("group").size() >= 2).all()
+    assert (out.groupby("group")["is_representative"].sum() == 1).all()
+    assert set(out["representative"]) <= set(out["record"])
+    group_of = dict(zip(out["record"], out["group"]))
+    # records sharing a normalised DOI always share a group
+    by_doi: dict = {}
+    for i, r in enumerate(records):
+        if r.get("DOI"):
+            by_doi.setdefault(ek.normalize_doi(r["DOI"]), []).append(i)
+    for members in by_doi.values():
+        if len(members) > 1:
+            assert len({group_of[i] for i in members}) == 1
+    # the partition does not depend on the order of the records
+    order = list(reversed(range(len(records))))
+    back = ek.find_duplicates([records[i] for i in order])
+    part = {frozenset(g["id"]) for _, g in out.groupby("group")}
+    assert part == {frozenset(g["id"]) for _, g in back.groupby("group")}

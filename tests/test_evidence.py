@@ -243,6 +243,8 @@ MUTATIONS = [
     ({"estimate": "0.5"}, "estimate", "estimate 0.5 lies outside the CI [0.1, 0.4]"),
     ({"estimate": "0.05"}, "estimate", "estimate 0.05 lies outside the CI [0.1, 0.4]"),
     ({"estimate": "large"}, "estimate", "not a number: 'large'"),
+    ({"tau2": "inf"}, "tau2", "not a finite number: 'inf'"),
+    ({"n": "NaN"}, "n", "not a number: 'NaN'"),
     ({"ci_lower": "0.5", "estimate": "0.45"}, "ci_lower", "CI: ci_lower 0.5 is above ci_upper 0.4"),
     ({"ci_upper": ""}, "ci_upper", "CI: ci_lower is given but ci_upper is empty"),
     ({"ci_level": ""}, "ci_level", "required when a CI is given"),

@@ -75,10 +75,12 @@ def _numbers(problems, df, columns) -> pd.DataFrame:
     """Parse numeric columns; a non-empty cell that is not a number is a problem (and NaN)."""
     out = {}
     for col in columns:
-        values = pd.to_numeric(df[col].str.replace("\u2212", "-"), errors="coerce")  # U+2212 minus
+        values = pd.to_numeric(df[col].str.replace("\u2212", "-"), errors="coerce").astype(float)  # U+2212 minus
         _flag(problems, df, values.isna() & df[col].ne(""), col,
               lambda r, c=col: f"not a number: {r[c]!r} (leave the cell empty when not reported)")
-        out[col] = values.astype(float)
+        infinite = np.isinf(values)
+        _flag(problems, df, infinite, col, lambda r, c=col: f"not a finite number: {r[c]!r}")
+        out[col] = values.where(~infinite)
     return pd.DataFrame(out, index=df.index)
 
 

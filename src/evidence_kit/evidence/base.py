@@ -261,10 +261,10 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     -----
     Every check runs and every problem is collected before anything is raised, each naming the
     file, the row (spreadsheet row of a CSV, line of a BibTeX entry, id of a YAML entry) and the
-    column. The schema is documented in ``evidence/README.md``. The independence of the
-    ``checked`` read and the "numbers as printed" rule follow the data-extraction guidance of the
-    Cochrane Handbook (Li, Higgins & Deeks, 2023, chapter 5.5); the screening ledger follows the
-    PRISMA 2020 flow diagram (Page et al., 2021, doi:10.1136/bmj.n71).
+    column. The schema is documented in ``evidence/README.md``. The independent second read
+    (``checked``) and the "numbers as printed" rule follow the data-collection guidance of the
+    Cochrane Handbook (chapter 5, "Collecting data", Li, Higgins & Deeks); the screening ledger
+    follows the PRISMA 2020 flow diagram (Page et al., 2021, BMJ 372:n71, doi:10.1136/bmj.n71).
     """
     root = Path(path)
     if not root.is_dir():

@@ -190,3 +190,8 @@ __all__ += [
 from evidence_kit.evidence import EvidenceBase, EvidenceError, Problem, load_evidence  # noqa: E402
 
 __all__ += ["EvidenceBase", "EvidenceError", "Problem", "load_evidence"]
+
+# --- review helpers (review.py) ---
+from evidence_kit import review  # noqa: E402
+
+__all__ += ["review"]

@@ -1,0 +1,327 @@
+"""Helpers the review notebooks share: one principle's questions, sources, published syntheses on a
+common metric with their umbrella credibility, GRADE certainty, and gaps.
+
+Each notebook in ``notebooks/`` calls these so it stays short and every number it shows comes
+from tested code reading ``evidence/``.
+
+Notes
+-----
+Common metric. Intervention effects reported as d, g or SMD are read as standardized mean
+differences as printed (g and d differ only by Hedges' small-sample factor, negligible at the
+sizes pooled); odds ratios become d = ln(OR) sqrt(3) / pi (Chinn S. Stat Med 2000;19:3127-3131;
+Borenstein et al. 2009, eq. 7.1). Correlations stay correlations (Fisher's z back-transformed
+with r = tanh z): turning an association between two continuous measures into a d would imply a
+dichotomy that the sources do not have, so r is kept on its own axis. Other metrics (beta, b, MD,
+RR, HR, ...) are not converted and say so.
+
+Certainty. GRADE (``ek.grade_certainty``) needs judgements that the evidence base does not
+hold: no risk-of-bias assessments of the pooled studies exist, published syntheses rarely report
+a small-study test, and some report no I^2. A domain that cannot be assessed is rated down one
+level ("serious", the ``unassessed`` argument) with a reason naming what is missing, as the
+umbrella criteria count a criterion that cannot be assessed as not met (Fusar-Poli & Radua 2018).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evidence_kit._validate import check_choice
+
+SMD_METRICS = ("d", "g", "SMD", "OR")
+R_METRICS = ("r", "z")
+SCALES = ("SMD", "r")
+_RATINGS = ("not serious", "serious", "very serious")
+
+
+def _split(text) -> list[str]:
+    return [part.strip() for part in str(text).split(";") if part.strip()]
+
+
+def _check_principle(eb, principle: str) -> str:
+    return check_choice("principle", principle, list(eb.principles["id"]))
+
+
+def _rows_for(eb, principle: str) -> pd.DataFrame:
+    syn = eb.syntheses
+    hit = syn["principle"].map(lambda p: principle in _split(p))
+    return syn.loc[hit.to_numpy(dtype=bool)]
+
+
+def principle_text(eb, principle: str) -> str:
+    """``"P4 Support for educators: Acknowledge that ..."``: the principle as principles.yaml has it."""
+    principle = _check_principle(eb, principle)
+    row = eb.principles.set_index("id").loc[principle]
+    return f"{principle} {row['short']}: {row['text']}"
+
+
+def questions_table(eb, principle: str) -> pd.DataFrame:
+    """The principle's evidence questions as a PICO/PECO table (one row per question, by id)."""
+    principle = _check_principle(eb, principle)
+    q = eb.questions.loc[eb.questions["principle"] == principle]
+    out = q[["id", "type", "population", "intervention_or_exposure", "comparator"]].copy()
+    out["outcomes"] = q["outcomes"].map(", ".join)
+    return out.set_index("id").rename_axis("question")
+
+
+def sources_table(eb, principle: str) -> pd.DataFrame:
+    """The sources behind a principle: every cited synthesis and mapped dataset, APA formatted.
+
+    Returns
+    -------
+    DataFrame
+        One row per citation key, sorted by the formatted reference: ``citation_key``, ``role``
+        ("published synthesis" or "dataset <name>"), ``questions``, ``rows`` (synthesis rows) and
+        ``reference`` (``ek.format_reference``, APA 7).
+    """
+    from evidence_kit.citations import format_reference
+
+    principle = _check_principle(eb, principle)
+    syn = _rows_for(eb, principle)
+    parts = []
+    if len(syn):
+        g = syn.groupby("citation_key")
+        parts.append(pd.DataFrame({
+            "role": "published synthesis",
+            "questions": g["question"].agg(lambda s: "; ".join(sorted({q for v in s for q in _split(v)}))),
+            "rows": g.size(),
+        }))
+    st = eb.studies.loc[eb.studies["principles"].map(lambda ps: principle in ps)]
+    if len(st):
+        parts.append(pd.DataFrame({"role": "dataset " + st["dataset"], "questions": st["questions"].map("; ".join),
+                                   "rows": 0}, ).set_axis(st["citation_key"]))
+    if not parts:
+        return pd.DataFrame(columns=["citation_key", "role", "questions", "rows", "reference"])
+    out = pd.concat(parts).rename_axis("citation_key").reset_index()
+    missing = sorted(set(out["citation_key"]) - set(eb.references))
+    if missing:
+        raise ValueError(f"citation keys without a reference in evidence/references: {', '.join(missing)}")
+    out["reference"] = out["citation_key"].map(lambda key: format_reference(eb.references[key]))
+    return out.sort_values(["reference", "role"], kind="stable").reset_index(drop=True)
+
+
+def common_metric(syntheses: pd.DataFrame) -> pd.DataFrame:
+    """Published estimates on a common metric: SMD for d, g, SMD and OR; r for r and Fisher's z.
+
+    Adds ``scale`` ("SMD", "r" or None when not convertible), ``value``, ``lower``, ``upper`` and
+    ``conversion`` (what was done, or why nothing was) to a copy of ``syntheses``.
+
+    Notes
+    -----
+    OR: d = ln(OR) sqrt(3) / pi (Chinn 2000; Borenstein et al. 2009, eq. 7.1), applied to the
+    estimate and both CI limits. z: r = tanh(z) (Fisher 1921), limits likewise.
+    """
+    from evidence_kit.conversions import log_or_to_d
+
+    out = syntheses.copy()
+    metric = out["metric"].astype(str)
+    cols = ["estimate", "ci_lower", "ci_upper"]
+    vals = out[cols].to_numpy(dtype=float)
+    conv = np.full(vals.shape, np.nan)
+    is_smd = metric.isin(["d", "g", "SMD"]).to_numpy()
+    is_or = metric.eq("OR").to_numpy()
+    is_z = metric.eq("z").to_numpy()
+    is_r = metric.eq("r").to_numpy()
+    conv[is_smd | is_r] = vals[is_smd | is_r]
+    conv[is_or] = np.asarray(log_or_to_d(np.log(vals[is_or]))).reshape(-1, 3)  # Chinn 2000: d = ln OR sqrt(3)/pi
+    conv[is_z] = np.tanh(vals[is_z])  # r = tanh(z)
+    out["scale"] = np.where(is_smd | is_or, "SMD", np.where(is_r | is_z, "r", None))
+    out["value"], out["lower"], out["upper"] = conv[:, 0], conv[:, 1], conv[:, 2]
+    out["conversion"] = np.select(
+        [metric.eq("SMD").to_numpy(), metric.isin(["d", "g"]).to_numpy(), is_or, is_z, is_r],
+        ["as reported", metric.radd("read as SMD (").add(")").to_numpy(), "d = ln(OR) sqrt(3)/pi (Chinn 2000)",
+         "r = tanh(z)", "as reported"],
+        default=metric.radd("not converted: ").add(" has no common metric here").to_numpy())
+    return out
+
+
+def credibility(frame: pd.DataFrame) -> pd.DataFrame:
+    """Umbrella credibility (``ek.umbrella_credibility``) of rows on a common metric.
+
+    ``frame`` is the output of :func:`common_metric`. Rows with a CI on a common scale are
+    classified; the others keep ``credibility`` empty and say why in ``not_assessable``.
+    Returns ``frame`` with ``pvalue``, ``credibility``, ``not_assessable`` and ``criteria_not_met``.
+    """
+    from evidence_kit.certainty import umbrella_credibility
+
+    out = frame.copy()
+    out["pvalue"] = np.nan
+    out["credibility"] = ""
+    out["not_assessable"] = "no CI reported: the p value cannot be rebuilt"
+    out.loc[out["scale"].isna(), "not_assessable"] = "no common metric"
+    out["criteria_not_met"] = ""
+    ok = (out["scale"].notna() & out["lower"].notna() & out["upper"].notna()).to_numpy()
+    if ok.any():
+        sub = out.loc[ok]
+        u = umbrella_credibility(sub, estimate="value", ci_lower="lower", ci_upper="upper", k="k",
+                                 measure=sub["scale"].to_numpy(), n_cases="n", i2="i2",
+                                 pi_lower=_pi(sub, "pi_lower"), pi_upper=_pi(sub, "pi_upper"),
+                                 level=sub["ci_level"].fillna(95).iloc[0] if sub["ci_level"].nunique() <= 1 else 95,
+                                 label=sub["id"].to_numpy())
+        out.loc[ok, "pvalue"] = u["pvalue"].to_numpy()
+        out.loc[ok, "credibility"] = u["credibility"].to_numpy()
+        out.loc[ok, "not_assessable"] = u["not_assessable"].map(", ".join).to_numpy()
+        out.loc[ok, "criteria_not_met"] = u["criteria_not_met"].map(", ".join).to_numpy()
+    return out
+
+
+def _pi(sub: pd.DataFrame, col: str) -> np.ndarray:
+    """Published prediction limits on the common scale (OR and z rows converted like the estimate)."""
+    from evidence_kit.conversions import log_or_to_d
+
+    v = sub[col].to_numpy(dtype=float).copy()
+    m = sub["metric"].to_numpy()
+    v[m == "OR"] = log_or_to_d(np.log(v[m == "OR"])) if (m == "OR").any() else v[m == "OR"]
+    v[m == "z"] = np.tanh(v[m == "z"])
+    return v
+
+
+def published_syntheses(eb, principle: str) -> pd.DataFrame:
+    """The principle's published pooled estimates on a common metric with umbrella credibility.
+
+    One row per synthesis row (sorted by question, outcome domain, id): id, question,
+    outcome_domain, outcome, metric, estimate, ci_lower, ci_upper, k, n, i2, design, scale, value,
+    lower, upper, conversion, pvalue, credibility, not_assessable, criteria_not_met, locator.
+    """
+    principle = _check_principle(eb, principle)
+    rows = _rows_for(eb, principle).copy()
+    own = set(eb.questions.loc[eb.questions["principle"] == principle, "id"])
+    # a row mapped to two principles lists only this principle's question(s) here
+    rows["question"] = rows["question"].map(lambda q: ";".join(x for x in _split(q) if x in own))
+    out = credibility(common_metric(rows))
+    keep = ["id", "question", "outcome_domain", "outcome", "metric", "estimate", "ci_lower", "ci_upper", "ci_level",
+            "k", "n", "i2", "pi_lower", "pi_upper", "design", "scale", "value", "lower", "upper", "conversion",
+            "pvalue", "credibility", "not_assessable", "criteria_not_met", "citation_key", "locator"]
+    return out[keep].sort_values(["question", "outcome_domain", "id"], kind="stable").reset_index(drop=True)
+
+
+def published_forest(frame: pd.DataFrame, scale: str = "SMD", ax=None):
+    """Forest plot of published estimates on one common scale, labelled with their credibility class.
+
+    Rows without a CI are drawn as open circles (point only). Returns the Axes; never calls
+    ``plt.show()``.
+    """
+    import matplotlib.pyplot as plt
+
+    scale = check_choice("scale", scale, SCALES)
+    sub = frame.loc[frame["scale"] == scale]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.3 * len(sub) + 1.2))
+    y = np.arange(len(sub))[::-1]
+    ci = sub["lower"].notna().to_numpy()
+    ax.hlines(y[ci], sub["lower"][ci], sub["upper"][ci], color="black", lw=1)
+    ax.plot(sub["value"][ci], y[ci], "s", color="black", ms=4)
+    ax.plot(sub["value"][~ci], y[~ci], "o", mfc="white", color="black", ms=4)
+    cls = sub["credibility"].replace("", "no CI")
+    ax.set_yticks(y, [f"{i} [{c}]" for i, c in zip(sub["id"], cls)], fontsize=7)
+    ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("standardized mean difference" if scale == "SMD" else "correlation r")
+    ax.set_ylim(-1, len(sub))
+    return ax
+
+
+@dataclass(frozen=True)
+class PublishedEstimate:
+    """A published pooled estimate in the shape ``ek.grade_certainty`` reads (k, estimate, CI, I^2, PI)."""
+
+    k: int
+    estimate: float
+    ci_lower: float
+    ci_upper: float
+    i2: float
+    pi_lower: float = math.nan
+    pi_upper: float = math.nan
+
+    def predict(self) -> pd.DataFrame:
+        return pd.DataFrame({"pred": [self.estimate], "pi_lower": [self.pi_lower], "pi_upper": [self.pi_upper]})
+
+
+def indirectness_from_note(note: str) -> str:
+    """GRADE indirectness from the opening word of a studies.yaml ``directness`` note.
+
+    "Direct ..." -> not serious; "Indirect ..." or "Moderately direct ..." -> serious;
+    "Very indirect ..." -> very serious. Anything else raises: the note must say.
+    """
+    text = str(note).strip().lower()
+    for start, rating in (("very indirect", "very serious"), ("moderately direct", "serious"),
+                          ("indirect", "serious"), ("direct", "not serious")):
+        if text.startswith(start):
+            return rating
+    raise ValueError(f"directness note does not start with Direct, Moderately direct, Indirect or Very indirect: "
+                     f"{note[:60]!r}")
+
+
+def _unassessed(rating: str, reason: str) -> tuple[str, str]:
+    return rating, "not assessable: " + reason
+
+
+def grade_study(result, *, indirectness: str, design: str = "RCT", outcome: str | None = None,
+                measure: str | None = None, unassessed: str = "serious", **kwargs):
+    """``ek.grade_certainty`` for a study-level fit with no risk-of-bias assessments in evidence/.
+
+    Risk of bias is rated ``unassessed`` with that reason; everything else as grade_certainty
+    suggests (Egger's test when k >= 10).
+    """
+    from evidence_kit.certainty import grade_certainty
+
+    unassessed = check_choice("unassessed", unassessed, _RATINGS)
+    overrides = {"risk_of_bias": _unassessed(unassessed, "no risk-of-bias assessments of these studies "
+                                                         "are in evidence/.")}
+    overrides.update(kwargs.pop("overrides", {}) or {})
+    return grade_certainty(result, indirectness=indirectness, design=design, outcome=outcome, measure=measure,
+                           overrides=overrides, **kwargs)
+
+
+def grade_published(frame: pd.DataFrame, *, indirectness: str = "not serious", unassessed: str = "serious") -> dict:
+    """GRADE certainty of each outcome of a principle from its published pooled estimates.
+
+    For each (question, outcome_domain) the row on a common scale with a CI and the largest k is
+    rated (ties: the first id); rows without a CI cannot be rated for imprecision and are skipped.
+    Design: RCT when the row's design is RCT or cluster RCT, else observational (mixed designs
+    start low). Risk of bias is always ``unassessed``; inconsistency too when I^2 is not
+    reported; publication bias when k >= 10 (no small-study test is extracted).
+
+    Returns
+    -------
+    dict
+        ``"<question> <outcome_domain> (<id>)"`` -> GradeResult, in question order.
+    """
+    from evidence_kit.certainty import grade_certainty
+
+    unassessed = check_choice("unassessed", unassessed, _RATINGS)
+    ok = frame.loc[frame["scale"].notna() & frame["lower"].notna()]
+    ok = ok.sort_values(["question", "outcome_domain", "k", "id"], ascending=[True, True, False, True], kind="stable")
+    best = ok.drop_duplicates(["question", "outcome_domain"])
+    out = {}
+    for row in best.itertuples(index=False):
+        est = PublishedEstimate(int(row.k), float(row.value), float(row.lower), float(row.upper), float(row.i2),
+                                *_pi(pd.DataFrame([row._asdict()]), "pi_lower"),
+                                *_pi(pd.DataFrame([row._asdict()]), "pi_upper"))
+        overrides = {"risk_of_bias": _unassessed(unassessed, "no risk-of-bias assessments of the pooled studies are "
+                                                             "in evidence/.")}
+        if math.isnan(est.i2) and est.k > 1:
+            overrides["inconsistency"] = _unassessed(unassessed, "I^2 not reported.")
+        if est.k >= 10:
+            overrides["publication_bias"] = _unassessed(unassessed, "no small-study test extracted.")
+        design = "RCT" if str(row.design) in ("RCT", "cluster RCT") else "observational"
+        n_total = None if pd.isna(row.n) else float(row.n)
+        name = f"{row.question} {row.outcome_domain} ({row.id})"
+        out[name] = grade_certainty(est, indirectness=indirectness, design=design, outcome=name, measure=row.scale,
+                                    n_total=n_total, overrides=overrides)
+    return out
+
+
+def gaps_table(eb, principle: str) -> pd.DataFrame:
+    """What is missing for a principle: each question x outcome domain with its synthesis rows,
+    sources, mapped datasets and stated gap, and ``gap`` True where no published synthesis stands."""
+    principle = _check_principle(eb, principle)
+    cov = eb.coverage(by="outcome")
+    cov = cov.loc[cov["principle"] == principle].drop(columns="principle")
+    st = eb.studies.explode("questions").explode("outcome_domain")
+    ds = st.groupby(["questions", "outcome_domain"]).size() if len(st) else pd.Series(dtype=int)
+    cov["datasets"] = ds.reindex(cov.index, fill_value=0).astype(int).to_numpy()
+    cov["gap"] = cov["synthesis_rows"].eq(0)
+    return cov

@@ -1,0 +1,217 @@
+"""evidence_kit.review: the helpers the principle notebooks share.
+
+The evidence base grows while these run, so the tests use the real principles, questions and
+references with a small synthesis table built here (dataclasses.replace), plus invariants that
+hold for whatever evidence/ holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import evidence_kit as ek
+from evidence_kit import review as rv
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def eb():
+    return ek.load_evidence(ROOT / "evidence")
+
+
+def _row(id_, metric, est, lo=np.nan, hi=np.nan, *, principle="P3", question="Q3.1", k=10, n=np.nan, i2=np.nan,
+         design="", domain="academic_achievement", key="wassenaar2020critical"):
+    return {"id": id_, "principle": principle, "question": question, "citation_key": key, "outcome": "o",
+            "outcome_domain": domain, "metric": metric, "estimate": est, "ci_lower": lo, "ci_upper": hi,
+            "ci_level": 95.0 if not math.isnan(lo) else np.nan, "k": float(k), "n": n, "i2": i2, "tau2": np.nan,
+            "pi_lower": np.nan, "pi_upper": np.nan, "design": design, "locator": "Table 1"}
+
+
+@pytest.fixture(scope="module")
+def small(eb):
+    rows = [
+        _row("a-1", "d", 0.21, 0.09, 0.33, k=10, i2=57.8),
+        _row("a-2", "g", 0.30, 0.10, 0.50, k=4, n=2000.0, i2=20.0, design="RCT"),
+        _row("a-3", "OR", 2.08, 1.82, 2.37, k=24),
+        _row("a-4", "z", -0.19, -0.22, -0.16, question="Q3.3", k=22, i2=62.9),
+        _row("a-5", "r", 0.181, question="Q3.3", k=44),
+        _row("a-6", "beta", 0.05, 0.01, 0.09, question="Q3.2", k=3),
+        _row("a-7", "SMD", 0.40, 0.20, 0.60, principle="P3;P6", question="Q3.1;Q6.3", k=26, i2=96.0,
+             domain="wellbeing_mental_health"),
+    ]
+    return dataclasses.replace(eb, syntheses=pd.DataFrame(rows))
+
+
+def test_principle_text_and_unknown_principle(eb):
+    assert rv.principle_text(eb, "P3") == "P3 Grounded in evidence: Be grounded in evidence."
+    with pytest.raises(ValueError, match="unknown principle 'P9'; expected one of P1, P2"):
+        rv.questions_table(eb, "P9")
+
+
+def test_questions_table_is_the_principles_questions(eb):
+    q = rv.questions_table(eb, "P4")
+    expected = eb.questions.loc[eb.questions["principle"] == "P4", "id"].tolist()
+    assert q.index.tolist() == expected
+    assert list(q.columns) == ["type", "population", "intervention_or_exposure", "comparator", "outcomes"]
+    assert q.loc["Q4.1", "outcomes"].startswith("staff_health_retention")
+
+
+def test_common_metric_conversions(small):
+    cm = rv.common_metric(small.syntheses).set_index("id")
+    # d, g and SMD as reported
+    assert cm.loc["a-1", ["value", "lower", "upper"]].tolist() == [0.21, 0.09, 0.33]
+    assert cm.loc["a-2", "scale"] == "SMD" and cm.loc["a-2", "conversion"] == "read as SMD (g)"
+    # OR: d = ln(OR) sqrt(3)/pi (Chinn 2000)
+    np.testing.assert_allclose(cm.loc["a-3", ["value", "lower", "upper"]].to_numpy(float),
+                               np.log([2.08, 1.82, 2.37]) * math.sqrt(3) / math.pi, rtol=1e-12)
+    # Fisher z back to r; r stays r
+    np.testing.assert_allclose(cm.loc["a-4", ["value", "lower", "upper"]].to_numpy(float),
+                               np.tanh([-0.19, -0.22, -0.16]), rtol=1e-12)
+    assert cm.loc["a-4", "scale"] == "r" and cm.loc["a-5", "scale"] == "r"
+    assert math.isnan(cm.loc["a-5", "lower"])
+    # beta is not converted, and says so
+    assert pd.isna(cm.loc["a-6", "scale"]) and math.isnan(cm.loc["a-6", "value"])
+    assert cm.loc["a-6", "conversion"].startswith("not converted: beta")
+
+
+def test_credibility_rebuilds_p_from_the_ci(small):
+    cred = rv.credibility(rv.common_metric(small.syntheses)).set_index("id")
+    z95 = stats.norm.ppf(0.975)
+    se = (0.33 - 0.09) / (2 * z95)  # Cochrane Handbook 6.3.1
+    assert cred.loc["a-1", "pvalue"] == pytest.approx(2 * stats.norm.sf(0.21 / se), rel=1e-10)
+    assert cred.loc["a-1", "credibility"] == "IV"  # 1e-3 < p < 0.05 and cases not reported
+    # r: p on the Fisher z scale, so the same as from the published z and its CI
+    se_z = (-0.16 - -0.22) / (2 * z95)
+    assert cred.loc["a-4", "pvalue"] == pytest.approx(2 * stats.norm.sf(0.19 / se_z), rel=1e-10)
+    # no CI or no common metric: nothing classified, and the reason is given
+    assert cred.loc["a-5", "credibility"] == ""
+    assert cred.loc["a-5", "not_assessable"].startswith("no CI reported")
+    assert cred.loc["a-6", "not_assessable"] == "no common metric"
+    assert "cases_gt_1000" in cred.loc["a-1", "not_assessable"]
+
+
+def test_or_converted_to_smd_keeps_the_p_value_of_the_log_or(small):
+    cred = rv.credibility(rv.common_metric(small.syntheses)).set_index("id")
+    direct = ek.umbrella_credibility(estimate=[2.08], ci_lower=[1.82], ci_upper=[2.37], k=[24], measure="OR")
+    assert cred.loc["a-3", "pvalue"] == pytest.approx(direct["pvalue"].iloc[0], rel=1e-10)
+    assert cred.loc["a-3", "credibility"] == direct["credibility"].iloc[0]
+
+
+def test_published_syntheses_lists_only_the_principles_question(small):
+    p3 = rv.published_syntheses(small, "P3").set_index("id")
+    p6 = rv.published_syntheses(small, "P6").set_index("id")
+    assert p3.loc["a-7", "question"] == "Q3.1" and p6.loc["a-7", "question"] == "Q6.3"
+    assert p6.index.tolist() == ["a-7"]
+    assert len(p3) == 7
+    # sorted by question, outcome domain, id
+    assert p3["question"].tolist() == sorted(p3["question"].tolist())
+
+
+def test_published_forest_draws_one_row_per_estimate_on_the_scale(small):
+    import matplotlib.pyplot as plt
+
+    frame = rv.published_syntheses(small, "P3")
+    ax = rv.published_forest(frame, "SMD")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == int((frame["scale"] == "SMD").sum()) == 4
+    assert any(label.startswith("a-1 [IV]") for label in labels)
+    ax_r = rv.published_forest(frame, "r")
+    assert any("[no CI]" in t.get_text() for t in ax_r.get_yticklabels())
+    plt.close("all")
+    with pytest.raises(ValueError, match="unknown scale"):
+        rv.published_forest(frame, "OR")
+
+
+def test_indirectness_from_note():
+    assert rv.indirectness_from_note("Direct on intervention, setting") == "not serious"
+    assert rv.indirectness_from_note("Moderately direct on exposure") == "serious"
+    assert rv.indirectness_from_note("Indirect: college students") == "serious"
+    assert rv.indirectness_from_note("Very indirect: adults") == "very serious"
+    with pytest.raises(ValueError, match="directness note"):
+        rv.indirectness_from_note("Somewhat related")
+
+
+def test_indirectness_of_every_mapped_dataset_is_readable(eb):
+    ratings = eb.studies["directness"].map(rv.indirectness_from_note)
+    assert set(ratings) <= {"not serious", "serious", "very serious"}
+
+
+def test_grade_published_rates_the_largest_k_with_unassessed_domains_down(small):
+    frame = rv.published_syntheses(small, "P3")
+    grades = rv.grade_published(frame)
+    # a-5 (no CI) and a-6 (no common metric) are not rated
+    # Q3.1 academic: a-3 (k 24) beats a-1 (k 10) and a-2 (k 4)
+    assert list(grades) == ["Q3.1 academic_achievement (a-3)", "Q3.1 wellbeing_mental_health (a-7)",
+                            "Q3.3 academic_achievement (a-4)"]
+    g = grades["Q3.1 academic_achievement (a-3)"]
+    dom = g.domains
+    assert dom.loc["risk_of_bias", "rating"] == "serious" and dom.loc["risk_of_bias", "overridden"]
+    assert "no risk-of-bias assessments" in dom.loc["risk_of_bias", "override_reason"]
+    assert dom.loc["inconsistency", "overridden"]  # I^2 not reported
+    assert dom.loc["publication_bias", "rating"] == "serious"  # k >= 10, no test extracted
+    assert g.design == "observational" and g.level == "very low"
+
+
+def test_grade_published_rct_with_everything_reported_loses_only_risk_of_bias(eb):
+    rows = [_row("b-1", "g", 0.30, 0.10, 0.50, k=4, n=2000.0, i2=20.0, design="RCT")]
+    frame = rv.published_syntheses(dataclasses.replace(eb, syntheses=pd.DataFrame(rows)), "P3")
+    (g,) = rv.grade_published(frame).values()
+    assert g.design == "RCT" and g.start == "high"
+    assert g.domains["change"].to_dict() == {"risk_of_bias": -1, "inconsistency": 0, "indirectness": 0,
+                                             "imprecision": 0, "publication_bias": 0, "large_effect": 0,
+                                             "dose_response": 0, "plausible_confounding": 0}
+    assert g.level == "moderate" and g.n_total == 2000.0
+    assert rv.grade_published(frame, unassessed="very serious")[
+        "Q3.1 academic_achievement (b-1)"].level == "low"
+    with pytest.raises(ValueError, match="unknown unassessed"):
+        rv.grade_published(frame, unassessed="maybe")
+
+
+def test_grade_study_overrides_only_risk_of_bias():
+    dat = ek.effect_sizes(ek.load_dataset("dat.bcg"), measure="RR", ai="tpos", bi="tneg", ci="cpos", di="cneg")
+    res = ek.meta_analysis(dat)
+    g = rv.grade_study(res, indirectness="very serious", measure="RR", log_scale=True)
+    assert g.domains.loc["risk_of_bias", "overridden"]
+    assert not g.domains.drop(index="risk_of_bias")["overridden"].any()
+    assert g.domains.loc["indirectness", "change"] == -2
+    # Egger's test ran (k = 13 >= 10)
+    assert "small-study test p" in g.domains.loc["publication_bias", "rationale"]
+
+
+def test_gaps_table_marks_cells_without_syntheses(eb):
+    for p in eb.principles["id"]:
+        gaps = rv.gaps_table(eb, p)
+        assert (gaps["gap"] == gaps["synthesis_rows"].eq(0)).all()
+        q = eb.questions.loc[eb.questions["principle"] == p]
+        assert len(gaps) == q["outcomes"].map(len).sum()
+    p1 = rv.gaps_table(eb, "P1")
+    assert p1.loc[("Q1.3", "academic_achievement"), "datasets"] == 1  # dat.crede2010
+
+
+def test_sources_table_covers_every_cited_key(eb):
+    for p in eb.principles["id"]:
+        src = rv.sources_table(eb, p)
+        rows = rv._rows_for(eb, p)
+        assert set(rows["citation_key"]) <= set(src["citation_key"])
+        assert src.loc[src["role"] == "published synthesis", "rows"].sum() == len(rows)
+        assert src["reference"].str.contains(r"\(\d{4}", regex=True).all()
+        assert src["reference"].tolist() == sorted(src["reference"].tolist())
+    p5 = rv.sources_table(eb, "P5")
+    assert "dataset dat.konstantopoulos2011" in set(p5["role"])
+
+
+def test_sources_table_names_a_missing_reference(eb):
+    bad = dataclasses.replace(eb, syntheses=pd.DataFrame([_row("c-1", "d", 0.1, key="nosuchkey2020")]))
+    with pytest.raises(ValueError, match="nosuchkey2020"):
+        rv.sources_table(bad, "P3")

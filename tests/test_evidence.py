@@ -436,3 +436,21 @@ def test_unreadable_csv_is_one_problem_not_a_crash(tmp_path):
     assert "cannot read the CSV file" in base.problems[0].message
     assert "Expected 28 fields in line 2, saw 29" in base.problems[1].message
     assert len(base.syntheses) == 1  # the readable file is still read
+
+
+def test_summaries_agree_with_a_plain_count_of_the_real_rows():
+    """Identities: the evidence map and the coverage recount the rows one by one."""
+    base = ek.load_evidence(EVIDENCE, strict=False)
+    pairs, sources, by_question = 0, set(), {}
+    for rec in base.syntheses.itertuples():
+        for p in rec.principle.split(";"):
+            pairs += 1
+            sources.add((p.strip(), rec.outcome_domain, rec.citation_key))
+        for q in rec.question.split(";"):
+            by_question.setdefault(q.strip(), set()).add(rec.citation_key)
+    assert int(base.evidence_map(count="rows").to_numpy().sum()) == pairs
+    assert int(base.evidence_map().to_numpy().sum()) == len(sources)
+    cov = base.coverage()
+    assert cov["sources"].to_dict() == {q: len(by_question.get(q, ())) for q in cov.index}
+    by_outcome = base.coverage(by="outcome")
+    assert (by_outcome.groupby(level="question")["sources"].max() <= cov["sources"]).all()

@@ -42,7 +42,7 @@ def test_peto_matches_metafor():
         assert getattr(res, ours) == pytest.approx(first(case[theirs]), rel=CLOSED_FORM_RTOL, abs=1e-300), theirs
     text = repr(res)
     assert text.startswith("Equal-Effects Model (k = 13), Peto method, measure OR")
-    assert f"Q(df = 12) = {first(case['QE']):.4f}, p-val <.0001" in text
+    assert f"Q(df = 12) = {first(case['QE']):.4f}, p-val < .0001" in text
     assert "<strong>" in res._repr_html_()
 
 

@@ -95,14 +95,17 @@ def test_result_is_frozen_and_reports_like_metafor():
     text = repr(res)
     assert text.startswith("Random-Effects Model (k = 13; tau^2 estimator: REML)")
     assert "tau^2 (estimated amount of total heterogeneity): 0.3132 (SE = 0.1664)" in text
-    assert "I^2 (total heterogeneity / total variability): 92.22%" in text
-    assert "Q(df = 12) = 152.2330, p-val <.0001" in text
+    assert "\ntau (square root of estimated tau^2 value):      0.5597\n" in text  # aligned as metafor
+    assert "I^2 (total heterogeneity / total variability):   92.22%" in text
+    assert "Q(df = 12) = 152.2330, p-val < .0001" in text
     assert "-0.7145" in text and "-3.9744" in text and "-1.0669" in text
     html = res._repr_html_()
     assert "<table" in html and "Random-Effects Model (k = 13; tau^2 estimator: REML)" in html
     reg = ek.meta_analysis(BCG, mods=["ablat"], test="knha")
     assert repr(reg).startswith("Mixed-Effects Model (k = 13; tau^2 estimator: REML)")
-    assert "F(df1 = 1, df2 = 11)" in repr(reg) and "R^2 (amount of heterogeneity accounted for)" in repr(reg)
+    assert "Test of Moderators (coefficient 2):\nF(df1 = 1, df2 = 11) = " in repr(reg)
+    assert "R^2 (amount of heterogeneity accounted for):" in repr(reg)
+    assert "QE(df = 11) = 30.7331, p-val = 0.0012" in repr(ek.meta_analysis(BCG, mods=["ablat"]))
     assert repr(ek.meta_analysis(BCG, method="EE")).startswith("Equal-Effects Model (k = 13)")
     # rounding only for display
     assert res.tau2 != round(res.tau2, 4)

@@ -67,6 +67,7 @@ __all__ += [
 ]
 
 # --- synthesis (synthesis/, plots.py) ---
+from evidence_kit.plots import forest_plot, funnel_plot  # noqa: E402
 from evidence_kit.synthesis import (  # noqa: E402
     BinaryPoolResult,
     ConvergenceError,
@@ -81,7 +82,6 @@ from evidence_kit.synthesis import (  # noqa: E402
     peto,
     subgroup_analysis,
 )
-from evidence_kit.plots import forest_plot, funnel_plot  # noqa: E402
 
 __all__ += ["BinaryPoolResult", "ConvergenceError", "MetaResult", "SubgroupResult", "cumulative", "forest_plot",
             "funnel_plot", "influence", "leave_one_out", "mantel_haenszel", "meta_analysis", "meta_analysis_batch",

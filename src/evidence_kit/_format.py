@@ -7,11 +7,6 @@ import html
 import numpy as np
 import pandas as pd
 
-METHOD_NAMES = {
-    "DL": "DerSimonian-Laird", "HE": "Hedges", "HS": "Hunter-Schmidt", "SJ": "Sidik-Jonkman",
-    "ML": "ML", "REML": "REML", "EB": "Empirical Bayes", "PM": "Paule-Mandel",
-}
-
 
 def fmt(x, digits: int = 4) -> str:
     """A number at ``digits`` decimals; NaN/None as 'NA' (as metafor prints)."""
@@ -21,12 +16,18 @@ def fmt(x, digits: int = 4) -> str:
 
 
 def fmt_p(p, digits: int = 4) -> str:
-    """p-values as metafor: '<.0001' below 10^-digits, else without the leading zero."""
+    """p-values as metafor's coefficient table: '<.0001' below 10^-digits, else '0.0123'."""
     if p is None or np.isnan(p):
         return "NA"
     if p < 10 ** -digits:
         return "<." + "0" * (digits - 1) + "1"
-    return f"{p:.{digits}f}".lstrip("0") if p < 1 else f"{p:.{digits}f}"
+    return f"{p:.{digits}f}"
+
+
+def pval_eq(p, digits: int = 4) -> str:
+    """p-values in a test line as metafor: 'p-val < .0001' or 'p-val = 0.0123'."""
+    s = fmt_p(p, digits)
+    return f"< {s[1:]}" if s.startswith("<") else f"= {s}"
 
 
 def _header(res) -> str:
@@ -37,39 +38,41 @@ def _header(res) -> str:
     return f"{kind} (k = {res.k}; tau^2 estimator: {res.method})"
 
 
+def _aligned(pairs):
+    """'label:' padded to a common width, then the value (metafor aligns its heterogeneity block)."""
+    width = max(len(label) for label, _ in pairs) + 2
+    return [f"{label + ':':<{width}}{value}" for label, value in pairs]
+
+
 def _lines(res, digits: int = 4):
     """The report as (section, lines) pairs, shared by the text and HTML views."""
     out = [("header", [_header(res)])]
     het = []
     if res.method != "EE":
-        het.append(f"tau^2 (estimated amount of {'residual' if res.p > 1 else 'total'} heterogeneity): "
-                   f"{fmt(res.tau2, digits)} (SE = {fmt(res.se_tau2, digits)})")
-        het.append(f"tau (square root of estimated tau^2 value):      {fmt(res.tau, digits)}")
-    resid = "residual heterogeneity / unaccounted variability" if res.p > 1 else "total heterogeneity / total variability"
-    het.append(f"I^2 ({resid}): {res.i2:.2f}%")
-    het.append(f"H^2 ({'unaccounted variability / sampling variability' if res.p > 1 else 'total variability / sampling variability'}):  {res.h2:.2f}")
+        het.append((f"tau^2 (estimated amount of {'residual' if res.p > 1 else 'total'} heterogeneity)",
+                    f"{fmt(res.tau2, digits)} (SE = {fmt(res.se_tau2, digits)})"))
+        het.append(("tau (square root of estimated tau^2 value)", fmt(res.tau, digits)))
+    if res.p > 1:
+        het.append(("I^2 (residual heterogeneity / unaccounted variability)", f"{res.i2:.2f}%"))
+        het.append(("H^2 (unaccounted variability / sampling variability)", f"{res.h2:.2f}"))
+    else:
+        het.append(("I^2 (total heterogeneity / total variability)", f"{res.i2:.2f}%"))
+        het.append(("H^2 (total variability / sampling variability)", f"{res.h2:.2f}"))
     if res.r2 is not None:
-        het.append(f"R^2 (amount of heterogeneity accounted for): {res.r2:.2f}%")
-    out.append(("heterogeneity", het))
+        het.append(("R^2 (amount of heterogeneity accounted for)", f"{res.r2:.2f}%"))
+    out.append(("heterogeneity", _aligned(het)))
     qname = "Test for Residual Heterogeneity" if res.p > 1 else "Test for Heterogeneity"
     qlab = "QE" if res.p > 1 else "Q"
-    tests = [f"{qname}:", f"{qlab}(df = {res.q_df}) = {fmt(res.q, digits)}, p-val {_pval_eq(res.q_pvalue, digits)}"]
+    tests = [f"{qname}:", f"{qlab}(df = {res.q_df}) = {fmt(res.q, digits)}, p-val {pval_eq(res.q_pvalue, digits)}"]
     if res.qm is not None:
         m = res.qm_df[0]
-        if res.test == "knha":
-            tests += ["", f"Test of Moderators (coefficients 2:{res.p}):",
-                      f"F(df1 = {m}, df2 = {res.qm_df[1]}) = {fmt(res.qm, digits)}, p-val {_pval_eq(res.qm_pvalue, digits)}"]
-        else:
-            tests += ["", f"Test of Moderators (coefficients 2:{res.p}):",
-                      f"QM(df = {m}) = {fmt(res.qm, digits)}, p-val {_pval_eq(res.qm_pvalue, digits)}"]
+        coefs = "coefficient 2" if m == 1 else f"coefficients 2:{res.p}"
+        stat = (f"F(df1 = {m}, df2 = {res.qm_df[1]})" if res.test == "knha" else f"QM(df = {m})")
+        tests += ["", f"Test of Moderators ({coefs}):",
+                  f"{stat} = {fmt(res.qm, digits)}, p-val {pval_eq(res.qm_pvalue, digits)}"]
     out.append(("tests", tests))
     out.append(("coefficients", ["Model Results:"]))
     return out
-
-
-def _pval_eq(p, digits):
-    s = fmt_p(p, digits)
-    return s if s.startswith("<") else f"= {s}"
 
 
 def coef_table(res, digits: int = 4) -> pd.DataFrame:

@@ -64,24 +64,20 @@ class BinaryPoolResult:
                 + "".join(f"<p>{html.escape(line)}</p>" for line in lines[1:]) + "</div>")
 
     def __repr__(self) -> str:
-        from evidence_kit._format import fmt, fmt_p
+        from evidence_kit._format import fmt, pval_eq
 
         lines = [f"Equal-Effects Model (k = {self.k}), "
                  f"{'Mantel-Haenszel' if self.method == 'MH' else 'Peto'} method, measure {self.measure}",
                  f"I^2 = {self.i2:.2f}%, H^2 = {self.h2:.2f}; Q(df = {self.q_df}) = {fmt(self.q)}, "
-                 f"p-val {_eq(fmt_p(self.q_pvalue))}",
+                 f"p-val {pval_eq(self.q_pvalue)}",
                  f"estimate = {fmt(self.estimate)}, se = {fmt(self.se)}, zval = {fmt(self.statistic)}, "
-                 f"pval {_eq(fmt_p(self.pvalue))}, ci = [{fmt(self.ci_lower)}, {fmt(self.ci_upper)}]"]
+                 f"p-val {pval_eq(self.pvalue)}, ci = [{fmt(self.ci_lower)}, {fmt(self.ci_upper)}]"]
         if self.measure in ("OR", "RR"):
             lines.append(f"exp: {fmt(np.exp(self.estimate))} [{fmt(np.exp(self.ci_lower))}, "
                          f"{fmt(np.exp(self.ci_upper))}]")
         if self.cmh is not None:
-            lines.append(f"Cochran-Mantel-Haenszel test: CMH = {fmt(self.cmh)}, df = 1, p-val {_eq(fmt_p(self.cmh_pvalue))}")
+            lines.append(f"Cochran-Mantel-Haenszel test: CMH = {fmt(self.cmh)}, df = 1, p-val {pval_eq(self.cmh_pvalue)}")
         return "\n".join(lines)
-
-
-def _eq(p: str) -> str:
-    return p if p.startswith("<") else f"= {p}"
 
 
 def _tables(data, ai, bi, ci, di):

@@ -33,29 +33,25 @@ class SubgroupResult:
     q_between_pvalue: float
 
     def __repr__(self) -> str:
-        from evidence_kit._format import fmt, fmt_p
+        from evidence_kit._format import fmt, pval_eq
 
         tab = self.groups[["k", "estimate", "se", "ci_lower", "ci_upper", "tau2", "i2"]].to_string(
             float_format=lambda x: f"{x:.4f}")
         return (f"Subgroup analysis by {self.by} ({self.method}; tau^2 estimated within each group)\n\n{tab}\n\n"
                 f"Test for subgroup differences: Q_between(df = {self.q_between_df}) = {fmt(self.q_between)}, "
-                f"p-val {_eq(fmt_p(self.q_between_pvalue))}\n")
+                f"p-val {pval_eq(self.q_between_pvalue)}\n")
 
     def _repr_html_(self) -> str:
         import html
 
-        from evidence_kit._format import fmt, fmt_p
+        from evidence_kit._format import fmt, pval_eq
 
         tab = self.groups[["k", "estimate", "se", "ci_lower", "ci_upper", "tau2", "i2"]].to_html(
             float_format=lambda x: f"{x:.4f}")
         return (f"<div><p><strong>Subgroup analysis by {html.escape(str(self.by))}</strong> ({self.method}; "
                 f"tau^2 estimated within each group)</p>{tab}<p>Test for subgroup differences: "
                 f"Q_between(df = {self.q_between_df}) = {fmt(self.q_between)}, p-val "
-                f"{html.escape(_eq(fmt_p(self.q_between_pvalue)))}</p></div>")
-
-
-def _eq(p: str) -> str:
-    return p if p.startswith("<") else f"= {p}"
+                f"{html.escape(pval_eq(self.q_between_pvalue))}</p></div>")
 
 
 def subgroup_analysis(data=None, yi="yi", vi="vi", *, by, method: str = "REML", test: str = "z",

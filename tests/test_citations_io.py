@@ -211,3 +211,15 @@ def test_csl_json_keeps_unknown_keys(tmp_path):
     assert rec["keyword"] == ["a", "b"] and rec["zz-unknown"] == {"a": [1, 2]}
     ek.write_citations([rec], tmp_path / "y.json")
     assert json.loads((tmp_path / "y.json").read_text()) == [item]
+
+
+def test_bibtex_keeps_latex_as_written(shared_dir):
+    root, _ = _manifest(shared_dir)
+    (rec,) = ek.read_citations(root / "bibtex" / "bibtexparser_traps.bib")
+    assert rec["title"] == "An amazing title"  # decoded for use ...
+    text = format_citations([rec], "bibtex")
+    assert "title = {{An} amazing {title}}" in text  # ... and written back as it was
+    rec["title"] = "An edited title"
+    assert "title = {An edited title}" in format_citations([rec], "bibtex")
+    (sc,) = ek.read_citations(root / "bibtex" / "bibtexparser_article_with_special_characters.bib")
+    assert "C{\\'e}sar" in format_citations([sc], "bibtex")

@@ -25,6 +25,7 @@ from evidence_kit.citations.model import Citation, CitationParseError, SourceLoc
 
 FORMAT = "bibtex"
 TYPE_KEY = "@type"  # custom.bibtex[TYPE_KEY]: the entry type when CSL cannot say it exactly
+LATEX_KEY = "@latex"  # custom.bibtex[LATEX_KEY][csl variable]: the field's LaTeX as written
 
 TYPE_TO_CSL = {
     "article": "article-journal", "book": "book", "mvbook": "book", "inbook": "chapter",
@@ -131,7 +132,8 @@ def _map_entry(etype: str, key: str, fields: list[tuple[str, str]]) -> Citation:
     year = month = None
     for name, value in fields:
         if name in NAME_FIELDS and NAME_FIELDS[name] not in rec and value.strip():
-            rec[NAME_FIELDS[name]] = parse_names(value)
+            rec[NAME_FIELDS[name]] = names = parse_names(value)
+            _keep_latex(rec, NAME_FIELDS[name], value, " and ".join(map(_name_to_bibtex, names)))
         elif name in VERBATIM_FIELDS and VERBATIM_FIELDS[name] not in rec:
             rec[VERBATIM_FIELDS[name]] = verbatim_to_text(value)
         elif name == "pages" and "page" not in rec:
@@ -149,7 +151,8 @@ def _map_entry(etype: str, key: str, fields: list[tuple[str, str]]) -> Citation:
         elif name == "urldate" and "accessed" not in rec and parse_date(value):
             rec["accessed"] = parse_date(value)
         elif name in TEXT_FIELDS and TEXT_FIELDS[name] not in rec:
-            rec[TEXT_FIELDS[name]] = latex_to_unicode(value)
+            rec[TEXT_FIELDS[name]] = text = latex_to_unicode(value)
+            _keep_latex(rec, TEXT_FIELDS[name], value, unicode_to_latex(text))
         else:
             _put_custom(rec, name, value)
     if year is not None:
@@ -164,6 +167,15 @@ def _map_entry(etype: str, key: str, fields: list[tuple[str, str]]) -> Citation:
     return rec
 
 
+def _keep_latex(rec: Citation, var: str, raw: str, canonical: str) -> None:
+    """Keep the LaTeX as written (case-protecting braces, accent commands) when writing the
+    decoded value back would spell it differently; the writer uses it while the value is
+    unchanged, so BibTeX -> BibTeX keeps ``{DNA}`` and ``{\\"u}`` as they were."""
+    raw = raw.strip()
+    if " ".join(raw.split()) != canonical:
+        rec.custom_fields(FORMAT).setdefault(LATEX_KEY, {})[var] = raw
+
+
 _MONTH_ABBR = [None, "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                "nov", "dec"]
 
@@ -172,7 +184,19 @@ def citation_to_entry(rec: dict) -> str:
     """One Citation as a BibTeX entry (UTF-8; special characters escaped)."""
     custom = dict((rec.get("custom") or {}).get(FORMAT, {}))
     etype = custom.pop(TYPE_KEY, None) or CSL_TO_TYPE.get(rec.get("type", ""), "misc")
+    latex = custom.pop(LATEX_KEY, None) or {}
     lines = []
+
+    def text(var: str) -> str:
+        value = str(rec[var])
+        raw = latex.get(var)
+        return raw if raw is not None and latex_to_unicode(raw) == value else unicode_to_latex(value)
+
+    def names(var: str) -> str:
+        raw = latex.get(var)
+        if raw is not None and parse_names(raw) == rec[var]:
+            return raw
+        return " and ".join(_name_to_bibtex(n) for n in rec[var])
 
     def put(field, value, braces=True):
         lines.append(f"  {field} = {{{value}}}" if braces else f"  {field} = {value}")
@@ -180,12 +204,12 @@ def citation_to_entry(rec: dict) -> str:
     for var, field in (("author", "author"), ("editor", "editor"),
                        ("translator", "translator"), ("container-author", "bookauthor")):
         if rec.get(var):
-            put(field, " and ".join(_name_to_bibtex(n) for n in rec[var]))
+            put(field, names(var))
     if rec.get("title") is not None:
-        put("title", unicode_to_latex(str(rec["title"])))
+        put("title", text("title"))
     if rec.get("container-title") is not None:
         field = "journal" if etype.lower() == "article" else "booktitle"
-        put(field, unicode_to_latex(str(rec["container-title"])))
+        put(field, text("container-title"))
     issued = rec.get("issued")
     if isinstance(issued, dict):
         parts = issued.get("date-parts")
@@ -216,7 +240,7 @@ def citation_to_entry(rec: dict) -> str:
         if var in ("DOI", "URL"):
             put(field, value.replace("{", r"\{").replace("}", r"\}"))
         else:
-            put(field, unicode_to_latex(value))
+            put(field, text(var))
     for field, value in custom.items():
         for v in value if isinstance(value, list) else [value]:
             put(field, v)

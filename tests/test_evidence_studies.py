@@ -12,7 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import load_reference
-from tolerances import CLOSED_FORM_ATOL, CLOSED_FORM_RTOL, ITERATIVE_ATOL, ITERATIVE_RTOL
+from tolerances import (
+    CLOSED_FORM_ATOL,
+    CLOSED_FORM_RTOL,
+    ITERATIVE_ATOL,
+    ITERATIVE_RTOL,
+    published_atol,
+)
 
 import evidence_kit as ek
 
@@ -105,3 +111,16 @@ def test_numbers_written_in_studies_yaml_hold_on_the_data():
     assert (ts["aget1"].min(), ts["aget1"].max(), ts["aget2"].min(), ts["aget2"].max()) == (11, 17.68, 12, 20)
     lopez = ek.load_dataset("dat.lopez2019")
     assert lopez["study"].nunique() == 76
+
+
+def test_raudenbush_figures_quoted_in_studies_yaml():
+    """studies.yaml quotes REML estimates (2 decimals) for dat.raudenbush1985 by weeks of contact."""
+    data = ek.load_dataset("dat.raudenbush1985")
+    quoted = {"all": (0.08, -0.02, 0.19), "le1": (0.37, 0.19, 0.56), "gt1": (-0.02, -0.10, 0.06)}
+    groups = {"all": data, "le1": data[data["weeks"] <= 1], "gt1": data[data["weeks"] > 1]}
+    assert (len(groups["le1"]), len(groups["gt1"])) == (8, 11)
+    for name, sub in groups.items():
+        res = ek.meta_analysis(sub, method="REML")
+        assert (res.estimate, res.ci_lower, res.ci_upper) == pytest.approx(quoted[name], abs=published_atol(2))
+    text = (EVIDENCE / "studies.yaml").read_text(encoding="utf-8")
+    assert "0.08 (95% CI -0.02 to 0.19), 0.37 (0.19 to 0.56)" in text and "-0.02 (-0.10 to\n      0.06)" in text

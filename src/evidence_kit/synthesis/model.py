@@ -359,7 +359,8 @@ def _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, lab
         df = float(k - p)
     vb = s2w * B
     se = np.sqrt(np.diag(vb))
-    stat = beta / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # knha with k = p: s2w = 0 as metafor
+        stat = beta / se
     if df is None:
         pval = 2 * stats.norm.sf(np.abs(stat))
         crit = stats.norm.ppf(1 - (1 - level / 100) / 2)

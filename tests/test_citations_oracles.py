@@ -42,7 +42,7 @@ def test_rispy_agrees(shared_dir):
             assert b.get("title") == (a.get("title") or a.get("primary_title")), row["path"]
             assert b.get("DOI") == a.get("doi"), row["path"]
             names = (a.get("authors") or []) + (a.get("first_authors") or [])
-            assert b.get("author", []) == [split_name(n) for n in names], row["path"]
+            assert b.get("author", []) == [split_name(n, suffix_last=True) for n in names], row["path"]
 
 
 def _decode(path):

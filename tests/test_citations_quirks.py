@@ -75,3 +75,13 @@ def test_medline_and_csl_flavours(root):
     assert jab.get("PMCID") and jab["custom"]["medline"]["MH"]
     dates = ek.read_citations(root / "csl-json" / "bbt_date-export_360_811.csl.json")
     assert dates[0]["issued"]["date-parts"][1] == ["2012", 6, 26] and dates[0].year == 2011
+
+
+def test_ris_name_suffix_order():
+    """RIS writes 'Lastname, Firstname, Suffix' (RIS specification, AU tag)."""
+    from evidence_kit.citations.io import format_citations, parse_citations
+
+    recs = parse_citations("TY  - JOUR\nAU  - Smith, John, Jr.\nTI  - T\nER  - \n", "ris")
+    assert recs[0]["author"] == [{"family": "Smith", "given": "John", "suffix": "Jr."}]
+    assert "AU  - Smith, John, Jr." in format_citations(recs, "ris")
+    assert "author = {Smith, Jr., John}" in format_citations(recs, "bibtex")

@@ -132,8 +132,12 @@ def _is_cjk(word: str) -> bool:
                or "\uf900" <= c <= "\ufaff" for c in word)
 
 
-def split_name(text: str) -> dict:
-    """``"Family, Given"`` / ``"Family, Suffix, Given"`` / ``"Given Family"`` -> CSL name."""
+def split_name(text: str, *, suffix_last: bool = False) -> dict:
+    """``"Family, Given"`` / ``"Family, Suffix, Given"`` / ``"Given Family"`` -> CSL name.
+
+    ``suffix_last``: three parts are ``"Family, Given, Suffix"`` (the RIS order) instead of
+    BibTeX's ``"Family, Suffix, Given"``.
+    """
     text = text.strip()
     if not text:
         return {"literal": ""}
@@ -148,7 +152,10 @@ def split_name(text: str) -> dict:
             return {"family": " ".join(words[:-1]), "given": words[-1]}
         return {"family": words[-1], "given": " ".join(words[:-1])}
     name = {"family": parts[0]}
-    if len(parts) >= 3:
+    if len(parts) >= 3 and suffix_last:
+        given = parts[1]
+        name["suffix"] = ", ".join(parts[2:])
+    elif len(parts) >= 3:
         name["suffix"] = parts[1]
         given = ", ".join(parts[2:])
     else:
@@ -158,14 +165,21 @@ def split_name(text: str) -> dict:
     return name
 
 
-def name_to_text(name: dict) -> str:
-    """CSL name -> ``"Family, Given"`` (``"Family, Suffix, Given"``; literal as is)."""
+def name_to_text(name: dict, *, suffix_last: bool = False) -> str:
+    """CSL name -> ``"Family, Given"`` (``"Family, Suffix, Given"``, or with ``suffix_last``
+    ``"Family, Given, Suffix"``; literal as is)."""
     if "literal" in name:
         return str(name["literal"])
     family = " ".join(p for p in (name.get("non-dropping-particle"), name.get("family")) if p)
     if name.get("dropping-particle"):
         family = f"{name['dropping-particle']} {family}"
     bits = [family]
+    if suffix_last:
+        if name.get("given") or name.get("suffix"):
+            bits.append(name.get("given", ""))
+        if name.get("suffix"):
+            bits.append(name["suffix"])
+        return ", ".join(bits)
     if name.get("suffix"):
         bits.append(name["suffix"])
     if name.get("given"):

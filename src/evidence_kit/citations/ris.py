@@ -107,7 +107,7 @@ def _to_citation(tags: list[tuple[str, str]]) -> Citation:
                 keep("TY", value)
         elif tag in NAME_TAGS:
             if value.strip():
-                rec.setdefault(NAME_TAGS[tag], []).append(split_name(value))
+                rec.setdefault(NAME_TAGS[tag], []).append(split_name(value, suffix_last=True))
             else:
                 keep(tag, value)
         elif tag == "KW":
@@ -236,7 +236,7 @@ def citation_to_ris(rec: dict) -> str:
     for var, tag in (("author", "AU"), ("editor", "A2"), ("collection-editor", "A3"),
                      ("translator", "A4")):
         for name in rec.get(var) or []:
-            _emit(out, tag, name_to_text(name))
+            _emit(out, tag, name_to_text(name, suffix_last=True))
     if isinstance(rec.get("issued"), dict):
         _emit(out, "PY", _format_py(rec["issued"]))
     for var, tag in CSL_TO_TAG.items():

@@ -107,3 +107,14 @@ def test_funnel_plot_contours_and_regression():
     reg = ek.meta_analysis(frame("bcg"), mods=["ablat"])
     ax2 = ek.funnel_plot(reg)
     assert ax2.get_xlabel() == "Residual"
+
+
+def test_forest_plot_meta_regression_and_single_study():
+    reg = ek.meta_analysis(frame("bcg"), mods=["ablat"])
+    ax = ek.forest_plot(reg)
+    assert not [p for p in ax.patches if isinstance(p, Polygon)]  # no pooled diamond under moderators
+    assert len(ax.get_yticklabels()) == 13
+    one = ek.meta_analysis(None, [0.5], [0.04])
+    ax1 = ek.forest_plot(one)
+    assert len([p for p in ax1.patches if isinstance(p, Polygon)]) == 1
+    assert ek.funnel_plot(one).get_ylim()[1] == 0

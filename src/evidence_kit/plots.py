@@ -83,6 +83,13 @@ def forest_plot(result, ax=None, *, columns=None, log_scale=None, show_pi=True, 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Notes
+    -----
+    Study intervals are y_i +- z_{1-alpha/2} sqrt(v_i); square areas are proportional to the model
+    weights 100 w_i / sum(w) (Lewis & Clarke 2001, BMJ 322:1479). The diamond spans the pooled
+    confidence interval, the bar below it the prediction interval of :meth:`MetaResult.predict`
+    (Riley, Higgins & Deeks 2011, BMJ 342:d549). For a meta-regression only the studies are drawn.
     """
     from evidence_kit.synthesis.subgroup import SubgroupResult
 

@@ -119,6 +119,10 @@ def test_summary_frame():
     assert s.loc["RE model", "yi"] == res.estimate
     assert s.loc["RE model", "pi_lower"] == pytest.approx(res.predict()["pi_lower"].iloc[0])
     np.testing.assert_allclose(s["ci_lower"].iloc[:13], BCG["yi"] - 1.959963984540054 * np.sqrt(BCG["vi"]))
+    reg = ek.meta_analysis(BCG, mods=["ablat"]).summary()
+    assert list(reg.index[-2:]) == ["coefficient: intercept", "coefficient: ablat"]
+    assert reg["weight"].iloc[-2:].isna().all()
+    np.testing.assert_allclose(reg["fitted"].iloc[:13], ek.meta_analysis(BCG, mods=["ablat"]).predict()["pred"])
 
 
 def test_predict_newmods_shape_errors():

@@ -133,12 +133,15 @@ def summary_frame(res) -> pd.DataFrame:
         studies["fitted"] = res.X @ res.coefficients["estimate"].to_numpy()
     pred = res.predict() if res.p == 1 else None
     c = res.coefficients
+    if res.p > 1:  # meta-regression: the coefficients, which are not pooled studies (no weight)
+        names = [f"coefficient: {t}" for t in c.index]
+        weight = [np.nan] * res.p
+    else:
+        names = ["EE model" if res.method == "EE" else "RE model"]
+        weight = [100.0]
     pooled = pd.DataFrame({"yi": c["estimate"].to_numpy(), "se": c["se"].to_numpy(),
                            "ci_lower": c["ci_lower"].to_numpy(), "ci_upper": c["ci_upper"].to_numpy(),
-                           "weight": [100.0] + [np.nan] * (res.p - 1)},
-                          index=pd.Index([f"{_header(res).split(' (')[0]}: {t}" if res.p > 1 else
-                                          ("EE model" if res.method == "EE" else "RE model") for t in c.index],
-                                         name="study"))
+                           "weight": weight}, index=pd.Index(names, name="study"))
     if pred is not None and res.method != "EE":
         pooled["pi_lower"] = pred["pi_lower"].to_numpy()
         pooled["pi_upper"] = pred["pi_upper"].to_numpy()

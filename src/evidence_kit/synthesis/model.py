@@ -170,9 +170,11 @@ class MetaResult:
         return q_profile_ci(self, level=self.level if level is None else level)
 
     def summary(self) -> pd.DataFrame:
-        """Studies and the pooled row: yi, se, ci_lower, ci_upper, weight (percent).
+        """Studies and the pooled row: yi, se, ci_lower, ci_upper, weight (percent), and for a
+        random-effects model pi_lower, pi_upper on the pooled row ("RE model" / "EE model").
 
-        For a meta-regression the study rows also carry the fitted values.
+        For a meta-regression the study rows also carry the fitted values and the last rows are
+        the coefficients ("coefficient: <term>", no weight). Study CIs use N(0, 1) at ``level``.
         """
         from evidence_kit._format import summary_frame
 

@@ -223,3 +223,17 @@ def test_bibtex_keeps_latex_as_written(shared_dir):
     assert "title = {An edited title}" in format_citations([rec], "bibtex")
     (sc,) = ek.read_citations(root / "bibtex" / "bibtexparser_article_with_special_characters.bib")
     assert "C{\\'e}sar" in format_citations([sc], "bibtex")
+
+
+def test_bom_with_explicit_encoding_and_utf16(tmp_path):
+    bib = "@article{a, title={Ä}}\n"
+    (tmp_path / "a.bib").write_bytes(b"\xef\xbb\xbf" + bib.encode("utf-8"))
+    assert ek.read_citations(tmp_path / "a.bib", encoding="utf-8")[0]["id"] == "a"
+    (tmp_path / "b.bib").write_bytes(bib.encode("utf-16"))  # with its BOM
+    assert ek.read_citations(tmp_path / "b.bib")[0]["title"] == "Ä"
+
+
+def test_bibtex_entries_anywhere_but_in_comments():
+    text = ("@article{a, title={A}}@article{b, title={B}} % @article{c, title={C}}\n"
+            "mail me@example.org @book{d, title={D}}\n%@misc{e, title={E}}\n")
+    assert [r["id"] for r in parse_citations(text, "bibtex")] == ["a", "b", "d"]

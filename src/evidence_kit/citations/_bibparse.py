@@ -122,16 +122,15 @@ class Parser:
             at = text.find("@", pos)
             if at < 0:
                 return
-            line_start = text.rfind("\n", 0, at) + 1
-            prefix = text[line_start:at]
-            if prefix.lstrip().startswith("%") or prefix.strip():
-                # a commented-out line, or '@' inside free text (an e-mail address): not an entry
+            # the text between the previous block (or the line start) and this '@'
+            prefix = text[max(text.rfind("\n", 0, at) + 1, pos):at]
+            if prefix.lstrip().startswith("%"):  # a commented-out line (biber, bibtexparser)
                 end = text.find("\n", at)
                 pos = n if end < 0 else end + 1
                 continue
             m = _ENTRY_START.match(text, at)
-            if not m:
-                pos = at + 1
+            if not m or (m.group(2) is None and prefix.strip()):
+                pos = at + 1  # '@' in free text, e.g. an e-mail address: not an entry
                 continue
             kind, delim = m.group(1).lower(), m.group(2)
             if kind == "comment":

@@ -23,7 +23,7 @@ def decode_bytes(raw: bytes, name: str | None = None, encoding: str | None = Non
     that is not UTF-8, so a wrong guess is visible; pass ``encoding=`` to choose.
     """
     if encoding is not None:
-        return raw.decode(encoding)
+        return raw.decode(encoding).removeprefix("\ufeff")  # a BOM is never content
     for bom, enc in _BOMS:
         if raw.startswith(bom):
             text = raw.decode(enc)

@@ -98,3 +98,21 @@ def test_location_scale_and_order_invariance(seed, k, shift, scale, method):
     shuffled = ek.meta_analysis(None, y[perm], v[perm], method=method)
     assert shuffled.tau2 == pytest.approx(base.tau2, rel=1e-8, abs=1e-14)
     assert shuffled.estimate == pytest.approx(base.estimate, rel=1e-10, abs=1e-14)
+
+
+@pytest.mark.parametrize("mods", [None, ["ablat"]])
+def test_q_profile_bounds_solve_their_equations(mods):
+    from scipy import stats
+
+    res = ek.meta_analysis(BCG, mods=mods)
+    ci = res.heterogeneity_ci()
+    X = None if res.p == 1 else res.X
+    df = res.k - res.p
+    lo, hi = ci.loc["tau2", "ci_lower"], ci.loc["tau2", "ci_upper"]
+    assert _tau2.q_stat(res.yi, res.vi, X, lo) == pytest.approx(stats.chi2.isf(0.025, df), rel=1e-10)
+    assert _tau2.q_stat(res.yi, res.vi, X, hi) == pytest.approx(stats.chi2.ppf(0.025, df), rel=1e-10)
+    assert ci.loc["i2", "ci_lower"] == pytest.approx(100 * lo / (res.vt + lo), rel=1e-12)
+    assert ci.loc["h2", "ci_upper"] == pytest.approx(1 + hi / res.vt, rel=1e-12)
+    # a homogeneous set: Q(0) is below both targets, so the interval is [0, 0]
+    flat = ek.meta_analysis(None, [0.2, 0.2001, 0.1999], [0.1, 0.1, 0.1])
+    assert flat.heterogeneity_ci().loc["tau2", ["ci_lower", "ci_upper"]].tolist() == [0.0, 0.0]

@@ -85,3 +85,13 @@ def test_ris_name_suffix_order():
     assert recs[0]["author"] == [{"family": "Smith", "given": "John", "suffix": "Jr."}]
     assert "AU  - Smith, John, Jr." in format_citations(recs, "ris")
     assert "author = {Smith, Jr., John}" in format_citations(recs, "bibtex")
+
+
+def test_ris_record_without_ty_is_an_error_not_a_merge():
+    from evidence_kit.citations.io import parse_citations
+
+    text = "TY  - JOUR\nTI  - A\nER  - \n\nTI  - B, whose TY is missing\nER  - \n"
+    with pytest.raises(ek.CitationParseError, match=r"line 5, record after #1: tag TI outside a record"):
+        parse_citations(text, "ris")
+    records, failures = parse_citations(text, "ris", strict=False)
+    assert [r["title"] for r in records] == ["A"] and len(failures) == 2  # TI and the stray ER

@@ -7,7 +7,7 @@ exports write them: text outside records is ignored (Ovid record numbers and lin
 ``Provider:`` headers); untagged lines inside a record continue the previous tag (one value per
 line for ``KW``/``AU``, as EndNote writes); ``A1\\t- `` and one-space separators are accepted.
 A tag line outside a record, a ``TY`` before the previous ``ER`` and a missing final ``ER`` are
-errors; tag lines between an ``ER`` and the next ``TY`` belong to the record before
+errors; tag lines right after an ``ER`` (before any blank line) belong to the record before
 (Ovid writes ``NL`` there). Web of Science tagged files (``FN``/``VR``/``PT``, no ``TY``) are refused with a message.
 """
 
@@ -180,7 +180,9 @@ def read_ris(text: str, file: str | None = None, strict: bool = True):
     for lineno, line in enumerate(lines, 1):
         m = _TAG.match(line)
         if m is None:
-            if current is not None and current and line.strip():
+            if current is None:
+                finish()  # tags after ER belong to the record only up to the next blank line
+            elif current and line.strip():
                 tag = current[-1][0]
                 if tag in ("KW", "AU", "A1", "A2", "ED"):
                     current.append([tag, line.strip()])

@@ -250,7 +250,13 @@ MUTATIONS = [
     ({"ci_level": ""}, "ci_level", "required when a CI is given"),
     ({"ci_level": "0.95"}, None, None),  # a proportion is a valid (odd) level in (0, 100)
     ({"ci_level": "100"}, "ci_level", "between 0 and 100"),
-    ({"pi_upper": "0.2"}, "estimate", "lies outside the prediction interval"),
+    ({"ci_lower": "", "ci_upper": "", "ci_level": "", "pi_upper": "0.2"}, "estimate",
+     "estimate 0.25 lies outside the prediction interval [-0.1, 0.2]"),
+    ({"pi_lower": "0.15"}, "pi_lower", "prediction interval [0.15, 0.6] is narrower than the CI [0.1, 0.4]"),
+    ({"pi_lower": "0.1", "pi_upper": "0.4"}, None, None),  # tau^2 = 0: PI = CI
+    ({"metric": "r", "estimate": "0.3", "ci_upper": "0.5", "pi_upper": "1.2"}, "pi_upper",
+     "a correlation (r) lies in [-1, 1]; pi_upper is 1.2"),
+    ({"metric": "z", "estimate": "1.3", "ci_upper": "1.5", "pi_upper": "1.9"}, None, None),
     ({"pi_lower": ""}, "pi_lower", "prediction interval: pi_upper is given but pi_lower is empty"),
     ({"k": "0"}, "k", "k must be an integer >= 1; got 0"),
     ({"k": "3.5"}, "k", "k must be an integer >= 1; got 3.5"),

@@ -23,6 +23,9 @@ METRICS = ("g", "d", "SMD", "SMC", "MD", "r", "z", "beta", "b", "OR", "RR", "HR"
 #: Ratio metrics: stored on the natural scale, so every bound must be positive.
 RATIO_METRICS = ("OR", "RR", "HR", "IRR", "ROM")
 
+#: Correlations: every bound lies in [-1, 1].
+CORRELATION_METRICS = ("r",)
+
 #: syntheses/*.csv: every column, in the README's order; True marks a required value.
 SYNTHESES_COLUMNS = {
     "id": True,

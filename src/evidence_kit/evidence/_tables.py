@@ -117,6 +117,12 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
 
     _check_interval(problems, df, num, "ci_lower", "ci_upper", "CI")
     _check_interval(problems, df, num, "pi_lower", "pi_upper", "prediction interval")
+    # a random-effects prediction interval is never narrower than the CI (Riley et al., 2011,
+    # BMJ 342:d549: the PI adds tau^2 to the variance of the mean); equal when tau^2 = 0
+    narrower = (num["pi_lower"] > num["ci_lower"]) | (num["pi_upper"] < num["ci_upper"])
+    _flag(problems, df, narrower, "pi_lower",
+          lambda r: f"prediction interval [{r['pi_lower']}, {r['pi_upper']}] is narrower than the CI "
+                    f"[{r['ci_lower']}, {r['ci_upper']}]")
     has_ci = num["ci_lower"].notna() | num["ci_upper"].notna()
     _flag(problems, df, has_ci & df["ci_level"].eq(""), "ci_level", "required when a CI is given (e.g. 95)")
     _flag(problems, df, (num["ci_level"] <= 0) | (num["ci_level"] >= 100), "ci_level",
@@ -130,6 +136,10 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     for col in ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper"):
         _flag(problems, df, ratio & (num[col] <= 0), col,
               lambda r, c=col: f"{r['metric']} is a ratio on the natural scale, so {c} must be > 0; got {r[c]}")
+    bounded = df["metric"].isin(S.CORRELATION_METRICS)
+    for col in ("estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper"):
+        _flag(problems, df, bounded & (num[col].abs() > 1), col,
+              lambda r, c=col: f"a correlation ({r['metric']}) lies in [-1, 1]; {c} is {r[c]}")
     _flag(problems, df, ~df["outcome_domain"].isin(S.OUTCOME_DOMAINS) & df["outcome_domain"].ne(""),
           "outcome_domain",
           lambda r: f"unknown outcome_domain {r['outcome_domain']!r}; expected one of {', '.join(S.OUTCOME_DOMAINS)}")

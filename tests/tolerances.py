@@ -21,6 +21,9 @@ def published_atol(decimals: int) -> float:
 
 
 KNOWN_DIVERGENCES: dict[str, str] = {
+    "selmodel_se": "selection-model standard errors come from numerical Hessians on both sides "
+                   "(metafor: numDeriv, Richardson r = 6; evidence_kit: central differences with "
+                   "one Richardson step) at optima that optim stops near: they agree to ~1e-5",
     "tes_REML": "metafor tes() integrates each study's power over theta +- 5 tau only (normal mass "
                 "beyond: 5.7e-7); evidence_kit uses the exact closed form, so power differs by up to "
                 "~6e-7 absolute (tests/test_bias.py checks the truncated integral reproduces metafor)",

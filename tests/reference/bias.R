@@ -111,6 +111,29 @@ for (d in c("hackshaw1998", "egger2001", "bcg")) for (m in c("EE", "REML")) {
     theta = unname(r$theta), power = arr(r$power), theta_lim = if (is.null(r$theta.lim)) NA else r$theta.lim)
 }
 
+# step-function selection models; nlminb and optim's BFGS stop early on these flat likelihoods,
+# Nelder-Mead at reltol 1e-15 reaches the optimum (checked against BFGS and nlminb runs)
+selctrl <- list(optimizer = "Nelder-Mead", reltol = 1e-15, maxit = 100000)
+selmodel_cases <- list()
+add_sel <- function(id, d, m, steps, alternative) {
+  x <- rma(yi, vi, data = dsets[[d]], method = m, control = ctrl)
+  s <- selmodel(x, type = "stepfun", steps = steps, alternative = alternative, control = selctrl)
+  selmodel_cases[[id]] <<- list(
+    call = sprintf('selmodel(rma(yi, vi, data = %s, method = "%s", control = ctrl), type = "stepfun", steps = c(%s), alternative = "%s", control = list(optimizer = "Nelder-Mead", reltol = 1e-15, maxit = 100000))',
+                   d, m, paste(steps, collapse = ", "), alternative),
+    data = d, method = m, steps = arr(steps), alternative = alternative,
+    beta = unname(c(s$beta)), se = s$se, zval = s$zval, pval = s$pval, ci_lb = s$ci.lb, ci_ub = s$ci.ub,
+    tau2 = s$tau2, se_tau2 = s$se.tau2, delta = arr(s$delta), se_delta = arr(s$se.delta),
+    pval_delta = arr(s$pval.delta), ll = s$ll, LRT = s$LRT, LRTdf = s$LRTdf, LRTp = s$LRTp,
+    k_interval = arr(s$ptable$k))
+}
+for (m in c("REML", "EE")) {
+  add_sel(paste0("hackshaw1998_", m), "hackshaw1998", m, c(0.025, 1), "greater")
+  add_sel(paste0("egger2001_", m), "egger2001", m, c(0.025, 1), "less")
+  add_sel(paste0("bcg_", m), "bcg", m, c(0.025, 1), "less")
+}
+add_sel("hackshaw1998_REML_3steps", "hackshaw1998", "REML", c(0.025, 0.5, 1), "greater")
+
 # exact permutation tests (every sign flip / every row order), so the p-values are reproducible
 permutest_cases <- list()
 bcg7 <- bcg[1:7, ]
@@ -132,5 +155,5 @@ for (m in c("REML", "DL", "EE")) {
 
 cases <- list(data = data, regtest = regtest_cases, ranktest = ranktest_cases,
               trimfill = trimfill_cases, fsn = fsn_cases, tes = tes_cases,
-              permutest = permutest_cases)
+              permutest = permutest_cases, selmodel = selmodel_cases)
 write_fixture(cases, "tests/reference/bias.json", "tests/reference/bias.R")

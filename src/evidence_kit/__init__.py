@@ -92,12 +92,14 @@ from evidence_kit.bias import (  # noqa: E402
     EggerResult,
     ExcessSignificanceResult,
     RankTestResult,
+    SelectionResult,
     TrimFillResult,
     egger_test,
     excess_significance_test,
     fail_safe_n,
     pet_peese,
     rank_test,
+    selection_model,
     trim_and_fill,
 )
 from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis  # noqa: E402
@@ -111,6 +113,7 @@ __all__ += [
     "PermutationResult",
     "RankTestResult",
     "RobustResult",
+    "SelectionResult",
     "TrimFillResult",
     "egger_test",
     "excess_significance_test",
@@ -120,6 +123,7 @@ __all__ += [
     "pet_peese",
     "rank_test",
     "robust",
+    "selection_model",
     "trim_and_fill",
     "wald_test",
 ]

@@ -80,6 +80,17 @@ def test_mantel_haenszel_zero_cells_match_metafor(measure):
         assert res.cmh == pytest.approx(case["MH"], rel=CLOSED_FORM_RTOL)
 
 
+def test_group_sizes_instead_of_non_events():
+    d = nielweise()
+    by_cells = ek.mantel_haenszel(d, measure="RR")
+    by_sizes = ek.mantel_haenszel(d[["ai", "ci", "n1i", "n2i"]], n1i="n1i", n2i="n2i", measure="RR")
+    assert by_sizes.estimate == by_cells.estimate and by_sizes.q == by_cells.q
+    assert ek.peto(d, n1i="n1i", n2i="n2i").estimate == ek.peto(d).estimate
+    assert d.loc[1, "ai"] > 0
+    with pytest.raises(ValueError, match=r"n1i is smaller than the events ai: row 1 \(n1i=0.0\)"):
+        ek.mantel_haenszel(d.assign(n1i=d.n1i.where(d.index != 1, 0)), n1i="n1i", n2i="n2i")
+
+
 def test_peto_zero_cells_match_metafor():
     case = CASES["peto/nielweise2007"]
     res = ek.peto(nielweise())

@@ -80,11 +80,24 @@ class BinaryPoolResult:
         return "\n".join(lines)
 
 
-def _tables(data, ai, bi, ci, di):
+def _tables(data, ai, bi, ci, di, n1i=None, n2i=None):
+    """The four cells; bi = n1i - ai and di = n2i - ci when group sizes are given (as metafor)."""
     a = get_column(data, ai, "ai")
     n = a.shape[0]
-    b, c, d = (get_column(data, col, name, n=n) for col, name in ((bi, "bi"), (ci, "ci"), (di, "di")))
+    c = get_column(data, ci, "ci", n=n)
     labels = row_labels(data, n)
+    if n1i is not None:
+        n1 = get_column(data, n1i, "n1i", n=n)
+        check_rows(n1 < a, "n1i", "group size n1i is smaller than the events ai", n1, labels)
+        b = n1 - a
+    else:
+        b = get_column(data, bi, "bi", n=n)
+    if n2i is not None:
+        n2 = get_column(data, n2i, "n2i", n=n)
+        check_rows(n2 < c, "n2i", "group size n2i is smaller than the events ci", n2, labels)
+        d = n2 - c
+    else:
+        d = get_column(data, di, "di", n=n)
     for name, x in (("ai", a), ("bi", b), ("ci", c), ("di", d)):
         check_rows(~np.isnan(x) & ((x < 0) | ~np.isfinite(x)), name, "cell counts must be finite and non-negative",
                    x, labels)
@@ -131,8 +144,8 @@ def _result(method, measure, k, level, beta, se, het, cmh, cmh_p, omitted):
                             q_pvalue=q_p, i2=i2, h2=h2, cmh=cmh, cmh_pvalue=cmh_p, omitted=omitted)
 
 
-def mantel_haenszel(data=None, ai="ai", bi="bi", ci="ci", di="di", *, measure: str = "OR", level: float = 95,
-                    correct: bool = True) -> BinaryPoolResult:
+def mantel_haenszel(data=None, ai="ai", bi="bi", ci="ci", di="di", *, n1i=None, n2i=None, measure: str = "OR",
+                    level: float = 95, correct: bool = True) -> BinaryPoolResult:
     """Mantel-Haenszel pooled odds ratio, risk ratio or risk difference.
 
     Parameters
@@ -140,6 +153,8 @@ def mantel_haenszel(data=None, ai="ai", bi="bi", ci="ci", di="di", *, measure: s
     data : DataFrame, optional
     ai, bi, ci, di : str or array-like
         Events and non-events in the treatment (ai, bi) and control (ci, di) arms.
+    n1i, n2i : str or array-like, optional
+        Group sizes, instead of bi and di (bi = n1i - ai, di = n2i - ci).
     measure : {"OR", "RR", "RD"}
     level : float
         Confidence level in percent.
@@ -153,7 +168,7 @@ def mantel_haenszel(data=None, ai="ai", bi="bi", ci="ci", di="di", *, measure: s
     CMH = (|sum(a_i - n1_i m1_i/N_i)| - 0.5)^2 / sum(n1_i n2_i m1_i m2_i / (N_i^2 (N_i - 1))).
     """
     measure = check_choice("measure", measure, MH_MEASURES)
-    a, b, c, d, omitted = _tables(data, ai, bi, ci, di)
+    a, b, c, d, omitted = _tables(data, ai, bi, ci, di, n1i, n2i)
     n1, n2 = a + b, c + d
     N = n1 + n2
     if measure == "OR":
@@ -187,8 +202,11 @@ def mantel_haenszel(data=None, ai="ai", bi="bi", ci="ci", di="di", *, measure: s
     return _result("MH", measure, a.shape[0], level, beta, se, het, cmh, cmh_p, omitted)
 
 
-def peto(data=None, ai="ai", bi="bi", ci="ci", di="di", *, level: float = 95) -> BinaryPoolResult:
+def peto(data=None, ai="ai", bi="bi", ci="ci", di="di", *, n1i=None, n2i=None, level: float = 95
+         ) -> BinaryPoolResult:
     """Peto's one-step pooled log odds ratio (Yusuf et al. 1985).
+
+    Arguments as :func:`mantel_haenszel` (``n1i``/``n2i`` may replace ``bi``/``di``).
 
     Notes
     -----
@@ -196,7 +214,7 @@ def peto(data=None, ai="ai", bi="bi", ci="ci", di="di", *, level: float = 95) ->
     b = sum(O - E) / sum(V), se = 1/sqrt(sum V); Q = sum((O - E)^2 / V) - (sum(O - E))^2 / sum(V)
     over tables with V_i > 0 (Yusuf et al. 1985, Prog Cardiovasc Dis 27:335; metafor rma.peto).
     """
-    a, b, c, d, omitted = _tables(data, ai, bi, ci, di)
+    a, b, c, d, omitted = _tables(data, ai, bi, ci, di, n1i, n2i)
     n1, n2 = a + b, c + d
     N = n1 + n2
     xt, yt = a + c, b + d

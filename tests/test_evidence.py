@@ -285,6 +285,9 @@ MUTATIONS = [
     ({"extracted_by": ""}, "extracted_by", "required value is empty"),
     ({"checked": "Helper-A, 2026-11-29"}, "checked", "independent read"),
     ({"checked": ""}, None, None),
+    ({"checked": "helper-a (second read) 2026-11-29"}, "checked", "independent read"),
+    ({"checked": "helper-b"}, "checked", "say who and when: 'helper-b' has no YYYY-MM-DD date"),
+    ({"extracted_by": "helper-a on 28 Nov"}, "extracted_by", "has no YYYY-MM-DD date"),
     ({"estimate": "\u22120.2", "ci_lower": "-0.3", "ci_upper": "-0.1", "pi_lower": "-0.5",
       "pi_upper": "0.1"}, None, None),  # a typographic minus reads as a minus
 ]

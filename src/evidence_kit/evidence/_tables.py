@@ -162,6 +162,9 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     # a second, independent read
     same = df["checked"].ne("") & (_map_unique(df["checked"], _who) == _map_unique(df["extracted_by"], _who))
     _flag(problems, df, same, "checked", "the check must be an independent read by someone other than the extractor")
+    for col in ("extracted_by", "checked"):
+        undated = df[col].ne("") & ~_map_unique(df[col], _has_date).astype(bool)
+        _flag(problems, df, undated, col, lambda r, c=col: f"say who and when: {r[c]!r} has no YYYY-MM-DD date")
 
     # a screened area's syntheses cite records the ledger included
     area = _map_unique(df["file"], lambda f: Path(f).stem)
@@ -255,9 +258,14 @@ def _map_unique(series: pd.Series, func) -> pd.Series:
 
 
 def _who(text: str) -> str:
-    """The person part of 'helper-3 2026-11-28': dates and punctuation removed, lower-cased."""
+    """Who read it: the first word of 'helper-3 2026-11-28' that is not a date, lower-cased
+    (ids are single words, so 'helper-3 (second read) 2026-11-29' is still helper-3)."""
     words = [w for w in str(text).replace(",", " ").replace(";", " ").split() if not S.DATE_RE.match(w)]
-    return " ".join(words).lower()
+    return words[0].lower() if words else ""
+
+
+def _has_date(text: str) -> bool:
+    return any(S.DATE_RE.match(w.strip(",;()")) for w in str(text).split())
 
 
 def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: list[Problem]) -> dict[str, set[str]]:

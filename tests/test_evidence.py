@@ -133,6 +133,10 @@ def test_metadat_bib_copies_the_dataset_documentation():
             assert ref.title in docs, (st["dataset"], key)
             assert ref.doi in docs, (st["dataset"], key)
             assert f"({ref.year})" in docs, (st["dataset"], key)
+            for person in ref["author"]:
+                assert f"{person['family']}, {person['given']}" in docs, (st["dataset"], key, person)
+            journal = ref.get("container-title")
+            assert journal and journal in docs, (st["dataset"], key)
 
 
 def test_prisma_counts_of_the_ledger(tmp_path):

@@ -73,3 +73,12 @@ def test_console_script_exit_code():
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert "studies.yaml:dat.bcg:dataset: dat.bcg is listed twice" in done.stdout
+
+
+def test_coverage_table(tmp_path, capsys):
+    root = _valid_tree(tmp_path)
+    assert main(["check", str(root), "--coverage"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    table = [line for line in out if not line.startswith("warning:")][1:]
+    assert table[0].split() == ["principle", "synthesis_rows", "sources", "datasets", "stated_gaps"]
+    assert table[2].split() == ["Q1.1", "P1", "0", "0", "0", "0"] and len(table) == 2 + 19

@@ -20,6 +20,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "studies.yaml and gaps.yaml; exit 1 if any problem is found.",
     )
     parser.add_argument("path", nargs="?", default="evidence/", help="the evidence folder (default: evidence/)")
+    parser.add_argument("--coverage", action="store_true",
+                        help="also print, per question, the synthesis rows, sources, datasets and stated gaps")
     parser.set_defaults(func=run_check)
     return parser
 
@@ -43,4 +45,6 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{len(base.problems)} problem(s) in {args.path}")
         return 1
     print(f"{args.path}: OK: {base.summary()}")
+    if getattr(args, "coverage", False):
+        print(base.coverage().drop(columns="outcomes").to_string())
     return 0

@@ -114,4 +114,8 @@ def test_subgroup_analysis_matches_metafor(method):
     assert res.q_between_df == case["Q_between_df"]
     assert res.q_between_pvalue == pytest.approx(case["Q_between_p"], rel=rtol)
     assert f"Q_between(df = 2) = {case['Q_between']:.4f}, p-val = " in repr(res)
+    common = CASES[f"mods/bcg/alloc/{method}/z"]  # rma(yi, vi, mods = ~ factor(alloc))
+    assert res.moderator.qm == pytest.approx(common["QM"], rel=rtol)
+    assert res.moderator.qm_pvalue == pytest.approx(common["QMp"], rel=rtol)
+    assert res.moderator.term_names == ["intercept", "allocrandom", "allocsystematic"]
     assert "<table" in res._repr_html_() and "Test for subgroup differences" in res._repr_html_()

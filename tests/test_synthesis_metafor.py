@@ -27,7 +27,7 @@ DATASETS = ("bcg", "raudenbush1985", "bangertdrowns2004", "crede2010", "normand1
 METHODS = ("EE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM")
 TESTS = ("z", "knha")
 MODS = {
-    "bcg": [["ablat"], ["ablat", "alloc"]],
+    "bcg": [["ablat"], ["ablat", "alloc"], ["alloc"]],
     "raudenbush1985": [["weeks"]],
     "bangertdrowns2004": [["length", "meta"]],
     "crede2010": [["class", "year"]],

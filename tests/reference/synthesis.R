@@ -66,6 +66,7 @@ for (ds in names(datasets)) for (m in methods) for (t in tests) {
 mods_models <- list(
   list(ds = "bcg", mods = c("ablat"), f = "~ ablat"),
   list(ds = "bcg", mods = c("ablat", "alloc"), f = "~ ablat + factor(alloc)"),
+  list(ds = "bcg", mods = c("alloc"), f = "~ factor(alloc)"),
   list(ds = "raudenbush1985", mods = c("weeks"), f = "~ weeks"),
   list(ds = "bangertdrowns2004", mods = c("length", "meta"), f = "~ length + meta"),
   list(ds = "crede2010", mods = c("class", "year"), f = "~ factor(class) + year")
@@ -102,7 +103,7 @@ for (ds in names(datasets)) for (m in c("DL", "REML", "PM", "ML")) {
   cases[[paste("confint", ds, m, sep = "/")]] <- list(call = call, dataset = ds, method = m, mods = arr(character(0)),
     tau2 = arr(ci["tau^2", ]), I2 = arr(ci["I^2(%)", ]), H2 = arr(ci["H^2", ]))
 }
-for (mm in mods_models[c(1, 3)]) {
+for (mm in mods_models[c(1, 4)]) {
   call <- sprintf('confint(rma(yi, vi, mods=%s, data=%s, method="REML", control=ctrl), control=list(tol=1e-10))',
                   mm$f, datasets[[mm$ds]])
   ci <- run(call)$random

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from evidence_kit._validate import get_column, row_labels
-from evidence_kit.synthesis.model import MetaResult, meta_analysis
+from evidence_kit.synthesis.model import MetaResult, design_matrix, fit, meta_analysis
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,7 +20,9 @@ class SubgroupResult:
              tau2, i2, q, q_pvalue (one random-effects model per group, tau^2 estimated separately)
     results : dict group -> MetaResult
     overall : MetaResult of all studies together
-    q_between, q_between_df, q_between_pvalue : test of subgroup differences
+    q_between, q_between_df, q_between_pvalue : test of subgroup differences (separate tau^2)
+    moderator : MetaResult of the meta-regression on the group (one common tau^2); its ``qm`` and
+        ``qm_pvalue`` are the alternative test metafor users read from ``rma(yi, vi, mods = ~ group)``
     """
 
     by: str
@@ -31,6 +33,7 @@ class SubgroupResult:
     q_between: float
     q_between_df: int
     q_between_pvalue: float
+    moderator: MetaResult | None = None
 
     def __repr__(self) -> str:
         from evidence_kit._format import fmt, pval_eq
@@ -70,7 +73,9 @@ def subgroup_analysis(data=None, yi="yi", vi="vi", *, by, method: str = "REML", 
     Q between the group estimates b_g with weights 1/se_g^2:
     Q_between = sum w_g (b_g - b_bar)^2 on G - 1 df (Borenstein et al. 2009, Introduction to
     Meta-Analysis, ch. 19, "separate estimates of tau^2"; Cochrane Handbook 10.11.3.1), equal to
-    metafor's ``rma(b_g, sei=se_g, mods=~factor(group), method="EE")`` QM.
+    metafor's ``rma(b_g, sei=se_g, mods=~factor(group), method="EE")`` QM. The alternative with one
+    common tau^2, the meta-regression on the group (Borenstein et al. 2009, ch. 19 and 20), is
+    returned as ``moderator``.
     """
     y = get_column(data, yi, "yi")
     n = y.shape[0]
@@ -88,6 +93,10 @@ def subgroup_analysis(data=None, yi="yi", vi="vi", *, by, method: str = "REML", 
                                      measure=measure)
     overall = meta_analysis(None, y[present], v[present], method=method, test=test, level=level,
                             slab=labels[present], measure=measure)
+    name = by if isinstance(by, str) else "group"
+    X, names, coding = design_matrix(pd.DataFrame({name: g[present]}), [name], int(present.sum()))
+    moderator = fit(y[present], v[present], X, method=method, test=test, level=level, term_names=names,
+                    slab=labels[present], measure=measure, design=coding)
     rows = [[r.k, r.estimate, r.se, r.statistic, r.pvalue, r.ci_lower, r.ci_upper, r.tau2, r.i2, r.q, r.q_pvalue]
             for r in results.values()]
     groups = pd.DataFrame(rows, columns=["k", "estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper",
@@ -97,6 +106,6 @@ def subgroup_analysis(data=None, yi="yi", vi="vi", *, by, method: str = "REML", 
     b = groups["estimate"].to_numpy()
     qb = float(np.sum(w * (b - np.sum(w * b) / w.sum()) ** 2))
     df = len(levels) - 1
-    return SubgroupResult(by=by if isinstance(by, str) else "group", method=overall.method, groups=groups,
+    return SubgroupResult(by=name, method=overall.method, groups=groups,
                           results=results, overall=overall, q_between=qb, q_between_df=df,
-                          q_between_pvalue=float(stats.chi2.sf(qb, df)))
+                          q_between_pvalue=float(stats.chi2.sf(qb, df)), moderator=moderator)

@@ -116,3 +116,25 @@ def test_q_profile_bounds_solve_their_equations(mods):
     # a homogeneous set: Q(0) is below both targets, so the interval is [0, 0]
     flat = ek.meta_analysis(None, [0.2, 0.2001, 0.1999], [0.1, 0.1, 0.1])
     assert flat.heterogeneity_ci().loc["tau2", ["ci_lower", "ci_upper"]].tolist() == [0.0, 0.0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 100_000), k=st.integers(2, 40), spread=st.floats(0, 6),
+       tau2=st.sampled_from([0.0, 1e-4, 0.1, 10.0, 1e3]), method=st.sampled_from(["ML", "REML"]),
+       with_mod=st.booleans())
+def test_ml_reml_satisfy_the_optimality_conditions(seed, k, spread, tau2, method, with_mod):
+    """Whatever the spread of the v_i (up to 6 orders of magnitude): an interior optimum has a zero
+    score, a boundary optimum (tau^2 = 0) a non-positive one, and the fit reports convergence."""
+    rng = np.random.default_rng(seed)
+    vi = 10.0 ** rng.uniform(-3, -3 + spread, k)
+    x = rng.normal(size=k)
+    yi = 0.5 + 0.3 * x * with_mod + rng.normal(0, np.sqrt(vi + tau2))
+    mods = x[:, None] if with_mod and k > 2 else None
+    res = ek.meta_analysis(None, yi, vi, method=method, mods=mods)
+    assert res.converged and res.tau2 >= 0
+    X = None if res.p == 1 else res.X
+    num, den = _tau2._score_info(method, res.yi, res.vi, X, res.tau2)
+    if res.tau2 > 0:
+        assert abs(num / den) <= 1e-8 * max(1.0, res.tau2)
+    else:
+        assert num <= 1e-10 * den

@@ -301,6 +301,11 @@ def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: 
           lambda r: f"citation_key {r['citation_key']!r} is not in references/")
     _flag(problems, df, df["doi"].ne("") & df["doi"].map(lambda d: S.doi_of(d) is None).astype(bool), "doi",
           lambda r: f"not a DOI: {r['doi']!r}")
+    ref_doi = {k: S.doi_of(str(r.get("DOI") or "")) for k, r in references.items()}
+    rec_doi, cited_doi = _map_unique(df["doi"], S.doi_of), df["citation_key"].map(ref_doi)
+    _flag(problems, df, rec_doi.notna() & cited_doi.notna() & rec_doi.ne(cited_doi), "doi",
+          lambda r: f"DOI {S.doi_of(r['doi'])} differs from the DOI of {r['citation_key']} "
+                    f"({ref_doi[r['citation_key']]})")
     _flag(problems, df, df["url"].ne("") & ~df["url"].str.match(S.URL_RE), "url",
           lambda r: f"not an http(s) URL: {r['url']!r}")
     _flag(problems, df, df["search_date"].ne("") & ~df["search_date"].str.match(S.DATE_RE), "search_date",

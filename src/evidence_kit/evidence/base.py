@@ -44,8 +44,15 @@ class EvidenceBase:
     problems : tuple of Problem
         Every problem found; empty when the evidence base is valid.
     warnings : tuple of Problem
-        What deserves a look but is not an error (a row's outcome domain that none of its
-        questions lists).
+        What deserves a look but is not an error: a row's outcome domain that none of its
+        questions lists; a question with neither a synthesis row nor a stated gap.
+
+    Examples
+    --------
+    >>> import evidence_kit as ek
+    >>> base = ek.load_evidence("evidence/", strict=False)  # doctest: +SKIP
+    >>> base.evidence_map()                                  # doctest: +SKIP
+    >>> base.coverage(by="outcome")                          # doctest: +SKIP
     """
 
     path: Path

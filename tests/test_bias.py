@@ -239,3 +239,17 @@ def test_too_few_studies_and_moderators():
         fail_safe_n(frame("bcg"), method="fisher")
     with pytest.raises(TypeError, match="takes a MetaResult"):
         egger_test(frame("bcg"))
+
+
+def test_funnel_plot_draws_filled_studies_as_open_circles():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = trim_and_fill(model("egger2001", "EE"))
+    ax = ek.funnel_plot(out)
+    filled = [c for c in ax.collections if c.get_label() == "filled studies"]
+    assert len(filled) == 1 and filled[0].get_offsets().shape[0] == out.k0
+    np.testing.assert_allclose(filled[0].get_facecolors()[0], [1, 1, 1, 1])
+    plt.close(ax.figure)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import load_reference
-from tolerances import CLOSED_FORM_RTOL, ITERATIVE_ATOL, ITERATIVE_RTOL
+from tolerances import CLOSED_FORM_RTOL, ITERATIVE_ATOL, ITERATIVE_RTOL, KNOWN_DIVERGENCES
 
 import evidence_kit as ek
 from evidence_kit.multilevel import multilevel_meta_analysis, solve_nested
@@ -25,6 +25,9 @@ GRID = {
     "assink_deltype_REML": ("assink2016", ["study", "esid"], ["deltype"], "REML", "z"),
     "assink_deltype_ML": ("assink2016", ["study", "esid"], ["deltype"], "ML", "z"),
     "assink_deltype_year_t": ("assink2016", ["study", "esid"], ["deltype", "year"], "REML", "t"),
+    # three random levels: publication status / study / effect
+    "assink_pubstatus_REML": ("assink2016", ["pubstatus", "study", "esid"], None, "REML", "z"),
+    "assink_pubstatus_ML": ("assink2016", ["pubstatus", "study", "esid"], None, "ML", "z"),
 }
 
 
@@ -42,7 +45,10 @@ def _fit(case_id):
 def test_matches_metafor(case_id):
     ref = REF[case_id]
     res = _fit(case_id)
-    close = {"rtol": ITERATIVE_RTOL, "atol": ITERATIVE_ATOL}
+    close = i2_close = {"rtol": ITERATIVE_RTOL, "atol": ITERATIVE_ATOL}
+    if f"multilevel_{case_id}" in KNOWN_DIVERGENCES:
+        # flat likelihood: see KNOWN_DIVERGENCES; our log-likelihood is checked to be >= metafor's
+        close, i2_close = {"rtol": 1e-4, "atol": 1e-8}, {"rtol": 1e-4, "atol": 1e-5}
     assert res.k == ref["k"]
     assert list(res.n_groups) == ref["n_groups"]
     np.testing.assert_allclose(res.sigma2, ref["sigma2"], **close)
@@ -53,8 +59,8 @@ def test_matches_metafor(case_id):
     np.testing.assert_allclose(coef["pvalue"], ref["pval"], **close)
     np.testing.assert_allclose(coef["ci_lower"], ref["ci_lb"], **close)
     np.testing.assert_allclose(coef["ci_upper"], ref["ci_ub"], **close)
-    np.testing.assert_allclose(res.ll, ref["logLik"], rtol=ITERATIVE_RTOL)
-    np.testing.assert_allclose(res.i2_levels, ref["i2"], **close)
+    np.testing.assert_allclose(res.ll, ref["logLik"], rtol=1e-9)
+    np.testing.assert_allclose(res.i2_levels, ref["i2"], **i2_close)  # percent
     # Q does not depend on the variance components: closed form
     np.testing.assert_allclose(res.q, ref["QE"], rtol=CLOSED_FORM_RTOL)
     np.testing.assert_allclose(res.q_pvalue, ref["QEp"], rtol=CLOSED_FORM_RTOL, atol=1e-300)

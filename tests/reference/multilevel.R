@@ -80,6 +80,8 @@ for (m in c("REML", "ML")) {
 
   add(paste0("assink_deltype_", m), sprintf('rma.mv(yi, vi, mods = ~ deltype, random = ~ 1 | study/esid, data = asn, method = "%s", control = ctrl)', m))
 }
+for (m in c("REML", "ML"))
+  add(paste0("assink_pubstatus_", m), sprintf('rma.mv(yi, vi, random = ~ 1 | pubstatus/study/esid, data = asn, method = "%s", control = ctrl)', m))
 add("assink_deltype_year_t", 'rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = asn, test = "t", control = ctrl)')
 
 robust_cases <- list()

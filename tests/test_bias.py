@@ -253,3 +253,13 @@ def test_funnel_plot_draws_filled_studies_as_open_circles():
     assert len(filled) == 1 and filled[0].get_offsets().shape[0] == out.k0
     np.testing.assert_allclose(filled[0].get_facecolors()[0], [1, 1, 1, 1])
     plt.close(ax.figure)
+
+
+def test_trim_and_fill_is_mirror_symmetric():
+    """Identity: filling on the right of y is filling on the left of -y, mirrored."""
+    dat = frame("bcg")
+    right = trim_and_fill(ek.meta_analysis(dat), side="right")
+    left = trim_and_fill(ek.meta_analysis(dat.assign(yi=-dat.yi)), side="left")
+    assert right.k0 == left.k0 == 1
+    np.testing.assert_allclose(right.estimate, -left.estimate, rtol=1e-8)
+    np.testing.assert_allclose(right.yi, -left.yi, rtol=1e-8)

@@ -155,3 +155,10 @@ def test_large_k_runs_in_linear_memory():
     res = ek.meta_analysis(pd.DataFrame({"yi": y, "vi": v}))
     assert res.converged and res.tau2 == pytest.approx(0.1, rel=0.05)
     assert res.X.shape == (k, 1) and res.X.strides == (0, 0)  # a view, not k ones
+
+
+def test_predict_transf_back_transforms_but_keeps_se():
+    res = ek.meta_analysis(BCG)
+    raw, rr = res.predict(), res.predict(transf=np.exp)
+    np.testing.assert_allclose(rr[["pred", "ci_lower", "pi_upper"]], np.exp(raw[["pred", "ci_lower", "pi_upper"]]))
+    assert rr["se"].iloc[0] == raw["se"].iloc[0]

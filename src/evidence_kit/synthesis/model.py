@@ -116,7 +116,7 @@ class MetaResult:
             return float(stats.t.ppf(1 - alpha / 2, self.df)) if self.df > 0 else np.nan
         return float(stats.norm.ppf(1 - alpha / 2))
 
-    def predict(self, newmods=None, *, level: float | None = None) -> pd.DataFrame:
+    def predict(self, newmods=None, *, level: float | None = None, transf=None) -> pd.DataFrame:
         """Predicted (pooled) effect with confidence and prediction intervals.
 
         Parameters
@@ -128,6 +128,9 @@ class MetaResult:
             categorical ones given as their levels).
         level : float, optional
             Confidence level in percent (default: the model's).
+        transf : callable, optional
+            Applied to pred and the interval bounds (e.g. ``np.exp`` for a log risk ratio), as
+            metafor's ``transf``; ``se`` stays on the model scale.
 
         Returns
         -------
@@ -153,6 +156,9 @@ class MetaResult:
                             "pi_lower": pred - crit * spi, "pi_upper": pred + crit * spi})
         if index is not None:
             out.index = index
+        if transf is not None:
+            cols = ["pred", "ci_lower", "ci_upper", "pi_lower", "pi_upper"]
+            out[cols] = transf(out[cols].to_numpy())
         return out
 
     def heterogeneity_ci(self, *, level: float | None = None) -> pd.DataFrame:

@@ -136,7 +136,7 @@ def _check_ids(problems, rel, label, item, questions: Mapping[str, str], *, requ
 
 
 _STUDY_KEYS = ("dataset", "title", "principles", "questions", "outcome_domain", "effect_measure",
-               "population", "directness", "citation_key", "why")
+               "population", "directness", "citation_key", "doi", "why")
 
 
 def read_studies(path: Path, root: Path, questions: Mapping[str, str], references: Mapping[str, dict],
@@ -164,6 +164,12 @@ def read_studies(path: Path, root: Path, questions: Mapping[str, str], reference
         key = _text(item, "citation_key")
         if key and key not in references:
             problems.append(Problem(rel, label, "citation_key", f"citation_key {key!r} is not in references/"))
+        doi = _text(item, "doi")
+        ref_doi = S.doi_of(str(references[key].get("DOI") or "")) if key in references else None
+        if doi and S.doi_of(doi) is None:
+            problems.append(Problem(rel, label, "doi", f"not a DOI: {doi!r}"))
+        elif doi and ref_doi and S.doi_of(doi) != ref_doi:
+            problems.append(Problem(rel, label, "doi", f"DOI {S.doi_of(doi)} differs from the DOI of {key} ({ref_doi})"))
         also = _ids(item.get("also_cite"))
         for other in also:
             if other not in references:
@@ -180,7 +186,7 @@ def read_studies(path: Path, root: Path, questions: Mapping[str, str], reference
                      "outcome_domain": domains, "effect_measure": _text(item, "effect_measure"),
                      "escalc": dict(escalc) if isinstance(escalc, dict) else {},
                      "population": _text(item, "population"), "directness": _text(item, "directness"),
-                     "citation_key": key, "also_cite": also, "why": _text(item, "why")})
+                     "citation_key": key, "doi": doi, "also_cite": also, "why": _text(item, "why")})
     for pos, item in enumerate(read_yaml(path, root, "not_mapped", problems, required=False), start=1):
         name = _text(item, "dataset")
         if name not in shipped:
@@ -196,7 +202,7 @@ def read_studies(path: Path, root: Path, questions: Mapping[str, str], reference
                 problems.append(Problem(rel, name, "dataset", "shipped dataset neither mapped nor listed under not_mapped"))
     return pd.DataFrame(rows, columns=["dataset", "title", "principles", "questions", "outcome_domain",
                                        "effect_measure", "escalc", "population", "directness",
-                                       "citation_key", "also_cite", "why"])
+                                       "citation_key", "doi", "also_cite", "why"])
 
 
 @functools.lru_cache(maxsize=64)

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from evidence_kit._validate import check_choice, get_column, row_labels
-from evidence_kit.synthesis.model import check_rows
+from evidence_kit.synthesis._design import check_rows
 
 MH_MEASURES = ("OR", "RR", "RD")
 

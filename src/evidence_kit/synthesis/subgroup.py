@@ -9,7 +9,8 @@ import pandas as pd
 from scipy import stats
 
 from evidence_kit._validate import get_column, row_labels
-from evidence_kit.synthesis.model import MetaResult, design_matrix, fit, meta_analysis
+from evidence_kit.synthesis._design import design_matrix
+from evidence_kit.synthesis.model import MetaResult, fit, meta_analysis
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,0 +1,111 @@
+"""Private input handling for the synthesis engine: numeric columns, row-naming errors, and the
+design matrix of a meta-regression (continuous moderators as they are, categorical ones
+dummy-coded against their first sorted level, as R's treatment contrasts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evidence_kit._validate import get_column
+
+
+def check_rows(bad, column: str, reason: str, values, labels=None, *, limit: int = 5) -> None:
+    """Raise ValueError naming the rows where ``bad`` is true: "vi must be positive: row 3 (vi=0.0)".
+
+    Like ``_validate.check_rows`` but prints numpy scalars as plain numbers.
+    """
+    bad = np.asarray(bad, dtype=bool)
+    if not bad.any():
+        return
+    idx = np.flatnonzero(bad)
+    labels = np.arange(bad.shape[0]) if labels is None else np.asarray(labels, dtype=object)
+    values = np.asarray(values, dtype=object)
+
+    def plain(x):
+        return x.item() if isinstance(x, np.generic) else x
+
+    shown = ", ".join(f"row {plain(labels[i])!r} ({column}={plain(values[i])!r})" for i in idx[:limit])
+    more = f" and {idx.size - limit} more" if idx.size > limit else ""
+    raise ValueError(f"{reason}: {shown}{more}")
+
+
+def numeric_column(data, value, name: str, *, n: int | None = None) -> np.ndarray:
+    """``get_column`` with a fast path for columns that are already numeric (no object round trip)."""
+    series = data[value] if isinstance(value, str) and data is not None and value in data.columns else value
+    if isinstance(series, (pd.Series, np.ndarray)) and series.dtype.kind in "fiu" and np.ndim(series) == 1:
+        arr = np.asarray(series, dtype=float)
+        if n is not None and arr.shape[0] != n:
+            raise ValueError(f"{name} has {arr.shape[0]} values but the other columns have {n}")
+        return arr
+    return get_column(data, value, name, n=n)
+
+
+def design_matrix(data: pd.DataFrame | None, mods, n: int):
+    """Build X (with intercept), term names and the coding from ``mods``.
+
+    ``mods``: a list of column names (numeric columns enter as they are; text, categorical and
+    boolean columns are dummy-coded against their first sorted level, named as R does, e.g.
+    ``allocrandom``), or a 2-d array / DataFrame of moderator values (without intercept).
+    """
+    if mods is None:
+        return None, ["intercept"], ()
+    if isinstance(mods, str):
+        mods = [mods]
+    if isinstance(mods, pd.DataFrame):
+        data, mods = mods, list(mods.columns)
+    elif not isinstance(mods, (list, tuple)):
+        arr = np.asarray(mods, dtype=float)
+        arr = arr[:, None] if arr.ndim == 1 else arr
+        if arr.shape[0] != n:
+            raise ValueError(f"mods has {arr.shape[0]} rows but yi has {n} values")
+        names = ["intercept"] + [f"x{j}" for j in range(1, arr.shape[1] + 1)]
+        return np.column_stack([np.ones(n), arr]), names, tuple((nm, None) for nm in names[1:])
+    cols, names, coding = [np.ones(n)], ["intercept"], []
+    for name in mods:
+        if data is None or name not in data.columns:
+            raise KeyError(f"mods: column {name!r} not found in data")
+        s = data[name]
+        if len(s) != n:
+            raise ValueError(f"mods column {name!r} has {len(s)} values but yi has {n}")
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            cols.append(s.to_numpy(dtype=float))
+            names.append(str(name))
+            coding.append((name, None))
+        else:
+            values = s.to_numpy(dtype=object)
+            present = pd.notna(values)
+            levels = sorted(set(values[present]), key=str)
+            for lev in levels[1:]:
+                col = (values == lev).astype(float)
+                col[~present] = np.nan
+                cols.append(col)
+                names.append(f"{name}{lev}")
+            coding.append((name, levels))
+    return np.column_stack(cols), names, tuple(coding)
+
+
+def newmods_matrix(result, newmods) -> np.ndarray:
+    """Design rows for ``MetaResult.predict(newmods)``: an intercept column is added when missing;
+    a DataFrame is coded with the model's ``design`` (categorical levels as when fitting)."""
+    if isinstance(newmods, pd.DataFrame) and result.design:
+        cols = [np.ones(len(newmods))]
+        for name, levels in result.design:
+            if levels is None:
+                cols.append(get_column(newmods, name, name))
+            else:
+                values = newmods[name].to_numpy()
+                unknown = ~pd.Series(values).isin(levels).to_numpy()
+                check_rows(unknown, name, f"levels not seen when fitting (known: {', '.join(map(str, levels))})",
+                           values)
+                cols.extend((values == lev).astype(float) for lev in levels[1:])
+        return np.column_stack(cols)
+    Xn = np.atleast_2d(np.asarray(newmods, dtype=float))
+    if result.p - 1 == 1 and Xn.shape[0] == 1 and Xn.shape[1] != 1:
+        Xn = Xn.T
+    if Xn.shape[1] == result.p - 1:
+        Xn = np.column_stack([np.ones(Xn.shape[0]), Xn])
+    if Xn.shape[1] != result.p:
+        raise ValueError(f"newmods has {Xn.shape[1]} columns; the model has {result.p - 1} moderators")
+    return Xn

@@ -127,6 +127,8 @@ def name_to_bibtex(name: dict) -> str:
         given = "{" + given + "}"
     if name.get("suffix"):
         return f"{family}, {unicode_to_latex(name['suffix'])}, {given}"
+    if not given and family.startswith("{"):
+        return f"{family},"  # "{Xu Min}," is a family name; "{Xu Min}" alone a literal
     return f"{family}, {given}" if given else family
 
 

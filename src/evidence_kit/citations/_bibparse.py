@@ -13,7 +13,7 @@ from evidence_kit.citations._text import LineIndex
 
 _ENTRY_START = re.compile(r"@[ \t]*([A-Za-z][\w\-:.+]*)[ \t\r\n]*([{(])?")
 _FIELD_NAME = re.compile(r"\s*([^\s=,{}()\"#@%][^=,{}()\"#@%]*?)\s*=\s*")
-_KEY = re.compile(r"\s*([^\s,={}()\"#%]*)\s*")
+_KEY = re.compile(r"\s*([^\s,={}]*)\s*")  # biber allows nearly anything in a key
 _WORD = re.compile(r"\s*([^\s,#{}()\"=]+)")
 _NEXT_ENTRY_LINE = re.compile(r"(?m)^[ \t]*@")
 _MONTH_MACROS = {m: m for m in

@@ -88,20 +88,32 @@ def month_number(text) -> int | None:
     return None
 
 
-_DATE_RE = re.compile(r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?$")
+_DATE_RE = re.compile(r"^(-?\d{1,4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?$")
+_EDTF_RE = re.compile(r"^(-?\d{1,4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def _date_parts(m: re.Match) -> list[int] | None:
+    parts = [int(g) for g in m.groups() if g is not None]
+    # months 1-12, or seasons as CSL (13-16) and EDTF (21-24) write them
+    if len(parts) >= 2 and not (1 <= parts[1] <= 16 or 21 <= parts[1] <= 24):
+        return None
+    if len(parts) == 3 and not (parts[1] <= 12 and 1 <= parts[2] <= 31):
+        return None
+    return parts
 
 
 def parse_date(text: str) -> dict | None:
-    """``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` (or with ``/``) -> CSL date; ``None`` otherwise."""
-    m = _DATE_RE.match(text.strip())
-    if not m:
-        return None
-    parts = [int(g) for g in m.groups() if g is not None]
-    if len(parts) >= 2 and not 1 <= parts[1] <= 12:
-        return None
-    if len(parts) == 3 and not 1 <= parts[2] <= 31:
-        return None
-    return {"date-parts": [parts]}
+    """``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` (or with ``/``), and EDTF ranges
+    ``YYYY-MM-DD/YYYY-MM-DD`` (biblatex manual, section 2.3.8) -> CSL date; ``None`` otherwise."""
+    text = text.strip()
+    if text.count("/") == 1:
+        first, _, second = text.partition("/")
+        a, b = _EDTF_RE.match(first.strip()), _EDTF_RE.match(second.strip())
+        if a and b and _date_parts(a) and _date_parts(b):
+            return {"date-parts": [_date_parts(a), _date_parts(b)]}
+    m = _DATE_RE.match(text)
+    parts = _date_parts(m) if m else None
+    return {"date-parts": [parts]} if parts else None
 
 
 def date_to_text(issued: dict | None) -> str | None:
@@ -116,10 +128,12 @@ def date_to_text(issued: dict | None) -> str | None:
     if not parts or not parts[0]:
         return None
     first = parts[0]
-    out = [str(first[0])] + [f"{int(p):02d}" for p in first[1:3]]
-    text = "-".join(out)
+    def one(date):
+        return "-".join([str(date[0])] + [f"{int(p):02d}" for p in date[1:3] if p not in (None, "")])
+
+    text = one(first)
     if len(parts) > 1 and parts[1]:
-        text += "/" + "-".join([str(parts[1][0])] + [f"{int(p):02d}" for p in parts[1][1:3]])
+        text += "/" + one(parts[1])
     return text
 
 
@@ -142,6 +156,8 @@ def split_name(text: str, *, suffix_last: bool = False) -> dict:
     if not text:
         return {"literal": ""}
     parts = [p.strip() for p in text.split(",")]
+    if len(parts) > 3:  # a list squeezed into one name field: keep it whole
+        return {"literal": text}
     if len(parts) == 1:
         words = text.split()
         if len(words) == 1:
@@ -168,12 +184,15 @@ def split_name(text: str, *, suffix_last: bool = False) -> dict:
 def name_to_text(name: dict, *, suffix_last: bool = False) -> str:
     """CSL name -> ``"Family, Given"`` (``"Family, Suffix, Given"``, or with ``suffix_last``
     ``"Family, Given, Suffix"``; literal as is)."""
-    if "literal" in name:
-        return str(name["literal"])
+    if "literal" in name:  # "World Health Organization," reads back as one family name
+        literal = str(name["literal"])
+        return literal + "," if " " in literal and "," not in literal else literal
     family = " ".join(p for p in (name.get("non-dropping-particle"), name.get("family")) if p)
     if name.get("dropping-particle"):
         family = f"{name['dropping-particle']} {family}"
     bits = [family]
+    if " " in family and not name.get("given") and not name.get("suffix"):
+        return family + ","  # "van der Berg," stays one family name when read back
     if suffix_last:
         if name.get("given") or name.get("suffix"):
             bits.append(name.get("given", ""))

@@ -213,12 +213,15 @@ def citation_to_entry(rec: dict) -> str:
     issued = rec.get("issued")
     if isinstance(issued, dict):
         parts = issued.get("date-parts")
-        if parts and parts[0] and len(parts) == 1 and len(parts[0]) > 2 and "raw" not in issued:
-            put("date", date_to_text(issued))
-        elif parts and parts[0] and len(parts) == 1 and "raw" not in issued:
+        month = parts[0][1] if parts and parts[0] and len(parts[0]) > 1 else None
+        simple = parts and parts[0] and len(parts) == 1 and len(parts[0]) <= 2 and (
+            not month or 1 <= int(month) <= 12)
+        if simple:  # year, or year and month: the classic BibTeX fields
             put("year", str(parts[0][0]))
-            if len(parts[0]) > 1 and parts[0][1]:
-                put("month", _MONTH_ABBR[int(parts[0][1])], braces=False)
+            if month:
+                put("month", _MONTH_ABBR[int(month)], braces=False)
+        elif parts and parts[0] and date_to_text({"date-parts": parts}):
+            put("date", date_to_text({"date-parts": parts}))  # days, ranges, seasons (EDTF)
         elif issued.get("literal") is not None:
             put("year", unicode_to_latex(str(issued["literal"])))
         elif date_to_text(issued):

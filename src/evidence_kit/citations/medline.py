@@ -31,8 +31,9 @@ TAG_TO_CSL = {
 CSL_TO_TAG = {v: k for k, v in TAG_TO_CSL.items()}
 _RIS_TY = re.compile(r"(?m)^TY  - ")
 _RIS_ER = re.compile(r"(?m)^ER  -")
-_DP = re.compile(r"^(\d{4})(?: ([A-Za-z]{3})(?: (\d{1,2}))?)?$")
+_DP = re.compile(r"^(-?\d{1,4})(?: ([A-Za-z]{3})(?: (\d{1,2}))?)?$")
 _ABBR = [m[:3].capitalize() for m in _MONTH_NAMES]
+_SEASONS = ["Spring", "Summer", "Fall", "Winter"]  # CSL pseudo-months 13-16 (and 21-24)
 
 
 def _parse_dp(value: str) -> dict:
@@ -46,7 +47,7 @@ def _parse_dp(value: str) -> dict:
             if m.group(3):
                 parts.append(int(m.group(3)))
         return {"date-parts": [parts]}
-    year = re.match(r"^(\d{4})\b", v)
+    year = re.match(r"^(-?\d{1,4})\b", v)
     if year:
         return {"date-parts": [[int(year.group(1))]], "raw": v}
     return {"literal": v}
@@ -59,10 +60,13 @@ def _format_dp(date: dict) -> str:
         return str(date["literal"])
     parts = (date.get("date-parts") or [[]])[0]
     out = [str(parts[0])] if parts else []
-    if len(parts) > 1:
-        out.append(_ABBR[int(parts[1]) - 1])
-    if len(parts) > 2:
-        out.append(f"{int(parts[2]):02d}")
+    month = int(parts[1]) if len(parts) > 1 and parts[1] else None
+    if month is not None and 1 <= month <= 12:
+        out.append(_ABBR[month - 1])
+        if len(parts) > 2 and parts[2]:
+            out.append(f"{int(parts[2]):02d}")
+    elif month is not None and (13 <= month <= 16 or 21 <= month <= 24):
+        out.append(_SEASONS[(month - 13) % 4 if month <= 16 else (month - 21) % 4])
     return " ".join(out)
 
 
@@ -201,6 +205,8 @@ def citation_to_medline(rec: dict) -> str:
     for tag, values in custom.items():
         for v in values:
             _emit(out, tag, v)
+    if not out:  # a record with nothing MEDLINE can say must still be a record
+        _emit(out, "TI", "")
     return "\n".join(out) + "\n"
 
 

@@ -55,7 +55,7 @@ CSL_TO_TAG = {"title": "TI", "container-title": "T2", "container-title-short": "
               "collection-title": "T3", "volume": "VL", "issue": "IS", "DOI": "DO", "URL": "UR",
               "abstract": "AB", "publisher": "PB", "publisher-place": "CY", "language": "LA",
               "note": "N1", "edition": "ET", "title-short": "ST"}
-_PY = re.compile(r"^(\d{4})(?:/(\d{0,2})(?:/(\d{0,2})(?:/(.*))?)?)?$")
+_PY = re.compile(r"^(-?\d{1,4})(?:/(\d{0,2})(?:/(\d{0,2})(?:/(.*))?)?)?$")
 
 
 def _parse_py(value: str) -> dict:
@@ -85,8 +85,8 @@ def _format_py(date: dict) -> str:
     parts = (date.get("date-parts") or [[]])[0]
     if not parts:
         return ""
-    if len(parts) == 1:
-        return str(parts[0])
+    if len(parts) == 1 or not parts[1] or not 1 <= int(parts[1]) <= 12:
+        return str(parts[0])  # RIS dates have no seasons (CSL months 13-16, 21-24)
     rest = [f"{int(p):02d}" for p in parts[1:3]]
     return "/".join([str(parts[0])] + rest + [""] * (3 - len(rest)))
 

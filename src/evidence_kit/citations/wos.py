@@ -28,10 +28,22 @@ TYPE_TO_CSL = {"J": "article-journal", "B": "book", "S": "book", "P": "patent",
 CSL_TO_TYPE = {"article-journal": "J", "book": "B", "patent": "P", "paper-conference": "C"}
 
 
+_PD = re.compile(r"^([A-Z]{3})(?: (\d{1,2}))?(?: \d{4})?$")
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+
+def _parse_pd(value: str) -> list[int] | None:
+    """``PD``: ``"DEC 16 2020"``, ``"DEC 2020"``, ``"DEC"`` -> [12, 16] / [12]; seasons -> None."""
+    m = _PD.match(value.strip().upper())
+    if not m or m.group(1) not in _MONTHS:
+        return None
+    return [_MONTHS.index(m.group(1)) + 1] + ([int(m.group(2))] if m.group(2) else [])
+
+
 def _to_citation(tags: list[tuple[str, list[str]]]) -> Citation:
     rec = Citation()
     custom: dict[str, list] = {}
-    bp = ep = None
+    bp = ep = pd_value = None
     for tag, lines in tags:
         value = " ".join(lines) if tag not in LIST_TAGS else None
         if tag == "PT" and "type" not in rec:
@@ -40,8 +52,14 @@ def _to_citation(tags: list[tuple[str, list[str]]]) -> Citation:
                 custom.setdefault(tag, []).append(value)
         elif tag == "AF" and "author" not in rec:
             rec["author"] = [split_name(v) for v in lines]
-        elif tag == "PY" and "issued" not in rec and value.strip().isdigit():
-            rec["issued"] = {"date-parts": [[int(value)]]}
+        elif tag == "BE" and "editor" not in rec:
+            rec["editor"] = [split_name(v) for v in lines]
+        elif tag == "PD" and pd_value is None:
+            pd_value = value
+        elif tag == "PY" and "issued" not in rec and value.strip():
+            v = value.strip()
+            rec["issued"] = ({"date-parts": [[int(v)]]} if re.fullmatch(r"-?\d{1,4}", v)
+                             else {"literal": v})
         elif tag == "BP" and bp is None:
             bp = value
         elif tag == "EP" and ep is None:
@@ -58,6 +76,11 @@ def _to_citation(tags: list[tuple[str, list[str]]]) -> Citation:
             custom.setdefault("EP", []).append(ep)
     elif ep:
         custom.setdefault("EP", []).append(ep)
+    month_day = _parse_pd(pd_value) if pd_value is not None else None
+    if month_day and "date-parts" in rec.get("issued", {}):
+        rec["issued"]["date-parts"][0].extend(month_day)
+    elif pd_value is not None:
+        custom.setdefault("PD", []).append(pd_value)
     if "author" not in rec and custom.get("AU"):
         rec["author"] = [split_name(v) for v in custom["AU"][0]]
     if custom:
@@ -137,8 +160,17 @@ def citation_to_wos(rec: dict) -> str:
     for var, tag in CSL_TO_TAG.items():
         if rec.get(var) not in (None, ""):
             _emit(out, tag, " ".join(str(rec[var]).split("\n")))
-    if isinstance(rec.get("issued"), dict) and rec.get("issued", {}).get("date-parts"):
-        _emit(out, "PY", rec["issued"]["date-parts"][0][0])
+    if rec.get("editor"):
+        _emit(out, "BE", [name_to_text(n) for n in rec["editor"]])
+    parts = (rec.get("issued") or {}).get("date-parts") if isinstance(rec.get("issued"), dict) else None
+    literal = (rec.get("issued") or {}).get("literal") if isinstance(rec.get("issued"), dict) else None
+    if not parts and literal:
+        _emit(out, "PY", literal)
+    if parts and parts[0]:
+        _emit(out, "PY", parts[0][0])
+        if len(parts[0]) > 1 and parts[0][1] and 1 <= int(parts[0][1]) <= 12:
+            day = f" {int(parts[0][2])}" if len(parts[0]) > 2 and parts[0][2] else ""
+            _emit(out, "PD", f"{_MONTHS[int(parts[0][1]) - 1]}{day}")
     if rec.get("page"):
         _emit(out, "BP", rec["page"])
     if rec.get("keyword"):

@@ -111,6 +111,11 @@ def _parent(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     return out
 
 
+def _cross(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A'B for tall A, B (k x p): einsum, as BLAS matmul of a transposed tall matrix is slow."""
+    return np.einsum("ki,kj->ij", A, B)
+
+
 def _objective(theta, yi, vi, X, codes, reml, logdet_xx):
     """Minus the (restricted) log-likelihood and its gradient in theta = log sigma2."""
     sigma2 = np.exp(theta)
@@ -118,12 +123,12 @@ def _objective(theta, yi, vi, X, codes, reml, logdet_xx):
     p = X.shape[1]
     Wu, logdet, quad = solve_nested(vi, codes, sigma2, np.column_stack([X, yi]), group_quad=True)
     VX, Vy = Wu[:, :p], Wu[:, p]
-    XtWX = X.T @ VX
+    XtWX = _cross(X, VX)
     chol = np.linalg.cholesky(XtWX)
     M = np.linalg.inv(XtWX)
-    b = M @ (X.T @ Vy)
-    Pe = Vy - VX @ b  # P y = V^-1 (y - X b)
-    rss = float(yi @ Pe)  # y'Py
+    b = M @ np.einsum("ki,k->i", X, Vy)
+    Pe = Vy - np.einsum("ki,i->k", VX, b)  # P y = V^-1 (y - X b)
+    rss = float(np.dot(yi, Pe))  # y'Py
     k = yi.shape[0]
     if reml:  # metafor .ll.rma.mv, REML: includes + 1/2 log|X'X|
         ll = (-0.5 * (k - p) * np.log(2 * np.pi) + 0.5 * logdet_xx - 0.5 * logdet
@@ -140,7 +145,7 @@ def _objective(theta, yi, vi, X, codes, reml, logdet_xx):
         tr = float(np.sum(quad[j]))
         if reml:
             S = np.stack([np.bincount(g, weights=VX[:, c], minlength=ng) for c in range(p)], axis=1)
-            tr -= float(np.sum((S @ M) * S))
+            tr -= float(np.einsum("gi,ij,gj->", S, M, S))
         grad[j] = -0.5 * tr + 0.5 * float(zpe @ zpe)
     return -ll, -grad * sigma2
 
@@ -151,7 +156,7 @@ def _loglik(theta, yi, vi, X, codes, reml, logdet_xx):
 
 def _maximize(yi, vi, X, codes, reml, start):
     """Maximize the (restricted) likelihood over log sigma2; returns theta and convergence flag."""
-    logdet_xx = float(np.linalg.slogdet(X.T @ X)[1])
+    logdet_xx = float(np.linalg.slogdet(_cross(X, X))[1])
     L = codes.shape[1]
     lo, hi = np.log(1e-12 * max(np.var(yi), 1e-8)), np.log(1e4 * max(np.var(yi), np.max(vi)))
 
@@ -204,11 +209,11 @@ class _Fit:
 def _gls(yi, vi, X, codes, sigma2) -> _Fit:
     Wu, _, _ = solve_nested(vi, codes, sigma2, np.column_stack([X, yi]))
     p = X.shape[1]
-    XtWX = X.T @ Wu[:, :p]
+    XtWX = _cross(X, Wu[:, :p])
     vb = np.linalg.inv(XtWX)
     vb = 0.5 * (vb + vb.T)
-    beta = vb @ (X.T @ Wu[:, p])
-    resid_w = Wu[:, p] - Wu[:, :p] @ beta  # V^-1 (y - X b)
+    beta = vb @ np.einsum("ki,k->i", X, Wu[:, p])
+    resid_w = Wu[:, p] - np.einsum("ki,i->k", Wu[:, :p], beta)  # V^-1 (y - X b)
     return _Fit(beta=beta, vb=vb, resid_weighted=resid_w)
 
 
@@ -416,17 +421,16 @@ def multilevel_meta_analysis(
     theta, converged = _maximize(y, v, X, codes, method == "REML", start)
     sigma2 = np.exp(theta)
     fit = _gls(y, v, X, codes, sigma2)
-    ll = _loglik(theta, y, v, X, codes, method == "REML", float(np.linalg.slogdet(X.T @ X)[1]))
+    ll = _loglik(theta, y, v, X, codes, method == "REML", float(np.linalg.slogdet(_cross(X, X))[1]))
     se = np.sqrt(np.diag(fit.vb))
     df = k - p
     coefs = coefficient_table(fit.beta, se, terms, test, df, level)
 
     # Q test for residual heterogeneity (equal-effects fit with W = diag(1/v))
     w = 1.0 / v
-    XtW = X.T * w
-    P_mid = np.linalg.inv(XtW @ X)
-    b_fe = P_mid @ (XtW @ y)
-    e_fe = y - X @ b_fe
+    P_mid = np.linalg.inv(_cross(X * w[:, None], X))
+    b_fe = P_mid @ np.einsum("ki,k->i", X * w[:, None], y)
+    e_fe = y - np.einsum("ki,i->k", X, b_fe)
     q = float(np.sum(w * e_fe**2))
     q_p = float(stats.chi2.sf(q, df))
 
@@ -444,7 +448,7 @@ def multilevel_meta_analysis(
             qm_p = float(stats.chi2.sf(qm, p - 1))
 
     # multilevel I^2: typical sampling variance (k - p) / tr(P)
-    tr_p = float(np.sum(w) - np.trace(P_mid @ ((X.T * w**2) @ X)))
+    tr_p = float(np.sum(w) - np.trace(P_mid @ _cross(X * (w**2)[:, None], X)))
     typical = df / tr_p
     shares = 100 * sigma2 / (np.sum(sigma2) + typical)
     label_frame = pd.DataFrame({name: (data[lev].to_numpy() if isinstance(lev, str) else

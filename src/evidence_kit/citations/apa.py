@@ -210,7 +210,7 @@ def format_reference(record: dict, style: str = "apa", format: str = "text") -> 
         parts.append(out.text(date))
         parts.append(_end(title_el) if title else "")
     else:  # no author: the title takes the author position (section 9.12)
-        parts.append(_end(title_el))
+        parts.append(_end(title_el) if title else out.text("[Untitled]."))
         parts.append(out.text(date))
     source = ""
     if rtype in ("article-journal", "article-magazine", "article-newspaper", "article"):
@@ -250,7 +250,7 @@ def format_reference(record: dict, style: str = "apa", format: str = "text") -> 
             source = out.text(_end(publisher))
     parts.append(source)
     parts.append(_doi_or_url(record, out))
-    return " ".join(p for p in parts if p)
+    return " ".join(" ".join(p for p in parts if p).split())  # one line, single spaces
 
 
 def _edition(value) -> str:

@@ -118,3 +118,12 @@ def test_forest_plot_meta_regression_and_single_study():
     ax1 = ek.forest_plot(one)
     assert len([p for p in ax1.patches if isinstance(p, Polygon)]) == 1
     assert ek.funnel_plot(one).get_ylim()[1] == 0
+
+
+def test_funnel_plot_of_the_trim_and_fill_result():
+    """Integration with bias.trim_and_fill: the imputed studies are the open circles."""
+    res = ek.meta_analysis(frame("bcg"))
+    filled = ek.trim_and_fill(res)
+    ax = ek.funnel_plot(filled)
+    open_ = [c for c in ax.collections if c.get_offsets().shape[0] and np.allclose(c.get_facecolors()[0][:3], 1.0)]
+    assert len(open_) == 1 and open_[0].get_offsets().shape[0] == int(np.sum(filled.filled)) == filled.k0 > 0

@@ -66,3 +66,19 @@ def test_prisma_command(tmp_path, capsys):
     assert main(["cite", "prisma", str(ledger), "--figure", str(tmp_path / "p.png")]) == 0
     out = capsys.readouterr().out
     assert "studies included in review" in out and (tmp_path / "p.png").stat().st_size > 0
+
+
+def test_dedupe_with_reviewer_overrides(tmp_path):
+    src = tmp_path / "in.ris"
+    src.write_text(RIS, encoding="utf-8")
+    recs = ek.read_citations(src)
+    for i, r in enumerate(recs):
+        r["id"] = f"r{i}"
+    ek.write_citations(recs, tmp_path / "ids.ris")
+    (tmp_path / "o.csv").write_text("a,b,decision\nr0,r1,not_duplicate\n", encoding="utf-8")
+    assert main(["cite", "dedupe", str(tmp_path / "ids.ris"), "--out", str(tmp_path / "g.csv"),
+                 "--overrides", str(tmp_path / "o.csv")]) == 0
+    assert pd.read_csv(tmp_path / "g.csv").empty  # the reviewer said they differ
+    (tmp_path / "bad.csv").write_text("x,y\n1,2\n", encoding="utf-8")
+    assert main(["cite", "dedupe", str(src), "--out", str(tmp_path / "g.csv"),
+                 "--overrides", str(tmp_path / "bad.csv")]) == 1

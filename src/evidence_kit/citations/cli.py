@@ -25,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sub = cite.add_subparsers(dest="cite_command", metavar="ACTION")
     cite.set_defaults(func=lambda args: (cite.print_help(), 2)[1])
 
-    p = sub.add_parser("convert", help="convert between BibTeX, RIS, CSL-JSON and MEDLINE")
+    p = sub.add_parser("convert", help="convert between BibTeX, RIS, CSL-JSON, MEDLINE and WoS")
     p.add_argument("input", type=Path)
     p.add_argument("output", type=Path)
     p.add_argument("--from", dest="from_format", choices=FORMATS, help="input format (default: from the extension)")
@@ -37,6 +37,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("dedupe", help="find duplicate records; write the groups as CSV")
     p.add_argument("inputs", type=Path, nargs="+")
     p.add_argument("--out", type=Path, required=True, help="CSV of duplicate groups")
+    p.add_argument("--overrides", type=Path,
+                   help="a reviewer's decisions: CSV with columns a, b, decision "
+                        "(record ids or positions; duplicate or not_duplicate)")
     p.set_defaults(func=_dedupe)
 
     p = sub.add_parser("format", help="format a bibliography")
@@ -87,7 +90,16 @@ def _dedupe(args) -> int:
         recs = _read(path)
         records += recs
         origin += [str(path)] * len(recs)
-    groups = find_duplicates(records)
+    overrides = None
+    if args.overrides:
+        import pandas as pd
+
+        table = pd.read_csv(args.overrides, dtype=str, keep_default_na=False)
+        missing = {"a", "b", "decision"} - set(table.columns)
+        if missing:
+            raise ValueError(f"{args.overrides}: missing column(s) {', '.join(sorted(missing))}")
+        overrides = table[["a", "b", "decision"]].itertuples(index=False)
+    groups = find_duplicates(records, overrides=overrides)
     groups.insert(2, "file", [origin[i] for i in groups["record"]])
     groups.to_csv(args.out, index=False)
     n_removed = int((~groups["is_representative"]).sum())

@@ -113,7 +113,8 @@ def report_html(res, digits: int = 4) -> str:
         elif section == "coefficients":
             parts.append(f"<p>{html.escape(lines[0])}</p>")
         else:
-            parts.append("<p>" + "<br>".join(html.escape(line) for line in lines if line) + "</p>")
+            # monospace keeps metafor's alignment of the labels
+            parts.append('<pre style="margin: 0.5em 0">' + html.escape("\n".join(lines)) + "</pre>")
     parts.append(coef_table(res, digits).to_html())
     if res.omitted.size:
         parts.append(f"<p>{res.omitted.size} studies omitted for missing values.</p>")

@@ -162,3 +162,14 @@ def test_predict_transf_back_transforms_but_keeps_se():
     raw, rr = res.predict(), res.predict(transf=np.exp)
     np.testing.assert_allclose(rr[["pred", "ci_lower", "pi_upper"]], np.exp(raw[["pred", "ci_lower", "pi_upper"]]))
     assert rr["se"].iloc[0] == raw["se"].iloc[0]
+
+
+def test_heterogeneity_ci_needs_a_random_effects_model():
+    with pytest.raises(ValueError, match="equal-effects model has no tau"):
+        ek.meta_analysis(BCG, method="EE").heterogeneity_ci()
+    with pytest.raises(ValueError, match="need k > p"):
+        ek.meta_analysis(None, [0.3], [0.1]).heterogeneity_ci()
+    ci90 = ek.meta_analysis(BCG).heterogeneity_ci(level=90)
+    ci95 = ek.meta_analysis(BCG).heterogeneity_ci()
+    assert ci95.loc["tau2", "ci_lower"] < ci90.loc["tau2", "ci_lower"] < ci90.loc["tau2", "ci_upper"] < ci95.loc[
+        "tau2", "ci_upper"]

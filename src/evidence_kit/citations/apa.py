@@ -281,8 +281,25 @@ def _sort_key(record: dict):
 
 
 def bibliography(records, format: str = "text", style: str = "apa") -> str:
-    """A reference list in APA order: plain text (one entry per line), Markdown (one paragraph
-    per entry) or HTML (``<div class="references">`` with one ``<p>`` per entry, hanging indent)."""
+    """A reference list in APA order.
+
+    Parameters
+    ----------
+    records : iterable of Citation (or CSL-JSON dicts)
+    format : {"text", "html", "markdown"}
+        Plain text (one entry per line), Markdown (one paragraph per entry, ``*italics*``) or
+        HTML (``<div class="references">`` with one ``<p>`` per entry, hanging indent).
+    style : {"apa"}
+
+    Returns
+    -------
+    str
+
+    Notes
+    -----
+    Order (APA 7, sections 9.44-9.47): first author's family name, letter by letter, accents
+    ignored; then year (undated last), then title.
+    """
     fmt = check_choice("format", format, FORMATS)
     entries = [format_reference(r, style, fmt) for r in sorted(records, key=_sort_key)]
     if fmt == "html":

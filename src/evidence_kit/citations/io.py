@@ -116,7 +116,27 @@ def read_citations(path, format: str | None = None, *, strict: bool = True,
 
 
 def write_citations(records, path, format: str | None = None) -> Path:
-    """Write records to ``path`` (UTF-8, LF line ends); the format from the extension unless given."""
+    """Write records to a citation file.
+
+    Parameters
+    ----------
+    records : iterable of Citation (or CSL-JSON dicts)
+    path : str or Path
+        The format comes from the extension (.bib, .ris, .json, .nbib, .ciw) unless ``format``
+        is given.
+    format : {"bibtex", "ris", "csl-json", "medline", "wos"}, optional
+
+    Returns
+    -------
+    Path
+        ``path``, written as UTF-8 with LF line ends.
+
+    Notes
+    -----
+    Fields the format cannot express stay where they were read (``custom[<format>]``) and are
+    written only by their own format; CSL-JSON keeps everything. What maps where is listed in
+    each format's module (``bibtex``, ``ris``, ``medline``, ``wos``, ``csljson``).
+    """
     path = Path(path)
     fmt = _format_name(format) if format is not None else _EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
@@ -144,11 +164,20 @@ def _names_text(names) -> str | None:
 
 
 def citations_frame(records) -> pd.DataFrame:
-    """One row per record: the common CSL variables as columns, plus where it was read.
+    """A DataFrame with one row per record, for screening and checking in a notebook.
 
-    Columns: id, type, title, authors ("Family, Given; ..."), first_author (family name),
-    year, container_title, volume, issue, page, doi, url, pmid, pmcid, abstract, keywords
-    ("; "-joined), file, line, format. Values are as read (missing -> None / <NA>).
+    Parameters
+    ----------
+    records : iterable of Citation (or CSL-JSON dicts)
+
+    Returns
+    -------
+    DataFrame
+        Columns: id, type, title, authors ("Family, Given; ..."), first_author (family
+        name), year (Int64), container_title, volume, issue, page, doi, url, pmid, pmcid,
+        abstract, keywords ("; "-joined), file, line (Int64), format (where it was read).
+        Values are as read (missing -> None / <NA>); DOIs are not normalised here (use
+        :func:`normalize_doi`).
     """
     rows = []
     for rec in records:

@@ -242,10 +242,26 @@ def _short(text: str, width: int = 48) -> str:
 
 
 def prisma_diagram(counts: PrismaCounts, ax=None):
-    """Draw the PRISMA 2020 flow diagram (Page et al. 2021, Figure 1) and return the Axes.
+    """Draw the PRISMA 2020 flow diagram.
 
-    ``counts`` is a :class:`PrismaCounts` (or a ledger, which is counted first). Never calls
-    ``plt.show()``.
+    Parameters
+    ----------
+    counts : PrismaCounts, or a ledger (DataFrame, CSV path, folder or list of CSVs)
+        A ledger is counted first with :func:`prisma_counts`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new 11 x 10 inch figure when ``None``.
+
+    Returns
+    -------
+    matplotlib Axes
+        Never calls ``plt.show()``.
+
+    Notes
+    -----
+    Boxes and arrows as in the PRISMA 2020 flow diagram for new systematic reviews (Page et
+    al. 2021, BMJ 372:n71, Figure 1), with the records-identified box split by PRISMA's
+    identification routes (databases, registers, other methods) and by source. Every number
+    drawn is also in ``counts.to_frame()``, so a notebook can print it as text.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyBboxPatch

@@ -34,7 +34,6 @@ pd.set_option("display.width", 120)
 pd.set_option("display.max_colwidth", 60)
 P = "P5"
 eb = ek.load_evidence("../evidence")
-print(eb.summary())
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -1,0 +1,155 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Principle 2: stakeholder voices
+#
+# The evidence behind the second principle of the Ten-Year Roadmap for Healthy Schools. Every
+# number below is computed from the committed evidence base (`../evidence`) by evidence-kit; the
+# prose describes, the cells count. Re-running the notebook after a source is added updates every
+# table and figure.
+
+# %%
+# %matplotlib inline
+import textwrap
+
+import numpy as np
+import pandas as pd
+
+import evidence_kit as ek
+from evidence_kit import review as rv
+
+pd.set_option("display.precision", 3)
+pd.set_option("display.width", 120)
+pd.set_option("display.max_colwidth", 60)
+P = "P2"
+eb = ek.load_evidence("../evidence")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+# The versions this notebook ran with (ignored by nbval: they change with the environment).
+import matplotlib
+import scipy
+
+print(f"evidence-kit {ek.__version__}, numpy {np.__version__}, pandas {pd.__version__}, "
+      f"scipy {scipy.__version__}, matplotlib {matplotlib.__version__}")
+
+# %%
+print(textwrap.fill(rv.principle_text(eb, P), 100))
+
+# %% [markdown]
+# ## Questions
+# The principle's evidence questions in PICO form (population, intervention or exposure,
+# comparator, outcome domains), as `evidence/principles.yaml` states them.
+
+# %%
+rv.questions_table(eb, P)
+
+# %% [markdown]
+# ## Sources
+# Every published synthesis with a pooled estimate for this principle, and the study-level
+# datasets mapped to it in `evidence/studies.yaml`, with their references (APA 7).
+
+# %%
+sources = rv.sources_table(eb, P)
+sources[["citation_key", "role", "questions", "rows"]]
+
+# %%
+for ref in sources["reference"]:
+    print(textwrap.fill(ref, 100, subsequent_indent="    "), end="\n\n")
+
+# %% [markdown]
+# ## Published syntheses on a common metric
+# Intervention effects (d, g, SMD; odds ratios via Chinn's conversion) are shown as standardized
+# mean differences. Associations reported as correlations stay correlations on their own axis:
+# converting them to a d would pretend to a dichotomy the sources do not have. Each row's umbrella
+# credibility class (I convincing to IV weak, NS not significant; Fusar-Poli & Radua 2018) is
+# computed from its CI; a criterion that the extraction cannot assess counts as not met, so each
+# class is a lower bound, and the criteria that could not be assessed are listed. Rows with no
+# CI get no class.
+
+# %%
+pub = rv.published_syntheses(eb, P)
+pub[["id", "question", "outcome_domain", "metric", "estimate", "ci_lower", "ci_upper", "k", "n", "i2",
+     "scale", "value", "lower", "upper", "credibility"]]
+
+# %%
+print(pub.groupby(["scale", "credibility"]).size().rename("rows").to_string())
+
+# %%
+pub[["id", "outcome", "conversion", "not_assessable", "criteria_not_met", "locator"]]
+
+# %% [markdown]
+# Standardized mean differences of school-family partnership and parent engagement programmes
+# (Q2.2); open circles are estimates published without a CI, the class is in brackets.
+
+# %%
+ax = rv.published_forest(pub, "SMD")
+
+# %% [markdown]
+# Correlations (associations, not effects of a programme):
+
+# %%
+ax = rv.published_forest(pub, "r")
+
+# %% [markdown]
+# ## Worked study-level syntheses
+# `evidence/studies.yaml` maps no shipped study-level dataset to this principle, so every
+# estimate here is a published pooled estimate:
+
+# %%
+mapped = eb.studies[eb.studies["principles"].map(lambda ps: P in ps)]
+print(f"study-level datasets mapped to {P}: {len(mapped)}")
+
+# %% [markdown]
+# ## Certainty of the evidence
+# GRADE, outcome by outcome. For each question and outcome domain the published estimate with a
+# CI and the most studies is rated; the worked syntheses are rated from their fits. No
+# risk-of-bias assessments of the pooled studies exist in the evidence base, and the extraction
+# holds no small-study tests and not always I^2: each domain that cannot be assessed is rated
+# down one level and the footnote says what is missing. Indirectness of the published rows is
+# judged not serious because each was extracted for a question whose PICO it matches; for the
+# datasets it follows the opening of their directness note in `studies.yaml`.
+
+# %%
+grades = rv.grade_published(pub)
+sof = ek.summary_of_findings(grades)
+sof
+
+# %%
+print(pd.Series({name: g.level for name, g in grades.items()}, name="certainty").to_string())
+
+# %% [markdown]
+# ## Gaps, and what would change the conclusion
+# Question and outcome pairs with no published pooled estimate in the evidence base (the datasets
+# column counts mapped study-level datasets, which are indirect), and any gap stated in
+# `evidence/gaps.yaml`.
+
+# %%
+gaps = rv.gaps_table(eb, P)
+gaps[gaps["gap"] | gaps["stated_gap"]]
+
+# %%
+print(f"{int(gaps['gap'].sum())} of {len(gaps)} question x outcome pairs have no published synthesis.")
+
+# %% [markdown]
+# What would change the conclusion:
+#
+# - Most pooled estimates here were published without a confidence interval, so they cannot be
+#   classified or rated; the CIs (or standard errors) from the sources' tables or supplements
+#   would let them be.
+# - Student voice and participation (Q2.3) has no pooled estimate; a synthesis of programmes that
+#   involve students in school decisions, with engagement or wellbeing outcomes, would fill it.
+# - Parental engagement as an exposure (Q2.1) rests on correlations whose sign depends on the
+#   form of involvement (see the `outcome` column); syntheses that separate the forms, with
+#   I^2 and prediction intervals, would make the direction interpretable.

@@ -215,3 +215,21 @@ def test_sources_table_names_a_missing_reference(eb):
     bad = dataclasses.replace(eb, syntheses=pd.DataFrame([_row("c-1", "d", 0.1, key="nosuchkey2020")]))
     with pytest.raises(ValueError, match="nosuchkey2020"):
         rv.sources_table(bad, "P3")
+
+
+def test_evidence_map_table_counts_and_rated_estimates(eb):
+    table = rv.evidence_map_table(eb)
+    emap = eb.evidence_map()
+    assert len(table) == emap.size
+    wide = table.pivot(index="principle", columns="outcome_domain", values="sources")
+    pd.testing.assert_frame_equal(wide.loc[emap.index, emap.columns], emap, check_names=False)
+    rated = table[table["rated"] != ""]
+    assert (rated["sources"] > 0).all()
+    assert rated["certainty"].isin(["high", "moderate", "low", "very low"]).all()
+    assert (rated["ci_lower"] <= rated["estimate"]).all() and (rated["estimate"] <= rated["ci_upper"]).all()
+    # each rated id is a synthesis row of that principle and domain
+    syn = eb.syntheses.set_index("id")
+    for row in rated.itertuples():
+        assert row.principle in syn.loc[row.rated, "principle"]
+        assert syn.loc[row.rated, "outcome_domain"] == row.outcome_domain
+    assert table.loc[table["rated"] == "", "estimate"].isna().all()

@@ -325,3 +325,31 @@ def gaps_table(eb, principle: str) -> pd.DataFrame:
     cov["datasets"] = ds.reindex(cov.index, fill_value=0).astype(int).to_numpy()
     cov["gap"] = cov["synthesis_rows"].eq(0)
     return cov
+
+
+def evidence_map_table(eb) -> pd.DataFrame:
+    """The evidence map, long form: one row per principle x outcome domain (all of them).
+
+    Columns: ``principle``, ``outcome_domain``, ``sources`` (distinct citation keys,
+    ``eb.evidence_map()``), ``rated`` (the id of the estimate GRADE rated for the cell: the one
+    :func:`grade_published` picks, the largest k when the cell spans questions), ``scale``,
+    ``estimate``, ``ci_lower``, ``ci_upper`` (common metric) and ``certainty`` (GRADE level);
+    empty or NaN where no estimate with a CI exists.
+    """
+    counts = eb.evidence_map().stack().rename("sources").reset_index()
+    picked = []
+    for principle in eb.principles["id"]:
+        pub = published_syntheses(eb, principle)
+        for grade in grade_published(pub).values():
+            qid, domain = grade.outcome.split(" ")[:2]
+            rid = grade.outcome.rsplit("(", 1)[1].rstrip(")")
+            picked.append({"principle": principle, "outcome_domain": domain, "rated": rid, "scale": grade.measure,
+                           "k": grade.k, "estimate": grade.estimate, "ci_lower": grade.ci_lower,
+                           "ci_upper": grade.ci_upper, "certainty": grade.level})
+    cols = ["principle", "outcome_domain", "rated", "scale", "k", "estimate", "ci_lower", "ci_upper", "certainty"]
+    best = pd.DataFrame(picked, columns=cols)
+    best = best.sort_values(["principle", "outcome_domain", "k", "rated"], ascending=[True, True, False, True],
+                            kind="stable").drop_duplicates(["principle", "outcome_domain"]).drop(columns="k")
+    out = counts.merge(best, on=["principle", "outcome_domain"], how="left")
+    out[["rated", "scale", "certainty"]] = out[["rated", "scale", "certainty"]].fillna("")
+    return out

@@ -59,7 +59,6 @@ def test_title_abstract_column_name_is_accepted():
     (4, "record_id", "a-1", "record_id is not unique"),
     (1, "screening", "include", "a duplicate has no screening decision"),
     (3, "doi", "10.12/x", "not a DOI"),
-    (6, "duplicate_of", "a-2", "duplicate_of names a record that is itself a duplicate"),
 ])
 def test_problems_name_file_row_column(tmp_path, row, column, value, message):
     df = pd.DataFrame(ROWS, columns=COLUMNS)
@@ -109,3 +108,13 @@ def test_unmarked_duplicates_are_reported(tmp_path):
     out = unmarked_duplicates(tmp_path / "l.csv")
     assert list(out["record_id"]) == ["a-1", "a-2"] and list(out["row"]) == [2, 3]
     assert list(out["reason"]) == ["representative", "same DOI"]
+
+
+def test_duplicate_chain_is_a_warning_naming_the_row():
+    from evidence_kit.citations.prisma import LedgerWarning
+
+    df = pd.DataFrame(ROWS, columns=COLUMNS)
+    df.loc[6, "duplicate_of"] = "a-2"  # a-2 is itself a duplicate of a-1
+    with pytest.warns(LedgerWarning, match=r"row 8, duplicate_of: names a record that is itself a duplicate"):
+        counts = prisma_counts(df)
+    assert counts.duplicates_removed == 2  # the counts do not change

@@ -7,6 +7,7 @@ ledger, never typed: one row per record looked at (evidence/README.md, ``screeni
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,8 +124,6 @@ def validate_ledger(df: pd.DataFrame) -> list[str]:
                "not a DOI (expected 10.xxxx/... or https://doi.org/10.xxxx/...)")
     isdup = dup != ""
     report(isdup & ~dup.isin(set(rid)), "duplicate_of", "duplicate_of names no record_id")
-    report(isdup & dup.isin(set(rid[isdup])), "duplicate_of",
-           "duplicate_of names a record that is itself a duplicate; name the kept record")
     report(isdup & (dup == rid), "duplicate_of", "a record cannot duplicate itself")
     sc = _screen_col(df)
     report(isdup & (scr != ""), sc, "a duplicate has no screening decision")
@@ -140,6 +139,23 @@ def validate_ledger(df: pd.DataFrame) -> list[str]:
     report((ft == "include") & (key == ""), "citation_key",
            "citation_key is required when full_text is include")
     return problems
+
+
+class LedgerWarning(UserWarning):
+    """Something in the ledger to fix that does not change the PRISMA counts."""
+
+
+def ledger_notes(df: pd.DataFrame) -> list[str]:
+    """Inconsistencies that leave the counts unchanged, as ``"file, row N, column: message"``:
+    a ``duplicate_of`` naming a record that is itself a duplicate (evidence/README.md asks for
+    the first copy; the chain still removes the record once)."""
+    if "duplicate_of" not in df.columns or "record_id" not in df.columns:
+        return []
+    rid, dup = _clean(df["record_id"]), _clean(df["duplicate_of"])
+    chained = (dup != "") & dup.isin(set(rid[dup != ""]))
+    return [f"{f}, row {r}, duplicate_of: names a record that is itself a duplicate; name the "
+            f"kept record (value {v!r})"
+            for f, r, v in zip(df.loc[chained, "file"], df.loc[chained, "row"], dup[chained])]
 
 
 def _screen_col(df: pd.DataFrame) -> str:
@@ -175,6 +191,8 @@ def prisma_counts(ledger) -> PrismaCounts:
     """
     df = read_ledger(ledger)
     problems = validate_ledger(df)
+    for note in ledger_notes(df):
+        warnings.warn(note, LedgerWarning, stacklevel=2)
     if problems:
         shown = "\n  ".join(problems[:30])
         more = f"\n  ... and {len(problems) - 30} more" if len(problems) > 30 else ""

@@ -58,7 +58,6 @@ def test_title_abstract_column_name_is_accepted():
     (0, "citation_key", "", "citation_key is required"),
     (4, "record_id", "a-1", "record_id is not unique"),
     (1, "screening", "include", "a duplicate has no screening decision"),
-    (3, "doi", "10.12/x", "not a DOI"),
 ])
 def test_problems_name_file_row_column(tmp_path, row, column, value, message):
     df = pd.DataFrame(ROWS, columns=COLUMNS)
@@ -118,3 +117,6 @@ def test_duplicate_chain_is_a_warning_naming_the_row():
     with pytest.warns(LedgerWarning, match=r"row 8, duplicate_of: names a record that is itself a duplicate"):
         counts = prisma_counts(df)
     assert counts.duplicates_removed == 2  # the counts do not change
+    df.loc[3, "doi"] = "10.12/x"
+    with pytest.warns(LedgerWarning, match=r"row 5, doi: not a DOI"):
+        assert prisma_counts(df) == counts

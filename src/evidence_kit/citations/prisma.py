@@ -116,12 +116,6 @@ def validate_ledger(df: pd.DataFrame) -> list[str]:
     if "identified_via" in df.columns:
         via = _clean(df["identified_via"]).str.lower()
         report(~via.isin(VIA), "identified_via", f"expected one of {', '.join(VIA)}")
-    if "doi" in df.columns:
-        from evidence_kit.citations.ids import normalize_doi
-
-        doi = _clean(df["doi"])
-        report((doi != "") & doi.map(lambda v: normalize_doi(v) is None).astype(bool), "doi",
-               "not a DOI (expected 10.xxxx/... or https://doi.org/10.xxxx/...)")
     isdup = dup != ""
     report(isdup & ~dup.isin(set(rid)), "duplicate_of", "duplicate_of names no record_id")
     report(isdup & (dup == rid), "duplicate_of", "a record cannot duplicate itself")
@@ -147,15 +141,24 @@ class LedgerWarning(UserWarning):
 
 def ledger_notes(df: pd.DataFrame) -> list[str]:
     """Inconsistencies that leave the counts unchanged, as ``"file, row N, column: message"``:
-    a ``duplicate_of`` naming a record that is itself a duplicate (evidence/README.md asks for
-    the first copy; the chain still removes the record once)."""
-    if "duplicate_of" not in df.columns or "record_id" not in df.columns:
-        return []
-    rid, dup = _clean(df["record_id"]), _clean(df["duplicate_of"])
-    chained = (dup != "") & dup.isin(set(rid[dup != ""]))
-    return [f"{f}, row {r}, duplicate_of: names a record that is itself a duplicate; name the "
-            f"kept record (value {v!r})"
-            for f, r, v in zip(df.loc[chained, "file"], df.loc[chained, "row"], dup[chained])]
+    a ``doi`` that is not a DOI; a ``duplicate_of`` naming a record that is itself a duplicate
+    (evidence/README.md asks for the first copy; the chain still removes the record once)."""
+    notes = []
+    if "doi" in df.columns:
+        from evidence_kit.citations.ids import normalize_doi
+
+        doi = _clean(df["doi"])
+        bad = (doi != "") & doi.map(lambda v: normalize_doi(v) is None).astype(bool)
+        notes += [f"{f}, row {r}, doi: not a DOI, expected 10.xxxx/... or "
+                  f"https://doi.org/10.xxxx/... (value {v!r})"
+                  for f, r, v in zip(df.loc[bad, "file"], df.loc[bad, "row"], doi[bad])]
+    if "duplicate_of" in df.columns and "record_id" in df.columns:
+        rid, dup = _clean(df["record_id"]), _clean(df["duplicate_of"])
+        chained = (dup != "") & dup.isin(set(rid[dup != ""]))
+        notes += [f"{f}, row {r}, duplicate_of: names a record that is itself a duplicate; name "
+                  f"the kept record (value {v!r})"
+                  for f, r, v in zip(df.loc[chained, "file"], df.loc[chained, "row"], dup[chained])]
+    return notes
 
 
 def _screen_col(df: pd.DataFrame) -> str:

@@ -95,3 +95,15 @@ def test_ris_record_without_ty_is_an_error_not_a_merge():
         parse_citations(text, "ris")
     records, failures = parse_citations(text, "ris", strict=False)
     assert [r["title"] for r in records] == ["A"] and len(failures) == 2  # TI and the stray ER
+
+
+def test_medline_group_author_cn():
+    from evidence_kit.citations.io import format_citations, parse_citations
+
+    text = ("PMID- 1\nTI  - Trial\nFAU - Smith, Jane\nAU  - Smith J\n"
+            "CN  - School Health Trial Group\nFAU - Doe, John\nAU  - Doe J\n")
+    (rec,) = parse_citations(text, "medline")
+    assert rec["author"] == [{"family": "Smith", "given": "Jane"},
+                             {"literal": "School Health Trial Group"},
+                             {"family": "Doe", "given": "John"}]
+    assert parse_citations(format_citations([rec], "medline"), "medline") == [rec]

@@ -90,6 +90,8 @@ def _to_citation(tags: list[tuple[str, str]]) -> Citation:
         if tag == "FAU" or (tag == "AU" and not has_fau):
             rec.setdefault("author", []).append(
                 split_name(value) if tag == "FAU" else _initials_name(value))
+        elif tag == "CN":  # corporate (group) author, in the author order
+            rec.setdefault("author", []).append({"literal": value})
         elif tag == "FED" or (tag == "ED" and not has_fed):
             rec.setdefault("editor", []).append(
                 split_name(value) if tag == "FED" else _initials_name(value))
@@ -191,7 +193,10 @@ def citation_to_medline(rec: dict) -> str:
         _emit(out, "BTI" if rec.get("type") == "chapter" else "JT", rec["container-title"])
     for var in ("author", "editor"):
         for name in rec.get(var) or []:
-            _emit(out, "FAU" if var == "author" else "FED", name_to_text(name))
+            if var == "author" and set(name) == {"literal"}:
+                _emit(out, "CN", name["literal"])
+            else:
+                _emit(out, "FAU" if var == "author" else "FED", name_to_text(name))
     if isinstance(rec.get("issued"), dict):
         _emit(out, "DP", _format_dp(rec["issued"]))
     if rec.get("DOI"):

@@ -233,3 +233,13 @@ def test_evidence_map_table_counts_and_rated_estimates(eb):
         assert row.principle in syn.loc[row.rated, "principle"]
         assert syn.loc[row.rated, "outcome_domain"] == row.outcome_domain
     assert table.loc[table["rated"] == "", "estimate"].isna().all()
+
+
+def test_compare_published_within_half_a_printed_unit():
+    table = rv.compare_published({"a": (0.3132, 4), "b": (12.86, 2), "c": (1.0, 1)},
+                                 {"a": 0.31324, "b": 12.8551, "c": 1.06})
+    assert table["within_rounding"].tolist() == [True, False, False]
+    assert table.loc["a", "difference"] == pytest.approx(0.00004, abs=1e-15)
+    assert table.loc["c", "decimals"] == 1
+    with pytest.raises(ValueError, match="different quantities: d"):
+        rv.compare_published({"a": (1.0, 1)}, {"a": 1.0, "d": 2.0})

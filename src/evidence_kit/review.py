@@ -353,3 +353,32 @@ def evidence_map_table(eb) -> pd.DataFrame:
     out = counts.merge(best, on=["principle", "outcome_domain"], how="left")
     out[["rated", "scale", "certainty"]] = out[["rated", "scale", "certainty"]].fillna("")
     return out
+
+
+def compare_published(published: dict, computed: dict) -> pd.DataFrame:
+    """Published values next to computed ones, with the difference and whether it is within rounding.
+
+    Parameters
+    ----------
+    published : dict
+        quantity -> (value as printed, decimals printed), e.g. ``{"tau^2": (0.3132, 4)}``.
+    computed : dict
+        quantity -> full-precision value computed here (same keys).
+
+    Returns
+    -------
+    DataFrame indexed by quantity: published, decimals, computed, difference (computed -
+    published) and ``within_rounding`` (|difference| <= half a unit in the last printed decimal,
+    plus 1e-12 for floating-point representation).
+    """
+    missing = sorted(set(published) ^ set(computed))
+    if missing:
+        raise ValueError(f"published and computed name different quantities: {', '.join(map(str, missing))}")
+    names = list(published)
+    value = np.array([float(published[q][0]) for q in names])
+    decimals = np.array([int(published[q][1]) for q in names])
+    got = np.array([float(computed[q]) for q in names])
+    diff = got - value
+    return pd.DataFrame({"published": value, "decimals": decimals, "computed": got, "difference": diff,
+                         "within_rounding": np.abs(diff) <= 0.5 * 10.0 ** -decimals + 1e-12},
+                        index=pd.Index(names, name="quantity"))

@@ -237,7 +237,7 @@ def test_evidence_map_table_counts_and_rated_estimates(eb):
 
 def test_compare_published_within_half_a_printed_unit():
     table = rv.compare_published({"a": (0.3132, 4), "b": (12.86, 2), "c": (1.0, 1)},
-                                 {"a": 0.31324, "b": 12.8551, "c": 1.06})
+                                 {"a": 0.31324, "b": 12.8549, "c": 1.06})
     assert table["within_rounding"].tolist() == [True, False, False]
     assert table.loc["a", "difference"] == pytest.approx(0.00004, abs=1e-15)
     assert table.loc["c", "decimals"] == 1

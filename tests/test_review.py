@@ -125,7 +125,7 @@ def test_published_forest_draws_one_row_per_estimate_on_the_scale(small):
     ax = rv.published_forest(frame, "SMD")
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == int((frame["scale"] == "SMD").sum()) == 4
-    assert any(label.startswith("a-1 [IV]") for label in labels)
+    assert "a-1: o [IV]" in labels
     ax_r = rv.published_forest(frame, "r")
     assert any("[no CI]" in t.get_text() for t in ax_r.get_yticklabels())
     plt.close("all")
@@ -243,3 +243,12 @@ def test_compare_published_within_half_a_printed_unit():
     assert table.loc["c", "decimals"] == 1
     with pytest.raises(ValueError, match="different quantities: d"):
         rv.compare_published({"a": (1.0, 1)}, {"a": 1.0, "d": 2.0})
+
+
+def test_published_forest_shortens_long_outcomes(small):
+    import matplotlib.pyplot as plt
+
+    frame = rv.published_syntheses(small, "P3").assign(outcome="x" * 40)
+    labels = [t.get_text() for t in rv.published_forest(frame, "SMD").get_yticklabels()]
+    assert "a-1: " + "x" * 31 + "… [IV]" in labels
+    plt.close("all")

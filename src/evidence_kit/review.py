@@ -199,7 +199,7 @@ def published_syntheses(eb, principle: str) -> pd.DataFrame:
 
 
 def published_forest(frame: pd.DataFrame, scale: str = "SMD", ax=None):
-    """Forest plot of published estimates on one common scale, labelled with their credibility class.
+    """Forest plot of published estimates on one common scale, labelled "id: outcome [class]".
 
     Rows without a CI are drawn as open circles (point only). Returns the Axes; never calls
     ``plt.show()``.
@@ -216,7 +216,8 @@ def published_forest(frame: pd.DataFrame, scale: str = "SMD", ax=None):
     ax.plot(sub["value"][ci], y[ci], "s", color="black", ms=4)
     ax.plot(sub["value"][~ci], y[~ci], "o", mfc="white", color="black", ms=4)
     cls = sub["credibility"].replace("", "no CI")
-    ax.set_yticks(y, [f"{i} [{c}]" for i, c in zip(sub["id"], cls)], fontsize=7)
+    outcome = sub["outcome"].astype(str).map(lambda o: o if len(o) <= 32 else o[:31] + "…")
+    ax.set_yticks(y, [f"{i}: {o} [{c}]" for i, o, c in zip(sub["id"], outcome, cls)], fontsize=7)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("standardized mean difference" if scale == "SMD" else "correlation r")
     ax.set_ylim(-1, len(sub))

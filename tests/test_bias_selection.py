@@ -16,20 +16,23 @@ REF = load_reference("bias")["cases"]
 DATA = REF["data"]
 
 
-def model(name, method="REML"):
-    return ek.meta_analysis(pd.DataFrame({k: DATA[name][k] for k in ("yi", "vi")}), method=method)
+def model(name, method="REML", mods=None):
+    dat = pd.DataFrame({k: DATA[name][k] for k in ("yi", "vi", "ablat") if k in DATA[name]})
+    return ek.meta_analysis(dat, method=method, mods=mods)
 
 
 def test_reference_grid_complete():
     expected = {f"{d}_{m}" for d in ("hackshaw1998", "egger2001", "bcg") for m in ("REML", "EE")}
-    assert set(REF["selmodel"]) == expected | {"hackshaw1998_REML_3steps"}
+    assert set(REF["selmodel"]) == expected | {"hackshaw1998_REML_3steps", "bcg_REML_ablat"}
 
 
 @pytest.mark.parametrize("case_id", sorted(REF["selmodel"]))
 def test_selection_model_matches_selmodel(case_id):
     ref = REF["selmodel"][case_id]
-    out = selection_model(model(ref["data"], ref["method"]), ref["steps"],
+    mods = ["ablat"] if case_id.endswith("_ablat") else None
+    out = selection_model(model(ref["data"], ref["method"], mods), ref["steps"],
                           alternative=ref["alternative"])
+    coefs = out.coefficients
     # the maximized log-likelihood and the LRT are sharp: compare tightly
     np.testing.assert_allclose(out.ll, ref["ll"], rtol=1e-9)
     np.testing.assert_allclose(out.lrt, ref["LRT"], rtol=1e-6, atol=1e-9)
@@ -37,15 +40,15 @@ def test_selection_model_matches_selmodel(case_id):
     assert out.lrt_df == ref["LRTdf"]
     np.testing.assert_array_equal(out.delta_table["k"], ref["k_interval"])
     # estimates: iterative tolerance
-    np.testing.assert_allclose(out.estimate, ref["beta"], rtol=ITERATIVE_RTOL)
+    np.testing.assert_allclose(coefs["estimate"], np.atleast_1d(ref["beta"]), rtol=ITERATIVE_RTOL)
     np.testing.assert_allclose(out.tau2, ref["tau2"], rtol=ITERATIVE_RTOL, atol=1e-12)
     np.testing.assert_allclose(out.delta, ref["delta"], rtol=ITERATIVE_RTOL)
     # standard errors come from numerical Hessians on both sides (KNOWN_DIVERGENCES)
     assert "selmodel_se" in KNOWN_DIVERGENCES
     se_tol = {"rtol": 2e-5}
-    np.testing.assert_allclose(out.se, ref["se"], **se_tol)
-    np.testing.assert_allclose(out.coefficients["ci_lower"].iloc[0], ref["ci_lb"], **se_tol)
-    np.testing.assert_allclose(out.coefficients["pvalue"].iloc[0], ref["pval"], rtol=1e-4)
+    np.testing.assert_allclose(coefs["se"], np.atleast_1d(ref["se"]), **se_tol)
+    np.testing.assert_allclose(coefs["ci_lower"], np.atleast_1d(ref["ci_lb"]), **se_tol)
+    np.testing.assert_allclose(coefs["pvalue"], np.atleast_1d(ref["pval"]), rtol=1e-4)
     np.testing.assert_allclose(out.delta_table["se"].iloc[1:], ref["se_delta"][1:], **se_tol)
     if ref["se_tau2"] is not None:
         np.testing.assert_allclose(out.se_tau2, ref["se_tau2"], **se_tol)

@@ -18,14 +18,15 @@ BCG = pd.DataFrame({key: REF["data"]["bcg"][key] for key in ("yi", "vi", "ablat"
 
 def test_reference_grid_complete():
     assert set(REF["permutest"]) == {f"{d}_{m}" for d in ("bcg", "bcg7_ablat")
-                                     for m in ("REML", "DL", "EE")}
+                                     for m in ("REML", "DL", "EE")} | {"bcg7_ablat_REML_knha"}
 
 
 @pytest.mark.parametrize("case_id", sorted(REF["permutest"]))
 def test_exact_permutation_matches_permutest(case_id):
     ref = REF["permutest"][case_id]
     dat = BCG.iloc[: ref["rows"]]
-    res = ek.meta_analysis(dat, method=ref["method"], mods=["ablat"] if ref["mods"] else None)
+    res = ek.meta_analysis(dat, method=ref["method"], mods=["ablat"] if ref["mods"] else None,
+                           test=ref.get("test", "z"))
     out = permutation_test(res, 10_000)
     assert out.exact
     # p-values are counts over all permutations: they agree exactly up to float division

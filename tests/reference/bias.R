@@ -53,6 +53,7 @@ for (pr in c("ni", "ninv", "sqrtninv")) {
   add_reg(paste0("bcg_REML_", pr), "bcg", "REML", pr)
 }
 add_reg("bcg_REML_ablat_sei", "bcg", "REML", "sei", mods = ~ ablat)
+add_reg("bcg_lm_ablat_sei", "bcg", "EE", "sei", "lm", mods = ~ ablat)
 
 ranktest_cases <- list()
 for (d in c("hackshaw1998", "egger2001", "bcg")) {
@@ -60,6 +61,10 @@ for (d in c("hackshaw1998", "egger2001", "bcg")) {
   ranktest_cases[[d]] <- list(call = sprintf("ranktest(rma(yi, vi, data = %s))", d), data = d,
                               tau = unname(r$tau), pval = r$pval)
 }
+
+r <- ranktest(fitrma("hackshaw1998", "REML"), exact = FALSE)
+ranktest_cases[["hackshaw1998_normal"]] <- list(call = "ranktest(rma(yi, vi, data = hackshaw1998), exact = FALSE)",
+                                               data = "hackshaw1998", tau = unname(r$tau), pval = r$pval)
 
 trimfill_cases <- list()
 for (d in c("hackshaw1998", "egger2001", "bcg")) for (m in c("REML", "EE", "DL")) for (e in c("L0", "R0")) {
@@ -82,6 +87,14 @@ for (s in c("left", "right")) {
     tau2 = r$tau2, QE = r$QE, yi = arr(c(r$yi)), vi = arr(r$vi),
     fill = arr(if (is.null(r$fill)) rep(FALSE, r$k) else r$fill))
 }
+
+x <- rma(yi, vi, data = hack, test = "knha", control = ctrl)
+r <- trimfill(x, test = "knha", control = ctrl)
+trimfill_cases[["hackshaw1998_REML_L0_knha"]] <- list(
+  call = 'trimfill(rma(yi, vi, data = hackshaw1998, test = "knha", control = ctrl), test = "knha", control = ctrl)',
+  data = "hackshaw1998", method = "REML", estimator = "L0", side = r$side, k0 = r$k0, se_k0 = r$se.k0,
+  p_k0 = NA, k = r$k, beta = unname(c(r$beta)), se = r$se, ci_lb = r$ci.lb, ci_ub = r$ci.ub,
+  tau2 = r$tau2, QE = r$QE, yi = arr(c(r$yi)), vi = arr(r$vi), fill = arr(r$fill))
 
 fsn_cases <- list()
 for (d in c("hackshaw1998", "egger2001", "bcg")) {
@@ -133,6 +146,15 @@ for (m in c("REML", "EE")) {
   add_sel(paste0("bcg_", m), "bcg", m, c(0.025, 1), "less")
 }
 add_sel("hackshaw1998_REML_3steps", "hackshaw1998", "REML", c(0.025, 0.5, 1), "greater")
+x <- rma(yi, vi, mods = ~ ablat, data = bcg, control = ctrl)
+s <- selmodel(x, type = "stepfun", steps = c(0.025, 1), alternative = "less", control = selctrl)
+selmodel_cases[["bcg_REML_ablat"]] <- list(
+  call = 'selmodel(rma(yi, vi, mods = ~ ablat, data = bcg, control = ctrl), type = "stepfun", steps = c(0.025, 1), alternative = "less", control = list(optimizer = "Nelder-Mead", reltol = 1e-15, maxit = 100000))',
+  data = "bcg", method = "REML", steps = arr(c(0.025, 1)), alternative = "less",
+  beta = arr(unname(c(s$beta))), se = arr(s$se), zval = arr(s$zval), pval = arr(s$pval),
+  ci_lb = arr(s$ci.lb), ci_ub = arr(s$ci.ub), tau2 = s$tau2, se_tau2 = s$se.tau2,
+  delta = arr(s$delta), se_delta = arr(s$se.delta), pval_delta = arr(s$pval.delta), ll = s$ll,
+  LRT = s$LRT, LRTdf = s$LRTdf, LRTp = s$LRTp, k_interval = arr(s$ptable$k))
 
 # exact permutation tests (every sign flip / every row order), so the p-values are reproducible
 permutest_cases <- list()
@@ -152,6 +174,13 @@ for (m in c("REML", "DL", "EE")) {
     data = "bcg", rows = 7, method = m, mods = TRUE, pval = arr(r$pval), QMp = r$QMp,
     n_perm = sum(!is.na(r$zval.perm[, 1])))
 }
+
+x <- rma(yi, vi, mods = ~ ablat, data = bcg7, test = "knha", control = ctrl)
+r <- permutest(x, exact = TRUE, progbar = FALSE)
+permutest_cases[["bcg7_ablat_REML_knha"]] <- list(
+  call = 'permutest(rma(yi, vi, mods = ~ ablat, data = bcg[1:7, ], test = "knha", control = ctrl), exact = TRUE)',
+  data = "bcg", rows = 7, method = "REML", test = "knha", mods = TRUE, pval = arr(r$pval), QMp = r$QMp,
+  n_perm = sum(!is.na(r$zval.perm[, 1])))
 
 cases <- list(data = data, regtest = regtest_cases, ranktest = ranktest_cases,
               trimfill = trimfill_cases, fsn = fsn_cases, tes = tes_cases,

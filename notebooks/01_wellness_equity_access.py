@@ -192,7 +192,8 @@ print(f"risk ratio of any day off, {res_rr.k} trials: {np.exp(res_rr.estimate):.
 # holds no small-study tests and not always I^2: each domain that cannot be assessed is rated
 # down one level and the footnote says what is missing. Indirectness of the published rows is
 # judged not serious because each was extracted for a question whose PICO it matches; for the
-# datasets it follows the opening of their directness note in `studies.yaml`. The attendance
+# datasets it follows the opening of their directness note in `studies.yaml`. Designs other than
+# randomized trials (including mixed or unstated designs) start at the observational level. The attendance
 # and grades correlations are rated from the one-level fit (GRADE rates one pooled estimate); the
 # CR2 interval above is the one to read for precision. The asthma trials are randomized.
 

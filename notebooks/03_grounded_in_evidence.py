@@ -116,12 +116,12 @@ print(f"study-level datasets mapped to {P}: {len(mapped)}")
 # %% [markdown]
 # ## Certainty of the evidence
 # GRADE, outcome by outcome. For each question and outcome domain the published estimate with a
-# CI and the most studies is rated; the worked syntheses are rated from their fits. No
+# CI and the most studies is rated (estimates without a CI cannot be rated for imprecision). No
 # risk-of-bias assessments of the pooled studies exist in the evidence base, and the extraction
 # holds no small-study tests and not always I^2: each domain that cannot be assessed is rated
-# down one level and the footnote says what is missing. Indirectness of the published rows is
-# judged not serious because each was extracted for a question whose PICO it matches; for the
-# datasets it follows the opening of their directness note in `studies.yaml`.
+# down one level and the footnote says what is missing. Indirectness is judged not serious
+# because each row was extracted for a question whose PICO it matches. Designs other than
+# randomized trials (including mixed or unstated designs) start at the observational level.
 
 # %%
 grades = rv.grade_published(pub)

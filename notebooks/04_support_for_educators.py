@@ -185,7 +185,8 @@ loo_aloe[["estimate", "ci_lower", "ci_upper", "tau2", "i2"]]
 # holds no small-study tests and not always I^2: each domain that cannot be assessed is rated
 # down one level and the footnote says what is missing. Indirectness of the published rows is
 # judged not serious because each was extracted for a question whose PICO it matches; for the
-# datasets it follows the opening of their directness note in `studies.yaml`.
+# datasets it follows the opening of their directness note in `studies.yaml`. Designs other than
+# randomized trials (including mixed or unstated designs) start at the observational level.
 
 # %%
 grades = rv.grade_published(pub)

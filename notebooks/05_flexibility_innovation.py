@@ -227,7 +227,8 @@ print(f"K-12 estimate when omitting one study: {loo_bd['estimate'].min():.3f} to
 # holds no small-study tests and not always I^2: each domain that cannot be assessed is rated
 # down one level and the footnote says what is missing. Indirectness of the published rows is
 # judged not serious because each was extracted for a question whose PICO it matches; for the
-# datasets it follows the opening of their directness note in `studies.yaml`.The school
+# datasets it follows the opening of their directness note in `studies.yaml`. Designs other than
+# randomized trials (including mixed or unstated designs) start at the observational level.The school
 # calendar data are rated from the two-level random-effects fit (GRADE rates one pooled estimate
 # with its prediction interval); the three-level CR2 interval above is wider, which the
 # imprecision footnote should be read against. Neither dataset's notes state a randomized design,

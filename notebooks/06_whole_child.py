@@ -205,7 +205,8 @@ print(f"CR2 test that all formats and controls change symptoms alike: F = {rob_l
 # holds no small-study tests and not always I^2: each domain that cannot be assessed is rated
 # down one level and the footnote says what is missing. Indirectness of the published rows is
 # judged not serious because each was extracted for a question whose PICO it matches; for the
-# datasets it follows the opening of their directness note in `studies.yaml`. The school
+# datasets it follows the opening of their directness note in `studies.yaml`. Designs other than
+# randomized trials (including mixed or unstated designs) start at the observational level. The school
 # motivation data are rated from the one-level random-effects fit (GRADE rates one pooled
 # estimate with its prediction interval); its CI is narrower than the CR2 interval above, which
 # the imprecision footnote should be read against. The arm-level CBT data give no contrast with a

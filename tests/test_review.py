@@ -252,3 +252,19 @@ def test_published_forest_shortens_long_outcomes(small):
     labels = [t.get_text() for t in rv.published_forest(frame, "SMD").get_yticklabels()]
     assert "a-1: " + "x" * 31 + "… [IV]" in labels
     plt.close("all")
+
+
+def test_credibility_reads_each_rows_ci_level_and_published_pi(eb):
+    rows = [_row("d-1", "d", 0.20, 0.05, 0.35, k=12, n=5000.0, i2=10.0),
+            _row("d-2", "d", 0.20, 0.05, 0.35, k=12, n=5000.0, i2=10.0),
+            _row("d-3", "OR", 2.0, 1.5, 2.7, k=12, n=5000.0, i2=10.0)]
+    rows[1]["ci_level"] = 90.0
+    rows[2]["pi_lower"], rows[2]["pi_upper"] = 1.1, 3.6
+    cred = rv.credibility(rv.common_metric(pd.DataFrame(rows))).set_index("id")
+    z95, z90 = stats.norm.ppf(0.975), stats.norm.ppf(0.95)
+    assert cred.loc["d-1", "pvalue"] == pytest.approx(2 * stats.norm.sf(0.20 / (0.30 / (2 * z95))), rel=1e-10)
+    assert cred.loc["d-2", "pvalue"] == pytest.approx(2 * stats.norm.sf(0.20 / (0.30 / (2 * z90))), rel=1e-10)
+    # a published PI (OR scale, converted like the estimate) is assessed, and excludes the null here
+    assert "pi_excludes_null" not in cred.loc["d-3", "not_assessable"]
+    assert "pi_excludes_null" not in cred.loc["d-3", "criteria_not_met"]
+    assert "pi_excludes_null" in cred.loc["d-1", "not_assessable"]

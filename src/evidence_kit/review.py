@@ -154,17 +154,18 @@ def credibility(frame: pd.DataFrame) -> pd.DataFrame:
     out.loc[out["scale"].isna(), "not_assessable"] = "no common metric"
     out["criteria_not_met"] = ""
     ok = (out["scale"].notna() & out["lower"].notna() & out["upper"].notna()).to_numpy()
-    if ok.any():
-        sub = out.loc[ok]
+    levels = out["ci_level"].fillna(95.0).to_numpy(dtype=float)  # README: CI level in percent, usually 95
+    for level in np.unique(levels[ok]):  # one call per CI level (a handful at most)
+        rows = ok & (levels == level)
+        sub = out.loc[rows]
         u = umbrella_credibility(sub, estimate="value", ci_lower="lower", ci_upper="upper", k="k",
                                  measure=sub["scale"].to_numpy(), n_cases="n", i2="i2",
                                  pi_lower=_pi(sub, "pi_lower"), pi_upper=_pi(sub, "pi_upper"),
-                                 level=sub["ci_level"].fillna(95).iloc[0] if sub["ci_level"].nunique() <= 1 else 95,
-                                 label=sub["id"].to_numpy())
-        out.loc[ok, "pvalue"] = u["pvalue"].to_numpy()
-        out.loc[ok, "credibility"] = u["credibility"].to_numpy()
-        out.loc[ok, "not_assessable"] = u["not_assessable"].map(", ".join).to_numpy()
-        out.loc[ok, "criteria_not_met"] = u["criteria_not_met"].map(", ".join).to_numpy()
+                                 level=float(level), label=sub["id"].to_numpy())
+        out.loc[rows, "pvalue"] = u["pvalue"].to_numpy()
+        out.loc[rows, "credibility"] = u["credibility"].to_numpy()
+        out.loc[rows, "not_assessable"] = u["not_assessable"].map(", ".join).to_numpy()
+        out.loc[rows, "criteria_not_met"] = u["criteria_not_met"].map(", ".join).to_numpy()
     return out
 
 

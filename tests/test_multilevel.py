@@ -71,6 +71,14 @@ def test_matches_metafor(case_id):
         np.testing.assert_allclose(res.qm_pvalue, ref["QMp"], **close)
         assert list(res.qm_df) == ref["QMdf"][: len(res.qm_df)]
     assert res.converged
+    pr, rp = res.predict(), ref["predict"]
+    # x'b cancels when an uncentred moderator (year ~ 1990) meets a large intercept: allow the
+    # relative tolerance of the terms, rtol * max_i sum_j |x_ij b_j|, as absolute error
+    scale = float(np.max(np.abs(res.X) @ np.abs(res.coefficients["estimate"].to_numpy())))
+    tol = {"rtol": close["rtol"], "atol": max(close["atol"], close["rtol"] * scale)}
+    for ours, theirs in (("pred", "pred"), ("se", "se"), ("ci_lower", "ci_lb"),
+                         ("ci_upper", "ci_ub"), ("pi_lower", "pi_lb"), ("pi_upper", "pi_ub")):
+        np.testing.assert_allclose(pr[ours], rp[theirs], **tol)
 
 
 def test_likelihood_at_least_metafor():
@@ -169,3 +177,13 @@ def test_solve_nested_property(n_levels, k, seed):
     Wu, logdet, _ = solve_nested(vi, codes, s2, U)
     np.testing.assert_allclose(Wu, np.linalg.solve(V, U), rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(logdet, np.linalg.slogdet(V)[1], rtol=1e-10, atol=1e-10)
+
+
+def test_predict_newmods():
+    res = _fit("assink_deltype_year_t")
+    rows = res.predict()
+    # newmods without the intercept reproduce the fitted values of the same rows
+    again = res.predict(res.X[:5, 1:])
+    np.testing.assert_allclose(again["pred"], rows["pred"].iloc[:5], rtol=1e-12)
+    with pytest.raises(ValueError, match="the model has 3 moderators"):
+        res.predict([[1.0, 2.0]])

@@ -30,7 +30,9 @@ ml_case <- function(call, r) {
        beta = arr(r$beta), se = arr(r$se), zval = arr(r$zval), pval = arr(r$pval),
        ci_lb = arr(r$ci.lb), ci_ub = arr(r$ci.ub),
        QE = r$QE, QEp = r$QEp, QM = r$QM, QMdf = arr(r$QMdf), QMp = r$QMp,
-       logLik = as.numeric(logLik(r)), i2 = arr(ml_i2(r)))
+       logLik = as.numeric(logLik(r)), i2 = arr(ml_i2(r)),
+       predict = { pr <- predict(r); lapply(list(pred = pr$pred, se = pr$se, ci_lb = pr$ci.lb,
+                   ci_ub = pr$ci.ub, pi_lb = pr$pi.lb, pi_ub = pr$pi.ub), function(v) arr(unname(v))) })
 }
 
 robust_case <- function(call, r, cluster, wald_coefs) {

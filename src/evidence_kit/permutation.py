@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from evidence_kit._validate import check_choice
-from evidence_kit.synthesis import MetaResult
+from evidence_kit.synthesis import MetaResult, fit
+from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS
 
 __all__ = ["PermutationResult", "permutation_test"]
 
@@ -122,6 +123,21 @@ def _fit_many(Y: np.ndarray, X: np.ndarray, vi: np.ndarray, method: str, test: s
     return z, qm
 
 
+def _fit_loop(Y: np.ndarray, X: np.ndarray, vi: np.ndarray, method: str, test: str):
+    """The same as ``_fit_many`` by one ``synthesis.fit`` per permutation: for the tau^2
+    estimators without a vectorized path (HE, HS, SJ, EB, PM)."""
+    B = Y.shape[0]
+    Xb = np.broadcast_to(X, (B,) + X.shape[-2:]) if X.ndim == 2 else X
+    z = np.empty((B, Xb.shape[2]))
+    qm = np.full(B, np.nan)
+    for b in range(B):  # slow path: one refit per permutation
+        r = fit(Y[b], vi, Xb[b], method=method, test=test)
+        z[b] = r.coefficients["statistic"].to_numpy()
+        if r.qm is not None:
+            qm[b] = r.qm
+    return z, qm
+
+
 def permutation_test(result: MetaResult, n_permutations: int = 1000, *, seed=None, rng=None,
                      exact: bool | None = None, progress: bool | None = None) -> PermutationResult:
     """Permutation p-values for the coefficients and the omnibus test, as metafor ``permutest``.
@@ -129,7 +145,8 @@ def permutation_test(result: MetaResult, n_permutations: int = 1000, *, seed=Non
     Parameters
     ----------
     result : MetaResult
-        A fitted model (tau^2 estimators EE, DL, ML, REML).
+        A fitted model. EE, DL, ML and REML refit all permutations at once; the other tau^2
+        estimators refit one permutation at a time (correct, but slower).
     n_permutations : int
         Number of random permutations (the observed arrangement counts as the first).
     seed, rng : int or numpy Generator, optional
@@ -152,7 +169,8 @@ def permutation_test(result: MetaResult, n_permutations: int = 1000, *, seed=Non
     """
     if not isinstance(result, MetaResult):
         raise TypeError("permutation_test() takes a MetaResult")
-    method = check_choice("method", result.method, VECTORIZED)
+    method = check_choice("method", result.method, TAU2_METHODS, aliases=METHOD_ALIASES)
+    refit = _fit_many if method in VECTORIZED else _fit_loop
     if result.k < 2:
         raise ValueError("permutation_test() needs at least 2 studies")
     n_permutations = int(n_permutations)
@@ -198,7 +216,7 @@ def permutation_test(result: MetaResult, n_permutations: int = 1000, *, seed=Non
                     yield None, orders
                 done += b
 
-    show = progress if progress is not None else total > 50_000
+    show = progress if progress is not None else total > (50_000 if method in VECTORIZED else 500)
     bar = None
     if show:
         from tqdm.auto import tqdm
@@ -207,10 +225,10 @@ def permutation_test(result: MetaResult, n_permutations: int = 1000, *, seed=Non
     zs, qms = [], []
     for signs, orders in batches():
         if signs is not None:
-            z, qm = _fit_many(signs * yi[None, :], X, vi, method, result.test)
+            z, qm = refit(signs * yi[None, :], X, vi, method, result.test)
         else:
             Y = np.broadcast_to(yi, (orders.shape[0], k))
-            z, qm = _fit_many(np.ascontiguousarray(Y), X[orders], vi, method, result.test)
+            z, qm = refit(np.ascontiguousarray(Y), X[orders], vi, method, result.test)
         zs.append(z)
         qms.append(qm)
         if bar is not None:

@@ -268,3 +268,20 @@ def test_credibility_reads_each_rows_ci_level_and_published_pi(eb):
     assert "pi_excludes_null" not in cred.loc["d-3", "not_assessable"]
     assert "pi_excludes_null" not in cred.loc["d-3", "criteria_not_met"]
     assert "pi_excludes_null" in cred.loc["d-1", "not_assessable"]
+
+
+def test_published_estimate_grades_like_the_fit_it_summarises(eb):
+    """Identity: a published row that copies a fit's estimate, CI, k, I^2 and PI is rated for
+    inconsistency and imprecision exactly as grade_certainty rates the fit itself."""
+    fit = ek.meta_analysis(ek.load_dataset("dat.raudenbush1985"))  # yi, vi as shipped
+    pred = fit.predict().iloc[0]
+    row = _row("e-1", "SMD", fit.estimate, fit.ci_lower, fit.ci_upper, k=fit.k, i2=fit.i2, design="RCT")
+    row["pi_lower"], row["pi_upper"] = pred["pi_lower"], pred["pi_upper"]
+    frame = rv.published_syntheses(dataclasses.replace(eb, syntheses=pd.DataFrame([row])), "P3")
+    (published,) = rv.grade_published(frame).values()
+    direct = rv.grade_study(fit, indirectness="not serious", design="RCT",
+                            overrides={"publication_bias": ("serious", "not assessable: no small-study test extracted.")})
+    for domain in ("inconsistency", "imprecision"):
+        assert published.domains.loc[domain, "rating"] == direct.domains.loc[domain, "rating"]
+        assert published.domains.loc[domain, "rationale"] == direct.domains.loc[domain, "rationale"]
+    assert published.level == direct.level

@@ -101,10 +101,11 @@ cells.pivot(index="principle", columns="outcome_domain", values="cell").reindex(
     index=list(eb.principles["id"]), columns=list(eb.evidence_map().columns)).fillna("-")
 
 # %%
-fig, ax = matplotlib.pyplot.subplots(figsize=(8, 3.6))
+fig, ax = matplotlib.pyplot.subplots(figsize=(9, 4.5))
 counts = eb.evidence_map()
-im = ax.imshow(counts.to_numpy(), cmap="Blues")
-ax.set_xticks(range(counts.shape[1]), [c.replace("_", "\n") for c in counts.columns], fontsize=8)
+im = ax.imshow(counts.to_numpy(), cmap="Blues", aspect="auto")
+ax.set_xticks(range(counts.shape[1]), [c.replace("_", " ") for c in counts.columns], fontsize=8,
+              rotation=25, ha="right")
 ax.set_yticks(range(counts.shape[0]), counts.index)
 for (i, j), v in np.ndenumerate(counts.to_numpy()):
     ax.text(j, i, str(v), ha="center", va="center", color="black" if v < counts.to_numpy().max() / 2 else "white")

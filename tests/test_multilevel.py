@@ -30,6 +30,9 @@ GRID = {
     # three random levels: publication status / study / effect
     "assink_pubstatus_REML": ("assink2016", ["pubstatus", "study", "esid"], None, "REML", "z"),
     "assink_pubstatus_ML": ("assink2016", ["pubstatus", "study", "esid"], None, "ML", "z"),
+    # correlations (Fisher z) within studies, Crede et al. 2010
+    "crede_criterion_REML": ("crede2010", ["studyid", "esid"], ["criterion"], "REML", "z"),
+    "crede_criterion_ML": ("crede2010", ["studyid", "esid"], ["criterion"], "ML", "z"),
 }
 
 
@@ -37,10 +40,17 @@ def test_reference_grid_complete():
     assert set(REF) == set(GRID)
 
 
+def load(name):
+    dat = ek.load_dataset(name)
+    if name == "crede2010":  # escalc(measure = "ZCOR"): z = atanh(r), v = 1/(n - 3)
+        dat = dat.assign(yi=np.arctanh(dat.ri), vi=1 / (dat.ni - 3), esid=np.arange(len(dat)))
+    return dat
+
+
 def _fit(case_id):
     name, levels, mods, method, test = GRID[case_id]
-    return multilevel_meta_analysis(ek.load_dataset(name), levels=levels, mods=mods,
-                                    method=method, test=test)
+    return multilevel_meta_analysis(load(name), levels=levels, mods=mods, method=method,
+                                    test=test)
 
 
 @pytest.mark.parametrize("case_id", sorted(GRID))

@@ -31,6 +31,13 @@ def _bangert(mods=None, cluster="id"):
     return ek.meta_analysis(dat, mods=mods, method="REML"), dat[cluster]
 
 
+def _crede():
+    dat = ek.load_dataset("dat.crede2010")
+    dat = dat.assign(yi=np.arctanh(dat.ri), vi=1 / (dat.ni - 3), esid=np.arange(len(dat)))
+    return (multilevel_meta_analysis(dat, levels=["studyid", "esid"], mods=["criterion"]),
+            dat.studyid)
+
+
 # case id -> model and cluster labels
 GRID = {
     "konstantopoulos_district": lambda: _konst(),
@@ -39,6 +46,7 @@ GRID = {
     "assink_deltype_year_study": lambda: _assink(["deltype", "year"]),
     "bangertdrowns_imag_grade_id": lambda: _bangert(["imag", "grade"]),
     "bangertdrowns_grade": lambda: _bangert(None, "grade"),
+    "crede_criterion_studyid": _crede,
 }
 
 

@@ -67,10 +67,12 @@ cases <- list()
 kon <- dat.konstantopoulos2011
 asn <- dat.assink2016
 bd <- dat.bangertdrowns2004
+cre <- escalc(measure = "ZCOR", ri = ri, ni = ni, data = dat.crede2010)
+cre$esid <- seq_len(nrow(cre))
 add <- function(id, call) {
   f <- fit_mv(call)
-  cases[[id]] <<- ml_case(sub("data = asn", "data = dat.assink2016", sub("data = kon", "data = dat.konstantopoulos2011", sub("control = ctrl", "control = list(rel.tol = 1e-12)",
-                              sub("control = ctrl2", "control = list(optimizer = 'BFGS', reltol = 1e-12)", f$call, fixed = TRUE), fixed = TRUE), fixed = TRUE), fixed = TRUE), f$r)
+  cases[[id]] <<- ml_case(sub("data = asn", "data = dat.assink2016", sub("data = cre", "data = escalc(measure = 'ZCOR', ri = ri, ni = ni, data = dat.crede2010)", sub("data = kon", "data = dat.konstantopoulos2011", sub("control = ctrl", "control = list(rel.tol = 1e-12)",
+                              sub("control = ctrl2", "control = list(optimizer = 'BFGS', reltol = 1e-12)", f$call, fixed = TRUE), fixed = TRUE), fixed = TRUE), fixed = TRUE), fixed = TRUE), f$r)
 }
 
 for (m in c("REML", "ML")) {
@@ -84,6 +86,8 @@ for (m in c("REML", "ML")) {
 }
 for (m in c("REML", "ML"))
   add(paste0("assink_pubstatus_", m), sprintf('rma.mv(yi, vi, random = ~ 1 | pubstatus/study/esid, data = asn, method = "%s", control = ctrl)', m))
+for (m in c("REML", "ML"))
+  add(paste0("crede_criterion_", m), sprintf('rma.mv(yi, vi, mods = ~ criterion, random = ~ 1 | studyid/esid, data = cre, method = "%s", control = ctrl)', m))
 add("assink_deltype_year_t", 'rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = asn, test = "t", control = ctrl)')
 
 robust_cases <- list()
@@ -99,6 +103,9 @@ robust_cases[["assink_study"]] <- robust_case(
 r <- fit_mv("rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = asn, control = ctrl)")$r
 robust_cases[["assink_deltype_year_study"]] <- robust_case(
   "robust(rma.mv(yi, vi, mods = ~ deltype + year, random = ~ 1 | study/esid, data = dat.assink2016), cluster = study); clubSandwich CR2; Wald_test on the deltype dummies", r, asn$study, 2:3)
+r <- fit_mv("rma.mv(yi, vi, mods = ~ criterion, random = ~ 1 | studyid/esid, data = cre, control = ctrl)")$r
+robust_cases[["crede_criterion_studyid"]] <- robust_case(
+  "robust(rma.mv(yi, vi, mods = ~ criterion, random = ~ 1 | studyid/esid, data = escalc(measure = \"ZCOR\", ri = ri, ni = ni, data = dat.crede2010)), cluster = studyid); clubSandwich CR2", r, cre$studyid, NULL)
 r <- rma(yi, vi, mods = ~ imag + grade, data = bd, control = list(threshold = 1e-10, tol = 1e-10, maxiter = 1000))
 robust_cases[["bangertdrowns_imag_grade_id"]] <- robust_case(
   "robust(rma(yi, vi, mods = ~ imag + grade, data = dat.bangertdrowns2004), cluster = id); clubSandwich CR2", r, bd$id, 2)

@@ -285,3 +285,38 @@ def test_published_estimate_grades_like_the_fit_it_summarises(eb):
         assert published.domains.loc[domain, "rating"] == direct.domains.loc[domain, "rating"]
         assert published.domains.loc[domain, "rationale"] == direct.domains.loc[domain, "rationale"]
     assert published.level == direct.level
+
+
+def test_what_would_change_lifts_only_the_unassessed_domains(eb):
+    rows = [_row("f-1", "g", 0.30, 0.10, 0.50, k=4, n=2000.0, i2=20.0, design="RCT"),  # only RoB unassessed
+            _row("f-2", "d", 0.20, -0.05, 0.45, question="Q3.2", k=12)]  # obs.; RoB, I^2, pub. bias; imprecise
+    frame = rv.published_syntheses(dataclasses.replace(eb, syntheses=pd.DataFrame(rows)), "P3")
+    grades = rv.grade_published(frame)
+    table = rv.what_would_change(grades)
+    first = table.loc["Q3.1 academic_achievement (f-1)"]
+    assert (first["level"], first["level_if_assessed"]) == ("moderate", "high")
+    assert first["unassessed"] == "Risk of bias" and first["rated_down"] == ""
+    second = table.loc["Q3.2 academic_achievement (f-2)"]
+    assert second["unassessed"] == "Risk of bias, Inconsistency, Publication bias"
+    assert second["rated_down"] == "Imprecision"  # the CI crosses 0: judged on the evidence itself
+    assert (second["level"], second["level_if_assessed"]) == ("very low", "very low")  # low start - 1
+
+
+def test_what_would_change_reapplies_a_suggested_upgrade(eb):
+    # an OR of 3 (large effect, GRADE 9) from observational studies, only risk of bias unassessed
+    rows = [_row("g-1", "OR", 3.0, 2.5, 3.6, question="Q3.2", k=5, n=5000.0, i2=10.0)]
+    frame = rv.published_syntheses(dataclasses.replace(eb, syntheses=pd.DataFrame(rows)), "P3")
+    grades = rv.grade_published(frame)
+    (g,) = grades.values()
+    # rv grades on the SMD scale (not log), so the large-effect rule does not apply; level stays low
+    table = rv.what_would_change(grades)
+    assert g.level == "very low" and table["level_if_assessed"].iloc[0] == "low"
+    fit = ek.meta_analysis(ek.effect_sizes(ek.load_dataset("dat.bcg"), measure="RR", ai="tpos", bi="tneg",
+                                           ci="cpos", di="cneg"))
+    big = rv.grade_study(fit, indirectness="not serious", design="observational", measure="RR", log_scale=True,
+                         overrides={"inconsistency": ("not serious", "test: set by hand"),
+                                    "publication_bias": ("not serious", "test: set by hand")})
+    assert big.domains.loc["large_effect", "suggested_change"] == 1  # pooled RR about 0.49
+    row = rv.what_would_change({"bcg": big}).loc["bcg"]
+    assert row["unassessed"] == "Risk of bias"
+    assert row["level_if_assessed"] == "moderate"  # low + 1 for the large effect, once nothing rates down

@@ -384,3 +384,52 @@ def compare_published(published: dict, computed: dict) -> pd.DataFrame:
     return pd.DataFrame({"published": value, "decimals": decimals, "computed": got, "difference": diff,
                          "within_rounding": np.abs(diff) <= 0.5 * 10.0 ** -decimals + 1e-12},
                         index=pd.Index(names, name="quantity"))
+
+
+_LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
+_START = {"high": 4, "low": 2}
+
+
+def what_would_change(grades: dict) -> pd.DataFrame:
+    """For each rated outcome: the domains rated down only because they could not be assessed,
+    and the certainty if those assessments turned out "not serious".
+
+    Parameters
+    ----------
+    grades : dict
+        outcome -> GradeResult (from :func:`grade_published` or :func:`grade_study`).
+
+    Returns
+    -------
+    DataFrame indexed by outcome: ``level``; ``unassessed`` (domains overridden with a reason
+    starting "not assessable"); ``rated_down`` (the other domains that lower the level, judged on
+    the evidence); ``level_if_assessed`` (start level plus the remaining changes, with rating-up
+    domains applied as suggested when nothing else rates down, limited to very low..high).
+
+    Notes
+    -----
+    Level arithmetic as ``ek.grade_certainty`` (Balshem et al. 2011; rating up only when no domain
+    is rated down, GRADE guidelines 9). The upper bound is what assessing the missing domains can
+    at most give; a serious finding would keep the level where it is or lower it.
+    """
+    from evidence_kit.certainty.grade import DOMAIN_TITLES, DOWNGRADE, UPGRADE
+
+    rows = {}
+    for name, g in grades.items():
+        dom = g.domains
+        unassessed = dom["overridden"].astype(bool) & dom["override_reason"].fillna("").astype(str).str.startswith(
+            "not assessable")
+        change = dom["change"].where(~unassessed, 0).astype(int)
+        down = [d for d in DOWNGRADE if change[d] < 0]
+        if not down:  # rating up applies again once nothing rates down (GRADE guidelines 9)
+            for d in UPGRADE:
+                if not dom.loc[d, "overridden"]:
+                    change[d] = int(dom.loc[d, "suggested_change"])
+        level = int(min(4, max(1, _START[g.start] + change.sum())))
+        rows[name] = {"level": g.level,
+                      "unassessed": ", ".join(DOMAIN_TITLES[d] for d in dom.index[unassessed]),
+                      "rated_down": ", ".join(DOMAIN_TITLES[d] for d in down),
+                      "level_if_assessed": _LEVELS[level]}
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["level", "unassessed", "rated_down", "level_if_assessed"]).rename_axis(
+        "outcome")

@@ -45,6 +45,17 @@ def test_pages_reference_nothing_on_the_network(site):
             assert marker not in text, f"{page.name} fetches from the network ({marker})"
 
 
+def _expected(name: str) -> tuple[int, int]:
+    """Figures and HTML tables among a notebook's committed outputs: what its page must show."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    figures = sum("image/png" in o.get("data", {}) for o in outputs)
+    tables = sum("<table" in str(o.get("data", {}).get("text/html", "")) for o in outputs)
+    return figures, tables
+
+
 def _need_browser():
     if CHROMIUM is None:
         if os.environ.get("CI"):
@@ -94,10 +105,13 @@ def test_every_page_renders_in_headless_chromium(site):
                     if n_tables == 0:
                         problems.append("index.html: no evidence map table")
                 else:
-                    if not images:
-                        problems.append(f"{path.name}: no figure")
-                    if n_tables == 0:
-                        problems.append(f"{path.name}: no table")
+                    figures, tables = _expected(path.stem)
+                    if figures + tables == 0:
+                        problems.append(f"{path.name}: shows neither a figure nor a table")
+                    if len(images) < figures:
+                        problems.append(f"{path.name}: {len(images)} figures shown, {figures} in the notebook")
+                    if n_tables < tables:
+                        problems.append(f"{path.name}: {n_tables} tables shown, {tables} in the notebook")
                 broken = [src for ok, src in images if not ok]
                 if broken:
                     problems.append(f"{path.name}: images that did not load: {broken}")

@@ -145,6 +145,15 @@ gaps[gaps["gap"] | gaps["stated_gap"]]
 print(f"{int(gaps['gap'].sum())} of {len(gaps)} question x outcome pairs have no published synthesis.")
 
 # %% [markdown]
+# How much of the low certainty comes from what is not yet assessed: for each rated outcome, the
+# domains rated down only because they could not be assessed, the domains rated down on the
+# evidence itself, and the highest certainty the outcome could reach if the missing assessments
+# found no serious concern.
+
+# %%
+rv.what_would_change(grades)
+
+# %% [markdown]
 # What would change the conclusion:
 #
 # - Risk-of-bias assessments of the trials and cohorts behind the pooled estimates would replace

@@ -15,6 +15,8 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import evidence_kit as ek
@@ -320,3 +322,19 @@ def test_what_would_change_reapplies_a_suggested_upgrade(eb):
     row = rv.what_would_change({"bcg": big}).loc["bcg"]
     assert row["unassessed"] == "Risk of bias"
     assert row["level_if_assessed"] == "moderate"  # low + 1 for the large effect, once nothing rates down
+
+
+
+@settings(max_examples=50, deadline=None)
+@given(est=st.floats(0.05, 20.0), lo_f=st.floats(0.1, 0.99), hi_f=st.floats(1.01, 10.0),
+       z=st.floats(-2.0, 2.0), zw=st.floats(0.01, 1.0))
+def test_common_metric_keeps_order_and_sign(est, lo_f, hi_f, z, zw):
+    rows = pd.DataFrame([_row("h-1", "OR", est, est * lo_f, est * hi_f),
+                         _row("h-2", "z", z, z - zw, z + zw)])
+    cm = rv.common_metric(rows).set_index("id")
+    smd = cm.loc["h-1", ["lower", "value", "upper"]].to_numpy(float)
+    r = cm.loc["h-2", ["lower", "value", "upper"]].to_numpy(float)
+    assert smd[0] < smd[1] < smd[2] or np.isclose(smd[0], smd[1]) or np.isclose(smd[1], smd[2])
+    assert np.sign(smd[1]) == np.sign(np.log(est)) or np.isclose(est, 1.0)
+    assert (r[0] <= r[1] <= r[2]) and np.all(np.abs(r) < 1)
+    np.testing.assert_allclose(np.arctanh(r[1]), z, atol=1e-9)  # back to Fisher's z

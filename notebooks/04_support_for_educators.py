@@ -174,8 +174,9 @@ loo_aloe = ek.leave_one_out(res_aloe)
 loo_aloe.index = aloe["study"]
 loo_aloe[["estimate", "ci_lower", "ci_upper", "tau2", "i2"]]
 
-# %% [markdown]
-# With five studies no small-study test has useful power (Sterne et al. 2011), so none is run.
+# %%
+print(f"k = {res_aloe.k}: below the 10 studies a small-study test needs for useful power "
+      f"(Sterne et al. 2011), so none is run.")
 
 # %% [markdown]
 # ## Certainty of the evidence

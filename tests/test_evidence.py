@@ -212,6 +212,16 @@ def test_coverage_by_outcome_and_stated_gaps(tmp_path):
     assert by_outcome.loc[("Q3.2", "attendance"), ["sources", "stated_gap"]].tolist() == [0, True]
     assert by_outcome.loc[("Q2.3", "engagement_behaviour"), "stated_gap"]
     assert len(by_outcome) == int(base.questions["outcomes"].map(len).sum())
+    assert [str(w) for w in base.warnings if w.file == "gaps.yaml"] == []
+    (root / "gaps.yaml").write_text(
+        "gaps:\n  - {principle: P3, question: Q3.2, outcome_domain: academic_achievement, searched: x, reason: y}\n"
+        "  - {principle: P6, question: Q6.2, searched: x, reason: y}\n", encoding="utf-8")
+    stale = [str(w) for w in ek.load_evidence(root).warnings if w.file == "gaps.yaml"]
+    assert stale == [
+        "gaps.yaml, row Q3.2: stated gap for Q3.2 academic_achievement, but syntheses now cite 1 source(s) "
+        "for it: review the gap or remove it",
+        "gaps.yaml, row Q6.2: stated gap for Q6.2, but syntheses now cite 1 source(s) for it: review the gap "
+        "or remove it"]
     flagged = [w.row for w in base.warnings]
     assert "Q2.1" not in flagged and "Q3.2" not in flagged and "Q1.1" in flagged and "Q6.2" not in flagged
     with pytest.raises(ValueError, match="expected one of question, outcome"):

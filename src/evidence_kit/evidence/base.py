@@ -243,6 +243,28 @@ def _pcor(ti, ni, mi) -> dict:
     return {"yi": yi, "vi": (1.0 - yi**2) ** 2 / df}  # large-sample variance (1 - r^2)^2 / df
 
 
+def _stale_gaps(base: EvidenceBase) -> list[Problem]:
+    """A gap naming a question (and domain) that synthesis rows now cover should be reviewed."""
+    out = []
+    if not len(base.gaps):
+        return out
+    by_outcome = base.coverage(by="outcome")["sources"]
+    by_question = base.coverage()["sources"]
+    for pos, gap in enumerate(base.gaps.itertuples(), start=1):  # a handful of entries
+        for q in S.split_ids(gap.question):
+            if gap.outcome_domain:
+                n = int(by_outcome.get((q, gap.outcome_domain), 0))
+                what = f"{q} {gap.outcome_domain}"
+            else:
+                n = int(by_question.get(q, 0))
+                what = q
+            if n:
+                out.append(Problem("gaps.yaml", q or pos, None,
+                                   f"stated gap for {what}, but syntheses now cite {n} source(s) for it: "
+                                   "review the gap or remove it"))
+    return out
+
+
 def _sort_key(p: Problem):
     row = p.row
     return (p.file, 0 if row is None else 1 if isinstance(row, int) else 2, row if isinstance(row, int) else 0)
@@ -296,6 +318,7 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
         for qid in cov.index[(cov["sources"] == 0) & (cov["stated_gaps"] == 0)]:
             warnings.append(Problem("principles.yaml", qid, None,
                                     "no synthesis row and no stated gap (gaps.yaml) for this question"))
+        warnings += _stale_gaps(base)
     if strict and problems:
         raise EvidenceError(problems)
     return dataclasses.replace(base, warnings=tuple(warnings))

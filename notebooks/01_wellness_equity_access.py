@@ -193,9 +193,10 @@ print(f"risk ratio of any day off, {res_rr.k} trials: {np.exp(res_rr.estimate):.
 # down one level and the footnote says what is missing. Indirectness of the published rows is
 # judged not serious because each was extracted for a question whose PICO it matches; for the
 # datasets it follows the opening of their directness note in `studies.yaml`. Designs other than
-# randomized trials (including mixed or unstated designs) start at the observational level. The attendance
-# and grades correlations are rated from the one-level fit (GRADE rates one pooled estimate); the
-# CR2 interval above is the one to read for precision. The asthma trials are randomized.
+# randomized trials (including mixed or unstated designs) start at the observational level. The
+# attendance and grades correlations are rated from the one-level fit (GRADE rates one pooled
+# estimate); the CR2 interval above is the one to read for precision. The asthma studies are the
+# trials of a Cochrane review (Gibson et al. 2002) and start as randomized trials.
 
 # %%
 grades = rv.grade_published(pub)

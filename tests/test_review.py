@@ -338,3 +338,16 @@ def test_common_metric_keeps_order_and_sign(est, lo_f, hi_f, z, zw):
     assert np.sign(smd[1]) == np.sign(np.log(est)) or np.isclose(est, 1.0)
     assert (r[0] <= r[1] <= r[2]) and np.all(np.abs(r) < 1)
     np.testing.assert_allclose(np.arctanh(r[1]), z, atol=1e-9)  # back to Fisher's z
+
+
+def test_stated_gaps_lists_each_principles_entries(eb):
+    gaps = pd.DataFrame([
+        {"principle": "P2", "question": "Q2.3", "outcome_domain": "", "searched": "s1", "reason": "r1"},
+        {"principle": "P2;P6", "question": "", "outcome_domain": "attendance", "searched": "s2", "reason": "r2"},
+    ])
+    base = dataclasses.replace(eb, gaps=gaps)
+    assert rv.stated_gaps(base, "P2")["reason"].tolist() == ["r1", "r2"]
+    assert rv.stated_gaps(base, "P6")["searched"].tolist() == ["s2"]
+    assert rv.stated_gaps(base, "P1").empty
+    assert list(rv.stated_gaps(dataclasses.replace(eb, gaps=gaps.iloc[:0]), "P1").columns) == [
+        "question", "outcome_domain", "searched", "reason"]

@@ -433,3 +433,15 @@ def what_would_change(grades: dict) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index",
                                   columns=["level", "unassessed", "rated_down", "level_if_assessed"]).rename_axis(
         "outcome")
+
+
+def stated_gaps(eb, principle: str) -> pd.DataFrame:
+    """The gaps ``evidence/gaps.yaml`` states for a principle: question, outcome_domain, searched
+    and reason (a gap naming several principles is listed under each)."""
+    principle = _check_principle(eb, principle)
+    gaps = eb.gaps
+    cols = ["question", "outcome_domain", "searched", "reason"]
+    if not len(gaps):
+        return pd.DataFrame(columns=cols)
+    hit = gaps["principle"].map(lambda p: principle in _split(p)).to_numpy(dtype=bool)
+    return gaps.loc[hit, cols].reset_index(drop=True)

@@ -407,6 +407,11 @@ def test_duplicate_records(tmp_path):
                citation_key="")
     base = ek.load_evidence(make_tree(tmp_path, records=[dict(RECORD), dup]))
     assert base.ok and len(base.screening) == 2
+    chain = dict(dup, record_id="sleep-0003", duplicate_of="sleep-0002")
+    base = ek.load_evidence(make_tree(tmp_path / "chain", records=[dict(RECORD), dup, chain]))
+    assert [str(w) for w in base.warnings if w.file == SCR] == [
+        "screening/sleep.csv, row 4, column duplicate_of: duplicate_of 'sleep-0002' is itself a duplicate; "
+        "name the kept record"]
     bad = dict(dup, duplicate_of="sleep-0002", screening="include")
     base = ek.load_evidence(make_tree(tmp_path / "b", records=[dict(RECORD), bad]), strict=False)
     assert _where(base.problems) == [(SCR, 3, "duplicate_of"), (SCR, 3, "screening")]

@@ -268,9 +268,14 @@ def _has_date(text: str) -> bool:
     return any(S.DATE_RE.match(w.strip(",;()")) for w in str(text).split())
 
 
-def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: list[Problem]) -> dict[str, set[str]]:
+def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: list[Problem],
+                    warnings: list[Problem] | None = None) -> dict[str, set[str]]:
     """Check ``screening/*.csv`` rows (PRISMA 2020 ledger); return area -> included citation keys."""
     dup = df["duplicate_of"].ne("")
+    if warnings is not None:  # a chain a -> b -> c still counts once, but should name the kept record
+        dup_ids = set(df.loc[dup, "record_id"])
+        _flag(warnings, df, dup & df["duplicate_of"].isin(dup_ids), "duplicate_of",
+              lambda r: f"duplicate_of {r['duplicate_of']!r} is itself a duplicate; name the kept record")
     _required(problems, df, S.SCREENING_COLUMNS)
     _flag(problems, df, df["record_id"].duplicated(keep=False) & df["record_id"].ne(""), "record_id",
           lambda r: f"record_id {r['record_id']!r} is used by more than one row")

@@ -302,10 +302,10 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     principles, questions = read_principles(root / "principles.yaml", root, problems)
     q_to_p = dict(zip(questions["id"], questions["principle"]))
     references = read_references(root / "references", root, problems)
-    screening = read_tables(root / "screening", root, S.SCREENING_COLUMNS, problems)
-    included = check_screening(screening, references, problems)
-    syntheses = read_tables(root / "syntheses", root, S.SYNTHESES_COLUMNS, problems)
     warnings: list[Problem] = []
+    screening = read_tables(root / "screening", root, S.SCREENING_COLUMNS, problems)
+    included = check_screening(screening, references, problems, warnings)
+    syntheses = read_tables(root / "syntheses", root, S.SYNTHESES_COLUMNS, problems)
     outcomes = dict(zip(questions["id"], questions["outcomes"]))
     syntheses = check_syntheses(syntheses, q_to_p, references, included, problems, warnings, outcomes)
     studies = read_studies(root / "studies.yaml", root, q_to_p, references, problems)

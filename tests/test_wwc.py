@@ -31,12 +31,38 @@ MWOR, MWR, DNM = RATINGS
 
 
 def test_boundary_table_cells():
-    # WWC 4.1 Table II.1: (overall, cautious, optimistic)
+    # WWC 4.1 Table II.1 as transcribed by baselinr (the handbook table itself not read; see the
+    # provenance comment in wwc.py): (overall, cautious, optimistic)
     t = attrition_boundary_table().set_index("overall_attrition")
     for overall, cautious, optimistic in [(0, 5.7, 10.0), (10, 6.3, 10.9), (20, 5.4, 10.0), (30, 4.1, 8.2),
                                           (40, 2.6, 6.0), (57, 0.0, 2.1), (58, np.nan, 1.9), (65, np.nan, 0.3)]:
         np.testing.assert_equal(t.loc[overall, "cautious"], cautious)
         assert t.loc[overall, "optimistic"] == optimistic
+
+
+# Every cell of the transcription source: R package baselinr, R/attrition_boundary.R,
+# .wwc_attrition_table() (github.com/zl1212-ship-it/baselinr, commit c4018eb), read 2026-11-28.
+# It cites WWC Standards Handbook 4.1 Table II.1; the handbook table was not available to check.
+_BASELINR_CAUTIOUS = [
+    5.7, 5.8, 5.9, 5.9, 6.0, 6.1, 6.2, 6.3, 6.3, 6.3, 6.3, 6.2, 6.2, 6.1, 6.0,
+    5.9, 5.9, 5.8, 5.7, 5.5, 5.4, 5.3, 5.2, 5.1, 4.9, 4.8, 4.7, 4.5, 4.4, 4.3,
+    4.1, 4.0, 3.8, 3.6, 3.5, 3.3, 3.2, 3.1, 2.9, 2.8, 2.6, 2.5, 2.3, 2.1, 2.0,
+    1.8, 1.6, 1.5, 1.3, 1.2, 1.0, 0.9, 0.7, 0.6, 0.4, 0.3, 0.2, 0.0,
+] + [np.nan] * 8
+_BASELINR_OPTIMISTIC = [
+    10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.7, 10.8, 10.9, 10.9, 10.9, 10.9,
+    10.9, 10.8, 10.8, 10.7, 10.6, 10.5, 10.3, 10.2, 10.0, 9.9, 9.7, 9.5, 9.4,
+    9.2, 9.0, 8.8, 8.6, 8.4, 8.2, 8.0, 7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3,
+    6.0, 5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2, 3.9, 3.7, 3.5, 3.2, 3.0, 2.8,
+    2.6, 2.3, 2.1, 1.9, 1.6, 1.4, 1.1, 0.9, 0.7, 0.5, 0.3,
+]
+
+
+def test_boundary_matches_its_transcription_source():
+    t = attrition_boundary_table()
+    assert len(_BASELINR_CAUTIOUS) == len(_BASELINR_OPTIMISTIC) == len(t) == 66
+    np.testing.assert_array_equal(t["cautious"].to_numpy(), _BASELINR_CAUTIOUS)
+    np.testing.assert_array_equal(t["optimistic"].to_numpy(), _BASELINR_OPTIMISTIC)
 
 
 def test_boundary_shape():

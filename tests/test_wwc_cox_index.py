@@ -1,14 +1,18 @@
-"""The Cox-index small-sample question, settled and pinned.
+"""The Cox-index small-sample question: what evidence-kit computes, pinned.
 
-The WWC Procedures and Standards Handbook (v5.0, Appendix E; v4.1 likewise) writes the Cox
-index for dichotomous outcomes and baseline characteristics as
+evidence-kit (``evidence_kit.cox_index``, in conversions.py) computes
 
     d_Cox = omega * [ln(p_i / (1 - p_i)) - ln(p_c / (1 - p_c))] / 1.65,  omega = 1 - 3 / (4N - 9),
 
-with the same small-sample correction omega as Hedges' g. evidence-kit follows the handbook
-(``evidence_kit.cox_index``, in conversions.py); the reasoning is in
-``evidence_kit.certainty.wwc``'s module docstring. Implementations that drop omega (e.g. the R
-package baselinr 0.6) differ by exactly the factor omega; these tests would fail if ours did.
+i.e. with the small-sample correction omega that the WWC applies to Hedges' g. Whether the WWC
+handbook applies omega to the Cox index was re-checked on 2026-11-28 and is NOT settled by the
+primary text: the v4.1 / v5.0 handbook passages could not be read with the search tools, and
+the public secondary sources disagree (with omega: the estat.us WWC R code citing the v4.1
+Procedures Handbook draft pp. 15-16; without omega in the handbook: baselinr 0.6 NEWS citing
+v4.1 section VI.1.2, and the roxygen header of the public R function crep_cies_pb). Locations
+and URLs are in ``evidence_kit.certainty.wwc``'s module docstring. These tests pin the current
+choice (omega applied) so any change to it is deliberate; implementations that drop omega differ
+by exactly the factor omega.
 """
 
 from __future__ import annotations

@@ -16,16 +16,29 @@ table of contents); the v5.0 chapter is named rather than numbered.
   Guidance: Using Evidence to Strengthen Education Investments (September 2016; updated 2023);
   WWC, "ESSA Tiers of Evidence" (https://ies.ed.gov/ncee/wwc/essa).
 
-The Cox-index small-sample question. Baseline differences on dichotomous characteristics are
-measured with the Cox index, d_Cox = omega [ln(p1/(1 - p1)) - ln(p2/(1 - p2))] / 1.65. The WWC
-handbook (v5.0, Appendix E, effect sizes for dichotomous outcomes; likewise v4.1) writes the
-Cox index with the same small-sample correction omega = 1 - 3/(4N - 9) that it applies to
-Hedges' g, so the WWC applies it. ``evidence_kit.conversions.cox_index`` (owned by the
-conversions module; not duplicated here) implements exactly that, and
-tests/test_wwc_cox_index.py holds it to the formula with omega. Some third-party
-implementations omit omega (the R package baselinr 0.6 documents "the Cox index carries no
-small-sample correction"); they differ by the factor omega (0.9967 at N = 230), which matters
-only for a baseline difference within that factor of the 0.05 or 0.25 band edge.
+The Cox-index small-sample question (re-checked 2026-11-28; NOT settled by the primary text).
+Baseline differences on dichotomous characteristics are measured with the Cox index,
+d_Cox = [ln(p1/(1 - p1)) - ln(p2/(1 - p2))] / 1.65, possibly multiplied by the small-sample
+correction omega = 1 - 3/(4N - 9) that the WWC applies to Hedges' g. An earlier version of this
+docstring said the handbook (v5.0 Appendix E; v4.1 likewise) writes the Cox index with omega;
+that had not been checked against the handbook and could not be: no copy of the v4.1 or v5.0
+handbook text on the Cox index was found with the search tools (the v2.0 handbook pages found
+on the UNT web archive show only page openings). What public sources say, and they disagree:
+
+* with omega: K. Uekawa's WWC R code (https://www.estat.us/category/wwc-standards/, post "R code
+  for deriving Hedge's g (or Cox Index)"), citing pp. 15-16 of the v4.1 Procedures Handbook
+  draft, applies omega to the Cox index and labels that the version to use;
+* without omega in the handbook: the R package baselinr 0.6 NEWS
+  (https://cran.r-project.org/web/packages/baselinr/news/news.html) says its cox_index()
+  follows Procedures Handbook v4.1 section VI.1.2 and carries no small-sample correction; and
+  the roxygen header of a public R function ``crep_cies_pb`` (GitHub code index) says omega is
+  absent from the WWC handbook but taught in the WWC's online baseline-equivalence training.
+
+``evidence_kit.conversions.cox_index`` (owned by the conversions module; not duplicated here)
+applies omega, and tests/test_wwc_cox_index.py pins that; the code is left unchanged because no
+handbook text read says otherwise. The two readings differ by the factor omega (0.9967 at
+N = 230), which matters only for a baseline difference within that factor of the 0.05 or 0.25
+band edge. Open: check v4.1 Procedures Handbook section VI / Appendix E and v5.0 Appendix E.
 """
 
 from __future__ import annotations
@@ -45,8 +58,14 @@ from evidence_kit._validate import check_choice
 # unchanged in WWC 5.0: for overall attrition 0..65 percent, the highest differential attrition
 # (percentage points) that still counts as low attrition. Under the cautious assumption an
 # overall rate of 58% or more is high attrition at any differential (blank cells in the table).
-# The handbook PDF could not be retrieved while writing this; the values were checked against
-# an independent transcription of Table II.1 (the R package baselinr 0.6, attrition_boundary()).
+# Provenance (re-checked 2026-11-28): the handbook table itself has NOT been read. The values
+# are a transcription of the R package baselinr's R/attrition_boundary.R
+# (github.com/zl1212-ship-it/baselinr, commit c4018eb, .wwc_attrition_table(), which cites
+# WWC 4.1 Table II.1); all 58 cautious and 66 optimistic cells here equal that file cell for
+# cell (checked by reading it), so baselinr is the source, not an independent check. No
+# other public transcription or copy of Table II.1 was found with the search tools (one other
+# public implementation, a JupyterLab WWC assistant, uses a coarse 4-row table that is not the
+# handbook's). The test test_boundary_matches_its_transcription_source pins the cells.
 # ---------------------------------------------------------------------------------------------
 _OVERALL = np.arange(0, 66)
 _CAUTIOUS = np.array([

@@ -164,6 +164,19 @@ def test_improvement_index_values():
     assert list(s.index) == ["a", "b"] and s["a"] == pytest.approx(-s["b"])
 
 
+def test_improvement_index_wwc_handbook_v2_worked_example():
+    """WWC Procedures and Standards Handbook, Version 2.0 (December 2008), Appendix F
+    "Computation of the Improvement Index" (web archive copy read 2026-11-28:
+    https://webarchive.library.unt.edu/eot2008/20090326152425/http:/ies.ed.gov/ncee/wwc/references/
+    iDocViewer/Doc.aspx?docId=19&tocId=12): an effect size of 0.25 corresponds to a U3 of 60%
+    and an improvement index of 10 percentile points (both as printed, whole percents)."""
+    u3 = 100 * stats.norm.cdf(0.25)
+    assert round(u3) == 60
+    ii = ek.improvement_index(0.25)
+    assert round(ii) == 10
+    assert ii == pytest.approx(u3 - 50, rel=1e-12)  # improvement index = U3 - 50 (Appendix F)
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.floats(min_value=-6, max_value=6, allow_nan=False))
 def test_improvement_index_is_odd_and_bounded(g):

@@ -1,4 +1,12 @@
-"""effect_sizes against published worked examples (source and place cited in each test)."""
+"""effect_sizes against published worked examples (source and place cited in each test).
+
+Borenstein, Hedges, Higgins & Rothstein (2009), Introduction to Meta-Analysis (Wiley): the page
+numbers first given here were written from memory. On 2026-11-28 neither the pages nor the
+printed numbers could be found in any source reachable with the search tools, so the citations
+below name the chapter only ("page not verified"). The expected values were re-derived from the
+chapter formulas by arithmetic on 2026-11-28 (they agree to the 4 decimals used), not checked
+against a copy of the book.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +21,10 @@ A4 = published_atol(4)
 
 
 def test_borenstein_ch4_raw_mean_difference_and_g():
-    """Borenstein et al. (2009), Introduction to Meta-Analysis, ch. 4, pp. 22-27: means 103 and
-    100, SDs 5.5 and 4.5, n = 50 each. D = 3.0000 with V_D = 1.0100 (pooled SD 5.0249, so the
-    pooled-variance 'HO' vtype); g = 0.5924 with V_g = 0.0411 (J^2 V_d: metafor's vtype 'LS2')."""
+    """Borenstein et al. (2009), Introduction to Meta-Analysis, chapter 4 (effect sizes based on
+    means; page not verified): means 103 and 100, SDs 5.5 and 4.5, n = 50 each. D = 3.0000 with
+    V_D = 1.0100 (pooled SD 5.0249, so the pooled-variance 'HO' vtype); g = 0.5924 with
+    V_g = 0.0411 (J^2 V_d: metafor's vtype 'LS2')."""
     data = pd.DataFrame({"m1i": [103.0], "m2i": [100.0], "sd1i": [5.5], "sd2i": [4.5], "n1i": [50], "n2i": [50]})
     cols = dict(m1i="m1i", m2i="m2i", sd1i="sd1i", sd2i="sd2i", n1i="n1i", n2i="n2i")
     md = ek.effect_sizes(data, "MD", vtype="HO", **cols)
@@ -27,8 +36,8 @@ def test_borenstein_ch4_raw_mean_difference_and_g():
 
 
 def test_borenstein_ch5_binary_example():
-    """Borenstein et al. (2009), ch. 5 (effect sizes based on binary data): 5/100 events treated,
-    10/100 control. ln RR = -0.6931, V = 0.2800; ln OR = -0.7472, V = 0.3216;
+    """Borenstein et al. (2009), chapter 5 (effect sizes based on binary data; page not
+    verified): 5/100 events treated, 10/100 control. ln RR = -0.6931, V = 0.2800; ln OR = -0.7472, V = 0.3216;
     RD = -0.0500, V = 0.0014 (0.001375)."""
     cells = dict(ai=[5], bi=[95], ci=[10], di=[90])
     rr = ek.effect_sizes(measure="RR", **cells)
@@ -43,8 +52,8 @@ def test_borenstein_ch5_binary_example():
 
 
 def test_borenstein_ch6_fisher_z():
-    """Borenstein et al. (2009), ch. 6 (effect sizes based on correlations): r = 0.50, n = 100
-    gives z = 0.5493 with V_z = 1/97 = 0.0103."""
+    """Borenstein et al. (2009), chapter 6 (effect sizes based on correlations; page not
+    verified): r = 0.50, n = 100 gives z = 0.5493 with V_z = 1/97 = 0.0103."""
     z = ek.effect_sizes(measure="ZCOR", ri=[0.5], ni=[100])
     assert z["yi"][0] == pytest.approx(0.5493, abs=A4)
     assert z["vi"][0] == pytest.approx(0.0103, abs=A4)

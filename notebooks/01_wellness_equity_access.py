@@ -226,6 +226,18 @@ gaps[gaps["gap"] | gaps["stated_gap"]]
 print(f"{int(gaps['gap'].sum())} of {len(gaps)} question x outcome pairs have no published synthesis.")
 
 # %% [markdown]
+# The gaps stated in `evidence/gaps.yaml` for this principle, with what was searched and why
+# nothing could be pooled:
+
+# %%
+stated = rv.stated_gaps(eb, P)
+print(f"{len(stated)} stated gap(s)")
+for g in stated.itertuples():
+    where = " ".join(x for x in (g.question or P, g.outcome_domain) if x)
+    print(textwrap.fill(f"{where}: {g.reason}", 100, subsequent_indent="    "))
+    print(textwrap.fill(f"searched: {g.searched}", 100, initial_indent="    ", subsequent_indent="    "))
+
+# %% [markdown]
 # How much of the low certainty comes from what is not yet assessed: for each rated outcome, the
 # domains rated down only because they could not be assessed, the domains rated down on the
 # evidence itself, and the highest certainty the outcome could reach if the missing assessments

@@ -4,6 +4,12 @@ The expected text of six cases is printed in the APA Publication Manual, 7th ed.
 "Common References at a Glance" (Examples 1, 16, 20, 38, 50, 111); the others apply the rules
 of sections 9.8, 9.12, 9.16, 9.17, 10.1, 10.2 and 10.6 to synthetic records (each case in
 tests/golden/apa_records.json names its source).
+
+The six Manual examples were transcribed from an OCR'd copy. Re-checked 2026-11-28 against
+other sources found with the search tools (each case's "checked" field gives URL and section):
+the chapter (Example 38) and the report (Example 50) agree with two university library guides
+that reproduce them, so no OCR error was found there; the journal article, book, web page and
+newspaper examples could not be found in any second source and remain unverified.
 """
 
 from __future__ import annotations

@@ -65,7 +65,10 @@ from evidence_kit._validate import check_choice
 # cell (checked by reading it), so baselinr is the source, not an independent check. No
 # other public transcription or copy of Table II.1 was found with the search tools (one other
 # public implementation, a JupyterLab WWC assistant, uses a coarse 4-row table that is not the
-# handbook's). The test test_boundary_matches_its_transcription_source pins the cells.
+# handbook's). The test test_boundary_matches_its_transcription_source pins the cells. Locator
+# for whoever can open the PDF: https://www.estat.us/wwc-standards/ places the attrition
+# standard on p. 10 of ies.ed.gov/ncee/wwc/Docs/referenceresources/WWC-Standards-Handbook-v4-1-508.pdf
+# (that locator is from the secondary page; the PDF itself was not read).
 # ---------------------------------------------------------------------------------------------
 _OVERALL = np.arange(0, 66)
 _CAUTIOUS = np.array([

@@ -8,7 +8,8 @@ tests/golden/apa_records.json names its source).
 The six Manual examples were transcribed from an OCR'd copy. Re-checked 2026-11-28 against
 other sources found with the search tools (each case's "checked" field gives URL and section):
 the chapter (Example 38) and the report (Example 50) agree with two university library guides
-that reproduce them, so no OCR error was found there; the journal article, book, web page and
+that reproduce them, so no OCR error was found there; the journal article's authors and title
+match the article's own first page (volume, pages and DOI unchecked); the book, web page and
 newspaper examples could not be found in any second source and remain unverified.
 """
 

@@ -63,9 +63,11 @@ def test_borenstein_ch6_fisher_z():
 
 def test_bcg_log_odds_ratios_van_houwelingen_2002():
     """BCG trials (Colditz et al. 1994) as tabulated by van Houwelingen, Arends & Stijnen (2002),
-    Statistics in Medicine 21, Table I (p. 594); log odds ratios and variances as printed on the
-    metafor project's replication page (metafor-project.org, analyses:vanhouwelingen2002),
-    trials 1-7."""
+    Statistics in Medicine 21(4), 589-624, Table I (the article's volume, issue and pages checked
+    2026-11-28 against metadat's data-raw/dat.bcg.r, https://rdrr.io/github/wviechtb/metadat/src/
+    data-raw/dat.bcg.r; the table's page, first given as p. 594, not verified); log odds ratios
+    and variances as printed on the metafor project's replication page (metafor-project.org,
+    analyses:vanhouwelingen2002; that page not re-read), trials 1-7."""
     printed = [(-0.9387, 0.3571), (-1.6662, 0.2081), (-1.3863, 0.4334), (-1.4564, 0.0203),
                (-0.2191, 0.0520), (-0.9581, 0.0099), (-1.6338, 0.2270)]
     out = ek.effect_sizes(ek.load_dataset("dat.bcg"), "OR", ai="tpos", bi="tneg", ci="cpos", di="cneg")

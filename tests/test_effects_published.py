@@ -72,3 +72,32 @@ def test_bcg_log_odds_ratios_van_houwelingen_2002():
                (-0.2191, 0.0520), (-0.9581, 0.0099), (-1.6338, 0.2270)]
     out = ek.effect_sizes(ek.load_dataset("dat.bcg"), "OR", ai="tpos", bi="tneg", ci="cpos", di="cneg")
     np.testing.assert_allclose(out[["yi", "vi"]].to_numpy()[:7], printed, atol=A4, rtol=0)
+
+
+def test_bcg_pooled_log_odds_ratios_van_houwelingen_2002_text():
+    """van Houwelingen, Arends & Stijnen (2002), Statistics in Medicine 21(4), 589-624, values in
+    the text on the BCG log odds ratios computed above (all 13 trials), at the 3 decimals printed.
+    Page locators as recorded by metafor's own check of this paper
+    (github.com/wviechtb/metafor, tests/testthat/test_analysis_example_vanhouwelingen2002.r,
+    read 2026-11-28; the article itself not read): equal-effects pooled OR 0.647 (0.595, 0.703),
+    p. 596; ML random-effects OR 0.476 (0.336, 0.675) with tau^2 0.302, p. 597; the paper's
+    mu +/- 1.96 tau interval (-1.820, 0.336), p. 599; ML meta-regression on absolute latitude,
+    intercept 0.371 (SE 0.106), slope -0.033 (SE 0.003), tau^2 0.004, R^2 98.7%, pp. 608-609."""
+    a3 = published_atol(3)
+    es = ek.effect_sizes(ek.load_dataset("dat.bcg"), "OR", ai="tpos", bi="tneg", ci="cpos", di="cneg")
+    ee = ek.meta_analysis(es, method="EE")
+    np.testing.assert_allclose(np.exp([ee.estimate, ee.ci_lower]), [0.647, 0.595], atol=a3, rtol=0)
+    # the article prints 0.703; exp(upper) = 0.70237 rounds to 0.702 (metafor's check notes the same)
+    assert abs(np.exp(ee.ci_upper) - 0.703) < 0.001
+    ml = ek.meta_analysis(es, method="ML")
+    np.testing.assert_allclose(np.exp([ml.estimate, ml.ci_lower, ml.ci_upper]), [0.476, 0.336, 0.675],
+                               atol=a3, rtol=0)
+    assert ml.tau2 == pytest.approx(0.302, abs=a3)
+    z975 = 1.959963984540054
+    interval = ml.estimate + np.array([-1.0, 1.0]) * z975 * np.sqrt(ml.tau2)
+    np.testing.assert_allclose(interval, [-1.820, 0.336], atol=a3, rtol=0)
+    reg = ek.meta_analysis(es, method="ML", mods=["ablat"])
+    np.testing.assert_allclose(reg.coefficients["estimate"], [0.371, -0.033], atol=a3, rtol=0)
+    np.testing.assert_allclose(reg.coefficients["se"], [0.106, 0.003], atol=a3, rtol=0)
+    assert reg.tau2 == pytest.approx(0.004, abs=a3)
+    assert reg.r2 == pytest.approx(98.7, abs=published_atol(1))

@@ -74,21 +74,6 @@ def test_reml_fit_of_each_mapped_dataset(base, case_id):
         assert getattr(res, name) == pytest.approx(case[name], rel=ITERATIVE_RTOL, abs=ITERATIVE_ATOL), name
 
 
-def test_pcor_identity():
-    """Partial r from t is the signed root of t^2 / (t^2 + df); a t of 0 gives r = 0, var = 1/df."""
-    import pandas as pd
-
-    from evidence_kit.evidence.base import _pcor
-
-    t = pd.Series([0.0, 2.0, -3.0])
-    n, m = pd.Series([50, 50, 50]), pd.Series([3, 3, 3])
-    out = _pcor(t, n, m)
-    df = 46.0
-    np.testing.assert_allclose(out["yi"] ** 2, t**2 / (t**2 + df), rtol=1e-15)
-    assert np.sign(out["yi"]).tolist() == [0.0, 1.0, -1.0]
-    assert out["vi"][0] == pytest.approx(1 / df, rel=1e-15)
-
-
 def test_numbers_written_in_studies_yaml_hold_on_the_data():
     """Every count stated in a studies.yaml note, recomputed from the shipped data."""
     kon = ek.load_dataset("dat.konstantopoulos2011")

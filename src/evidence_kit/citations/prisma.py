@@ -67,9 +67,11 @@ def read_ledger(ledger) -> pd.DataFrame:
     """
     if isinstance(ledger, pd.DataFrame):
         df = ledger.copy()
-        df.insert(0, "file", df.get("file", "<DataFrame>"))
-        df.insert(1, "row", range(2, len(df) + 2))
-        return df.loc[:, ~df.columns.duplicated()]
+        if "file" not in df.columns:  # a frame read elsewhere may already say where rows stand
+            df.insert(0, "file", "<DataFrame>")
+        if "row" not in df.columns:
+            df.insert(1, "row", range(2, len(df) + 2))
+        return df
     paths = []
     for item in ledger if isinstance(ledger, (list, tuple)) else [ledger]:
         p = Path(item)

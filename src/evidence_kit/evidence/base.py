@@ -173,7 +173,7 @@ class EvidenceBase:
         """PRISMA 2020 flow counts of the screening ledger (``ek.prisma_counts``), all areas together."""
         from evidence_kit.citations import prisma_counts
 
-        return prisma_counts(self.screening.drop(columns=["file", "row"]))
+        return prisma_counts(self.screening)
 
     def load_study(self, dataset: str) -> pd.DataFrame:
         """The metadat dataset mapped in studies.yaml (``ek.load_dataset``)."""
@@ -191,12 +191,8 @@ class EvidenceBase:
             yi = data[spec["yi"]].astype(float)
             vi = data[spec["vi"]].astype(float) if "vi" in spec else data[spec["sei"]].astype(float) ** 2
             return data.assign(yi=yi, vi=vi)
-        if spec["measure"] == "PCOR" and "PCOR" not in _effect_measures():
-            return data.assign(**_pcor(data[spec["ti"]], data[spec["ni"]], data[spec["mi"]]))
         import evidence_kit as ek
 
-        if not hasattr(ek, "effect_sizes"):
-            raise NotImplementedError("ek.effect_sizes is not available yet; escalc: " + repr(spec))
         measure = spec.pop("measure")
         return ek.effect_sizes(data, measure=measure, **spec)
 
@@ -220,27 +216,6 @@ class EvidenceBase:
             if items:
                 parts += [f"<p>{title} ({len(items)})</p>", problems_frame(list(items)).to_html(index=False)]
         return "\n".join(parts)
-
-
-def _effect_measures() -> tuple[str, ...]:
-    try:
-        from evidence_kit.effects import MEASURES
-    except ImportError:
-        return ()
-    return tuple(MEASURES)
-
-
-def _pcor(ti, ni, mi) -> dict:
-    """Partial correlation from a regression t statistic, as metafor's escalc(measure="PCOR").
-
-    r_p = t / sqrt(t^2 + df) and var = (1 - r_p^2)^2 / df with df = n - m - 1, m predictors
-    (Aloe & Thompson, 2013, doi:10.5243/jsswr.2013.24; as metafor 3.8 escalc.r computes them;
-    checked against tests/reference/evidence_studies.json). Used until ``ek.effect_sizes``
-    offers PCOR.
-    """
-    t, df = ti.astype(float), ni.astype(float) - mi.astype(float) - 1.0
-    yi = t / (t**2 + df) ** 0.5  # partial r from t: t / sqrt(t^2 + df)
-    return {"yi": yi, "vi": (1.0 - yi**2) ** 2 / df}  # large-sample variance (1 - r^2)^2 / df
 
 
 def _stale_gaps(base: EvidenceBase) -> list[Problem]:

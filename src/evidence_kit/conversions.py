@@ -462,7 +462,11 @@ def cox_index(p1, p2, n1, n2):
     Notes
     -----
     d_Cox = omega (ln(p1/(1 - p1)) - ln(p2/(1 - p2))) / 1.65, omega = 1 - 3/(4N - 9)
-    (WWC Procedures and Standards Handbook v5.0, Appendix E; Sanchez-Meca et al. 2003).
+    (Cox index: Sanchez-Meca et al. 2003; WWC Procedures and Standards Handbook, effect sizes for
+    dichotomous outcomes). Whether the WWC applies the small-sample factor omega to the Cox index
+    is NOT verified against the handbook text: public sources disagree (see the notes in
+    ``evidence_kit.certainty.wwc``). This function applies omega; ``cox_index(...) / omega``
+    gives the uncorrected index.
     """
     p1, p2 = _arr(p1, "p1"), _arr(p2, "p2")
     n1, n2 = _arr(n1, "n1"), _arr(n2, "n2")
@@ -471,7 +475,7 @@ def cox_index(p1, p2, n1, n2):
     _check_n(n1, "n1")
     _check_n(n2, "n2")
     log_or = np.log(p1 / (1.0 - p1)) - np.log(p2 / (1.0 - p2))
-    return _out(_wwc_omega(n1 + n2) * log_or / COX_FACTOR)  # WWC Handbook v5.0, Appendix E: Cox index
+    return _out(_wwc_omega(n1 + n2) * log_or / COX_FACTOR)  # Cox index, log OR / 1.65, times omega (unverified)
 
 
 class ClusterG(NamedTuple):

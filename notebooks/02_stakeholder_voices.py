@@ -86,6 +86,15 @@ pub[["id", "question", "outcome_domain", "metric", "estimate", "ci_lower", "ci_u
 # %%
 print(pub.groupby(["scale", "credibility"]).size().rename("rows").to_string())
 
+# %% [markdown]
+# Which umbrella criteria the extraction could not assess, counted over the classified rows (each
+# such criterion counts as not met, so the class is a lower bound):
+
+# %%
+classified = pub[pub["credibility"] != ""]
+print(f"{len(classified)} of {len(pub)} rows classified")
+print(classified["not_assessable"].str.split(", ").explode().value_counts().rename("rows").to_string())
+
 # %%
 pub[["id", "outcome", "conversion", "not_assessable", "criteria_not_met", "locator"]]
 

@@ -354,3 +354,21 @@ def test_stated_gaps_lists_each_principles_entries(eb):
     assert rv.stated_gaps(base, "P1").empty
     assert list(rv.stated_gaps(dataclasses.replace(eb, gaps=gaps.iloc[:0]), "P1").columns) == [
         "question", "outcome_domain", "searched", "reason"]
+
+
+def test_every_principle_has_its_notebook_and_it_uses_these_helpers(eb):
+    """The review grid: one notebook per principle (01..06), each reading P from evidence/ through
+    the helpers tested here, plus the overview and the methods notebook."""
+    import nbformat
+
+    notebooks = ROOT / "notebooks"
+    for i, pid in enumerate(eb.principles["id"], 1):
+        (path,) = sorted(notebooks.glob(f"{i:02d}_*.ipynb"))
+        nb = nbformat.read(path, as_version=4)
+        assert nb.cells[0].source.startswith(f"# Principle {i}:")
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert f'P = "{pid}"' in code and 'ek.load_evidence("../evidence")' in code
+        for helper in ("questions_table", "sources_table", "published_syntheses", "published_forest",
+                       "grade_published", "summary_of_findings", "gaps_table", "stated_gaps", "what_would_change"):
+            assert helper in code, f"{path.name} does not call {helper}"
+    assert (notebooks / "00_overview.ipynb").exists() and (notebooks / "07_methods_metafor.ipynb").exists()

@@ -92,19 +92,18 @@ from evidence_kit.bias import (  # noqa: E402
     EggerResult,
     ExcessSignificanceResult,
     RankTestResult,
-    SelectionResult,
     TrimFillResult,
     egger_test,
     excess_significance_test,
     fail_safe_n,
     pet_peese,
     rank_test,
-    selection_model,
     trim_and_fill,
 )
 from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis  # noqa: E402
 from evidence_kit.permutation import PermutationResult, permutation_test  # noqa: E402
 from evidence_kit.robust import RobustResult, robust, wald_test  # noqa: E402
+from evidence_kit.selection import SelectionResult, selection_model  # noqa: E402
 
 __all__ += [
     "EggerResult",
@@ -151,7 +150,6 @@ __all__ += [
     "find_duplicates", "format_reference", "normalize_doi", "normalize_pmcid",
     "normalize_pmid", "prisma_counts", "prisma_diagram", "read_citations", "write_citations"
 ]
-
 
 # --- certainty (certainty/) ---
 from evidence_kit.certainty import (  # noqa: E402

@@ -372,3 +372,14 @@ def test_every_principle_has_its_notebook_and_it_uses_these_helpers(eb):
                        "grade_published", "summary_of_findings", "gaps_table", "stated_gaps", "what_would_change"):
             assert helper in code, f"{path.name} does not call {helper}"
     assert (notebooks / "00_overview.ipynb").exists() and (notebooks / "07_methods_metafor.ipynb").exists()
+
+
+def test_certainty_table_is_every_principles_grade_published(eb):
+    table = rv.certainty_table(eb)
+    for pid in eb.principles["id"]:
+        grades = rv.grade_published(rv.published_syntheses(eb, pid))
+        mine = table[table["principle"] == pid]
+        assert len(mine) == len(grades)
+        assert mine["certainty"].tolist() == [g.level for g in grades.values()]
+        assert mine["estimate"].tolist() == [g.estimate for g in grades.values()]
+    assert set(table["id"]) <= set(eb.syntheses["id"])

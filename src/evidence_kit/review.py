@@ -329,6 +329,27 @@ def gaps_table(eb, principle: str) -> pd.DataFrame:
     return cov
 
 
+def certainty_table(eb) -> pd.DataFrame:
+    """GRADE certainty of every rated published outcome, all principles: one row per
+    (principle, question, outcome domain) that :func:`grade_published` rates.
+
+    Columns: principle, question, outcome_domain, id (the rated synthesis row), scale, k,
+    estimate, ci_lower, ci_upper (common metric) and certainty (GRADE level). A living review
+    can join it on ``id`` to track certainty next to estimate and CI.
+    """
+    rows = []
+    for principle in eb.principles["id"]:
+        for grade in grade_published(published_syntheses(eb, principle)).values():
+            question, domain = grade.outcome.split(" ")[:2]
+            rows.append({"principle": principle, "question": question, "outcome_domain": domain,
+                         "id": grade.outcome.rsplit("(", 1)[1].rstrip(")"), "scale": grade.measure, "k": grade.k,
+                         "estimate": grade.estimate, "ci_lower": grade.ci_lower, "ci_upper": grade.ci_upper,
+                         "certainty": grade.level})
+    cols = ["principle", "question", "outcome_domain", "id", "scale", "k", "estimate", "ci_lower", "ci_upper",
+            "certainty"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def evidence_map_table(eb) -> pd.DataFrame:
     """The evidence map, long form: one row per principle x outcome domain (all of them).
 
@@ -339,19 +360,10 @@ def evidence_map_table(eb) -> pd.DataFrame:
     empty or NaN where no estimate with a CI exists.
     """
     counts = eb.evidence_map().stack().rename("sources").reset_index()
-    picked = []
-    for principle in eb.principles["id"]:
-        pub = published_syntheses(eb, principle)
-        for grade in grade_published(pub).values():
-            qid, domain = grade.outcome.split(" ")[:2]
-            rid = grade.outcome.rsplit("(", 1)[1].rstrip(")")
-            picked.append({"principle": principle, "outcome_domain": domain, "rated": rid, "scale": grade.measure,
-                           "k": grade.k, "estimate": grade.estimate, "ci_lower": grade.ci_lower,
-                           "ci_upper": grade.ci_upper, "certainty": grade.level})
-    cols = ["principle", "outcome_domain", "rated", "scale", "k", "estimate", "ci_lower", "ci_upper", "certainty"]
-    best = pd.DataFrame(picked, columns=cols)
+    best = certainty_table(eb).rename(columns={"id": "rated"})
     best = best.sort_values(["principle", "outcome_domain", "k", "rated"], ascending=[True, True, False, True],
-                            kind="stable").drop_duplicates(["principle", "outcome_domain"]).drop(columns="k")
+                            kind="stable").drop_duplicates(["principle", "outcome_domain"])
+    best = best.drop(columns=["question", "k"])
     out = counts.merge(best, on=["principle", "outcome_domain"], how="left")
     out[["rated", "scale", "certainty"]] = out[["rated", "scale", "certainty"]].fillna("")
     return out

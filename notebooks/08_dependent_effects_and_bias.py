@@ -27,6 +27,10 @@
 # | 3 | `ek.permutation_test` | `dat.bangertdrowns2004` (K-12 studies) | Direct: school-based writing-to-learn |
 # | 4 | `ek.egger_test`, `ek.rank_test`, `ek.trim_and_fill`, `ek.funnel_plot`, `ek.fail_safe_n`, `ek.pet_peese`, `ek.excess_significance_test`, `ek.selection_model` | `dat.bangertdrowns2004` | Direct for the K-12 studies; the published review also holds college studies |
 #
+# `dat.assink2016` (recidivism and mental health in delinquent juveniles), the other
+# multilevel dataset of the package's reference fixtures, is not used here: it is not about
+# schools or school-age students in school.
+#
 # Every number is printed by a cell; the prose interprets without quoting them. The
 # interpretations describe these data and these methods, not the Roadmap's conclusions.
 
@@ -485,6 +489,40 @@ summary
 # random-effects estimate, with wide uncertainty, so the size of the writing-to-learn effect in
 # schools remains uncertain even where bias tests are quiet.
 #
+# A contour-enhanced funnel plot of the K-12 studies (Peters et al. 2008). The contours are centred
+# on zero, not on the estimate: the white wedge around zero is where a study is not significant
+# at the least strict of the confidence levels passed (`levels`), the grey bands lie between the
+# levels, and outside them a study is significant at the strictest one. A gap in the white wedge
+# would point to selection by significance.
+
+# %%
+ax = ek.funnel_plot(res_k12, contour=True, levels=(90, 95, 99),
+                    xlabel="standardized mean difference (K-12 studies)")
+
+# %% [markdown]
+# Non-significant K-12 studies are plentiful, on both sides of zero: the funnel shows no gap where
+# selection by significance would have left one.
+
+# %% [markdown]
+# ## When a method is undefined or the input is wrong
+# The methods refuse rather than guess: too few studies for a test, a selection-model interval
+# without any p-value, or robust clusters that cut across a random-effects level. Each message is
+# printed here (caught, so the notebook runs on).
+
+# %%
+bad_inputs = {
+    "Egger test on two studies": lambda: ek.egger_test(ek.meta_analysis(k12.head(2))),
+    "selection model, empty interval": lambda: ek.selection_model(res_bd, steps=(0.025, 0.026, 1)),
+    "robust by year, districts span years": lambda: ek.robust(ml_kon, cluster=kon["year"]),
+}
+for what, call in bad_inputs.items():
+    try:
+        call()
+        print(f"{what}: no error")
+    except ValueError as err:
+        print(f"{what}: ValueError: {err}")
+
+# %% [markdown]
 # ## What this notebook shows
 # - Nested school data need the three-level model: the variance splits between districts and
 #   schools, and the univariate model understates the uncertainty.

@@ -92,6 +92,15 @@ cells["effect"] = np.where(
 cells[["principle", "outcome_domain", "sources", "effect", "certainty", "rated"]].reset_index(drop=True)
 
 # %% [markdown]
+# Every outcome GRADE rates, across principles (one per principle, question and outcome domain),
+# with the synthesis row it rates:
+
+# %%
+certainty = rv.certainty_table(eb)
+print(certainty["certainty"].value_counts().rename("outcomes").to_string())
+certainty
+
+# %% [markdown]
 # The map as one table (sources; effect; certainty), principles as rows:
 
 # %%

@@ -28,8 +28,8 @@
 # | 4 | `ek.egger_test`, `ek.rank_test`, `ek.trim_and_fill`, `ek.funnel_plot`, `ek.fail_safe_n`, `ek.pet_peese`, `ek.excess_significance_test`, `ek.selection_model` | `dat.bangertdrowns2004` | Direct for the K-12 studies; the published review also holds college studies |
 #
 # `dat.assink2016` (recidivism and mental health in delinquent juveniles), the other
-# multilevel dataset of the package's reference fixtures, is not used here: it is not about
-# schools or school-age students in school.
+# multilevel dataset of the package's reference fixtures, is not used here: it is about juvenile
+# offenders' recidivism, not schools or school-based programmes.
 #
 # Every number is printed by a cell; the prose interprets without quoting them. The
 # interpretations describe these data and these methods, not the Roadmap's conclusions.
@@ -61,7 +61,7 @@ print(f"evidence-kit {ek.__version__}, numpy {np.__version__}, pandas {pd.__vers
 # %% [markdown]
 # ## Part 1. Three-level model: modified school calendars (dat.konstantopoulos2011)
 # Each row is one school's standardized mean difference in achievement between a modified
-# (year-round) calendar and the traditional one; schools are nested within districts. Schools
+# calendar (shorter, more frequent breaks) and the traditional one with a long summer break; schools are nested within districts. Schools
 # of one district share its calendar policy and population, so their effects are not
 # independent. The dataset's documentation names the source:
 

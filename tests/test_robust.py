@@ -130,6 +130,9 @@ def test_not_nested_and_too_few_clusters():
     # schools are nested in districts, so clustering by school splits a district
     with pytest.raises(ValueError, match="level 'district' is not nested within the clusters"):
         robust(model, "school")
+    # the message names the district by its label in the data (108, first in label order), not a code
+    with pytest.raises(ValueError, match="its group 108 spans 5 clusters"):
+        robust(model, "school")
     with pytest.raises(ValueError, match=r"number of clusters \(1\)"):
         robust(model, np.ones(model.k))
     with pytest.raises(ValueError, match="78 labels"):

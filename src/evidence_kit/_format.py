@@ -30,6 +30,14 @@ def pval_eq(p, digits: int = 4) -> str:
     return f"< {s[1:]}" if s.startswith("<") else f"= {s}"
 
 
+def df_label(stat: str, df) -> str:
+    """metafor's test label from a df tuple: ``QM(df = 2)`` or ``F(df1 = 3, df2 = 15.55)``."""
+    df = tuple(np.ravel(df))
+    if len(df) == 1:
+        return f"{stat}(df = {df[0]:g})"
+    return f"{stat}(df1 = {df[0]:g}, df2 = {round(float(df[1]), 2):g})"
+
+
 def _header(res) -> str:
     if res.method == "EE":
         kind = "Equal-Effects Model" if res.p == 1 else "Equal-Effects Model with Moderators"

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from evidence_kit._format import df_label
 from evidence_kit._validate import check_choice, check_rows, get_column, row_labels
-from evidence_kit.synthesis.model import design_matrix
+from evidence_kit.synthesis import design_matrix
 
 __all__ = ["MultilevelResult", "multilevel_meta_analysis"]
 
@@ -339,7 +340,8 @@ class MultilevelResult:
         het = f"\n\nTest for heterogeneity: Q({self.q_df}) = {self.q:.4f}, p = {self.q_pvalue:.4g}"
         mods = ""
         if self.qm is not None:
-            mods = f"\nTest of moderators: QM{self.qm_df} = {self.qm:.4f}, p = {self.qm_pvalue:.4g}"
+            label = df_label("F" if len(self.qm_df) == 2 else "QM", self.qm_df)
+            mods = f"\nTest of moderators: {label} = {self.qm:.4f}, p = {self.qm_pvalue:.4g}"
         coef = self.coefficients.to_string(float_format=lambda v: f"{v:.4f}")
         return head + vc + het + mods + "\n\n" + coef
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evidence_kit._format import df_label
 from evidence_kit._validate import check_choice
 from evidence_kit.multilevel import MultilevelResult, coefficient_table, solve_nested
 
@@ -33,13 +34,15 @@ class _Model:
     term_names: tuple
     level: float
     level_names: tuple
+    top_labels: np.ndarray | None = None  # labels of the outermost level's groups, row by row
 
 
 def _as_model(result) -> _Model:
     beta = result.coefficients["estimate"].to_numpy(dtype=float)
     if isinstance(result, MultilevelResult):
         return _Model(result.yi, result.vi, result.X, beta, np.asarray(result.sigma2),
-                      result.codes, tuple(result.term_names), result.level, result.levels)
+                      result.codes, tuple(result.term_names), result.level, result.levels,
+                      result.labels.iloc[:, 0].to_numpy())
     if hasattr(result, "tau2") and hasattr(result, "X"):
         # rma.uni: V = diag(v_i + tau^2), one "level" with a group per effect
         k = len(result.yi)
@@ -80,8 +83,10 @@ def _check_nested(model: _Model, cl: np.ndarray) -> None:
     spans = np.bincount(pairs[:, 0])
     if np.any(spans > 1):
         g = int(np.flatnonzero(spans > 1)[0])
+        row = int(np.flatnonzero(top == g)[0])
+        label = model.top_labels[row].item() if model.top_labels is not None else f"in row {row}"
         raise ValueError(f"level {model.level_names[0]!r} is not nested within the clusters: its "
-                         f"group {g} spans {spans[g]} clusters; cluster at {model.level_names[0]!r} "
+                         f"group {label!r} spans {spans[g]} clusters; cluster at {model.level_names[0]!r} "
                          "or coarser")
 
 
@@ -143,7 +148,7 @@ class RobustResult:
         text = (f"Cluster-robust inference ({self.small_sample}; {self.n_clusters} clusters, "
                 f"k = {self.k})\n\n" + self.coefficients.to_string(float_format=lambda v: f"{v:.4f}"))
         if self.qm is not None:
-            text += f"\n\nTest of moderators: F{self.qm_df} = {self.qm:.4f}, p = {self.qm_pvalue:.4g}"
+            text += f"\n\nTest of moderators: {df_label('F', self.qm_df)} = {self.qm:.4f}, p = {self.qm_pvalue:.4g}"
         return text
 
     def _repr_html_(self) -> str:

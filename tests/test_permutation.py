@@ -107,3 +107,13 @@ def test_loop_path_equals_vectorized_path():
     out = permutation_test(res, 1000)  # 6! = 720 orders: exact
     assert out.exact and out.n_permutations == 720
     assert 1 / 720 <= out.qm_pvalue <= 1
+
+
+def test_report_reads_like_a_table_in_text_and_html():
+    dat = ek.load_dataset("dat.bangertdrowns2004").dropna(subset=["meta"])
+    res = ek.permutation_test(ek.meta_analysis(dat, mods=["meta"]), n_permutations=50, seed=3,
+                              progress=False)
+    text = repr(res)
+    assert text.startswith("Permutation test (50 random permutations)")
+    assert "pvalue_model" in text and "Omnibus test of moderators: QM = " in text
+    assert "<table" in res._repr_html_()

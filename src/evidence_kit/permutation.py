@@ -45,6 +45,23 @@ class PermutationResult:
     def pvalue(self) -> float:
         return float(self.coefficients["pvalue"].iloc[0])
 
+    def __repr__(self) -> str:
+        kind = "exact" if self.exact else "random"
+        text = (f"Permutation test ({self.n_permutations} {kind} permutations)\n\n"
+                + self.coefficients.to_string(float_format=lambda v: f"{v:.4f}"))
+        if self.qm is not None:
+            text += f"\n\nOmnibus test of moderators: QM = {self.qm:.4f}, permutation p = {self.qm_pvalue:.4f}"
+        return text
+
+    def _repr_html_(self) -> str:
+        kind = "exact" if self.exact else "random"
+        parts = [f"<p><b>Permutation test</b> ({self.n_permutations} {kind} permutations)</p>",
+                 self.coefficients.to_html(float_format=lambda v: f"{v:.4f}")]
+        if self.qm is not None:
+            parts.append(f"<p>Omnibus test of moderators: QM = {self.qm:.4f}, "
+                         f"permutation p = {self.qm_pvalue:.4f}</p>")
+        return "\n".join(parts)
+
 
 def _fit_many(Y: np.ndarray, X: np.ndarray, vi: np.ndarray, method: str, test: str):
     """Fit B models at once. Y: (B, k), X: (B, k, p) or (k, p). Returns z (B, p) and QM (B,).

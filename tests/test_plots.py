@@ -104,6 +104,9 @@ def test_funnel_plot_contours_and_regression():
     assert ek.funnel_plot(res, ax=ax, contour=True) is ax
     bands = [c for c in ax.collections if c.get_label().startswith(("p >", "0."))]
     assert len(bands) == 3
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]  # the shading is explained
+    assert [b.get_label() for b in bands] == [t for t in legend if t != "studies"]
+    assert ek.funnel_plot(res).get_legend() is None  # a plain funnel needs no legend
     reg = ek.meta_analysis(frame("bcg"), mods=["ablat"])
     ax2 = ek.funnel_plot(reg)
     assert ax2.get_xlabel() == "Residual"

@@ -245,4 +245,6 @@ def funnel_plot(result, ax=None, *, contour=False, levels=(90, 95, 99), log_scal
         _log_ticks(ax, *ax.get_xlim())
     measure = result.measure or "Effect"
     ax.set_xlabel(xlabel or ("Residual" if result.p > 1 else (f"{measure} (log scale)" if log_scale else measure)))
+    if contour or filled.any():  # say what the shading and the open circles mean
+        ax.legend(loc="lower right", fontsize="small", frameon=True, framealpha=0.9)
     return ax

@@ -25,6 +25,7 @@ import textwrap
 
 import numpy as np
 import pandas as pd
+from IPython.display import display
 
 import evidence_kit as ek
 from evidence_kit import review as rv
@@ -53,7 +54,14 @@ print(textwrap.fill(rv.principle_text(eb, P), 100))
 # comparator, outcome domains), as `evidence/principles.yaml` states them.
 
 # %%
-rv.questions_table(eb, P)
+questions = rv.questions_table(eb, P)
+for qid, q in questions.iterrows():
+    print(textwrap.fill(f"{qid} ({q['type']}) P: {q['population']}; I/E: {q['intervention_or_exposure']}; "
+                        f"C: {q['comparator']}; O: {q['outcomes']}", 100, subsequent_indent="    "))
+
+# %%
+with pd.option_context("display.max_colwidth", None):
+    display(questions)
 
 # %% [markdown]
 # ## Sources

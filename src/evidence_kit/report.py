@@ -84,19 +84,30 @@ def _title(nb, fallback: str) -> str:
 def conclusions(evidence) -> pd.DataFrame:
     """The conclusions a living review tracks: one row per published pooled estimate.
 
-    Columns: id, principle, question, outcome_domain, metric, estimate, ci_lower, ci_upper.
-    A later build compares this table with the previous one (:func:`compare_conclusions`).
+    Columns: id, principle, question, outcome_domain, metric, estimate, ci_lower, ci_upper (as
+    published) and certainty (the GRADE level where ``review.certainty_table`` rates that row,
+    else empty). A later build compares this table with the previous one
+    (:func:`compare_conclusions`).
     """
+    from evidence_kit.review import certainty_table
+
     cols = ["id", "principle", "question", "outcome_domain", "metric", "estimate", "ci_lower", "ci_upper"]
     syn = evidence.syntheses
     if syn is None or len(syn) == 0:
-        return pd.DataFrame(columns=cols)
-    return syn.loc[:, cols].sort_values("id").reset_index(drop=True)
+        return pd.DataFrame(columns=cols + ["certainty"])
+    rated = certainty_table(evidence).drop_duplicates("id").set_index("id")["certainty"]
+    out = syn.loc[:, cols].sort_values("id").reset_index(drop=True)
+    out["certainty"] = out["id"].map(rated)
+    return out
 
 
 def compare_conclusions(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose estimate or CI changed, appeared or disappeared between two builds."""
-    keys = ["estimate", "ci_lower", "ci_upper"]
+    """Rows whose estimate, CI or certainty changed, appeared or disappeared between two builds."""
+    keys = ["estimate", "ci_lower", "ci_upper", "certainty"]
+    for frame in (old, new):
+        for k in keys:
+            if k not in frame.columns:  # a table written before a column existed
+                frame[k] = pd.NA
     merged = old.merge(new, on="id", how="outer", suffixes=("_before", "_now"), indicator=True)
     rows = []
     for _, row in merged.iterrows():
@@ -108,7 +119,8 @@ def compare_conclusions(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
             moved = [
                 k for k in keys
                 if not (pd.isna(row[f"{k}_before"]) and pd.isna(row[f"{k}_now"]))
-                and row[f"{k}_before"] != row[f"{k}_now"]
+                and (pd.isna(row[f"{k}_before"]) or pd.isna(row[f"{k}_now"])
+                     or row[f"{k}_before"] != row[f"{k}_now"])
             ]
             if not moved:
                 continue

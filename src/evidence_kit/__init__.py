@@ -1,18 +1,59 @@
 """evidence-kit: reproducible evidence reviews for the Ten-Year Roadmap for Healthy Schools.
 
-``import evidence_kit as ek``. The public names below are the contract in DESIGN.md.
+``import evidence_kit as ek``. The public names below are the contract in DESIGN.md; each area
+keeps its imports in its own block, and ``__all__`` lists every public name once.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from evidence_kit.datasets import dataset_info, list_datasets, load_dataset
-
-__all__: list[str] = ["__version__", "dataset_info", "list_datasets", "load_dataset"]
-
-# --- effect sizes and conversions (effects.py, conversions.py, quality.py) ---
-from evidence_kit import conversions, effects
+from evidence_kit import conversions, effects, review
+from evidence_kit.bias import (
+    EggerResult,
+    ExcessSignificanceResult,
+    RankTestResult,
+    TrimFillResult,
+    egger_test,
+    excess_significance_test,
+    fail_safe_n,
+    pet_peese,
+    rank_test,
+    trim_and_fill,
+)
+from evidence_kit.certainty import (
+    EssaTier,
+    GradeResult,
+    RobAssessment,
+    SummaryOfFindings,
+    WwcRating,
+    essa_tier,
+    grade_certainty,
+    improvement_index,
+    optimal_information_size,
+    rob_assessment,
+    rob_summary_plot,
+    rob_traffic_light,
+    summary_of_findings,
+    umbrella_credibility,
+    wwc_rating,
+)
+from evidence_kit.citations import (
+    Citation,
+    CitationParseError,
+    PrismaCounts,
+    bibliography,
+    citations_frame,
+    find_duplicates,
+    format_reference,
+    normalize_doi,
+    normalize_pmcid,
+    normalize_pmid,
+    prisma_counts,
+    prisma_diagram,
+    read_citations,
+    write_citations,
+)
 from evidence_kit.conversions import (
     DEFAULT_ICC,
     cluster_adjust_g,
@@ -35,10 +76,37 @@ from evidence_kit.conversions import (
     wwc_cluster_t,
     wwc_hedges_g,
 )
+from evidence_kit.datasets import dataset_info, list_datasets, load_dataset
 from evidence_kit.effects import MEASURES, effect_sizes
+from evidence_kit.evidence import EvidenceBase, EvidenceError, Problem, load_evidence
+from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis
+from evidence_kit.permutation import PermutationResult, permutation_test
+from evidence_kit.plots import forest_plot, funnel_plot
 from evidence_kit.quality import check_extraction
+from evidence_kit.robust import RobustResult, robust, wald_test
+from evidence_kit.selection import SelectionResult, selection_model
+from evidence_kit.synthesis import (
+    BinaryPoolResult,
+    ConvergenceError,
+    MetaResult,
+    SubgroupResult,
+    cumulative,
+    influence,
+    leave_one_out,
+    mantel_haenszel,
+    meta_analysis,
+    meta_analysis_batch,
+    peto,
+    subgroup_analysis,
+)
 
-__all__ += [
+__all__ = [
+    "__version__",
+    # datasets
+    "dataset_info",
+    "list_datasets",
+    "load_dataset",
+    # effect sizes and conversions
     "conversions",
     "effects",
     "MEASURES",
@@ -64,48 +132,22 @@ __all__ += [
     "variance_g",
     "wwc_cluster_t",
     "wwc_hedges_g",
-]
-
-# --- synthesis (synthesis/, plots.py) ---
-from evidence_kit.plots import forest_plot, funnel_plot  # noqa: E402
-from evidence_kit.synthesis import (  # noqa: E402
-    BinaryPoolResult,
-    ConvergenceError,
-    MetaResult,
-    SubgroupResult,
-    cumulative,
-    influence,
-    leave_one_out,
-    mantel_haenszel,
-    meta_analysis,
-    meta_analysis_batch,
-    peto,
-    subgroup_analysis,
-)
-
-__all__ += ["BinaryPoolResult", "ConvergenceError", "MetaResult", "SubgroupResult", "cumulative", "forest_plot",
-            "funnel_plot", "influence", "leave_one_out", "mantel_haenszel", "meta_analysis", "meta_analysis_batch",
-            "peto", "subgroup_analysis"]
-
-# --- bias, multilevel, robust (bias.py, multilevel.py, robust.py) ---
-from evidence_kit.bias import (  # noqa: E402
-    EggerResult,
-    ExcessSignificanceResult,
-    RankTestResult,
-    TrimFillResult,
-    egger_test,
-    excess_significance_test,
-    fail_safe_n,
-    pet_peese,
-    rank_test,
-    trim_and_fill,
-)
-from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis  # noqa: E402
-from evidence_kit.permutation import PermutationResult, permutation_test  # noqa: E402
-from evidence_kit.robust import RobustResult, robust, wald_test  # noqa: E402
-from evidence_kit.selection import SelectionResult, selection_model  # noqa: E402
-
-__all__ += [
+    # synthesis
+    "BinaryPoolResult",
+    "ConvergenceError",
+    "MetaResult",
+    "SubgroupResult",
+    "cumulative",
+    "forest_plot",
+    "funnel_plot",
+    "influence",
+    "leave_one_out",
+    "mantel_haenszel",
+    "meta_analysis",
+    "meta_analysis_batch",
+    "peto",
+    "subgroup_analysis",
+    # bias, multilevel, robust
     "EggerResult",
     "ExcessSignificanceResult",
     "MultilevelResult",
@@ -125,52 +167,22 @@ __all__ += [
     "selection_model",
     "trim_and_fill",
     "wald_test",
-]
-
-# --- citations (citations/) ---
-from evidence_kit.citations import (  # noqa: E402
-    Citation,
-    CitationParseError,
-    PrismaCounts,
-    bibliography,
-    citations_frame,
-    find_duplicates,
-    format_reference,
-    normalize_doi,
-    normalize_pmcid,
-    normalize_pmid,
-    prisma_counts,
-    prisma_diagram,
-    read_citations,
-    write_citations,
-)
-
-__all__ += [
-    "Citation", "CitationParseError", "PrismaCounts", "bibliography", "citations_frame",
-    "find_duplicates", "format_reference", "normalize_doi", "normalize_pmcid",
-    "normalize_pmid", "prisma_counts", "prisma_diagram", "read_citations", "write_citations"
-]
-
-# --- certainty (certainty/) ---
-from evidence_kit.certainty import (  # noqa: E402
-    EssaTier,
-    GradeResult,
-    RobAssessment,
-    SummaryOfFindings,
-    WwcRating,
-    essa_tier,
-    grade_certainty,
-    improvement_index,
-    optimal_information_size,
-    rob_assessment,
-    rob_summary_plot,
-    rob_traffic_light,
-    summary_of_findings,
-    umbrella_credibility,
-    wwc_rating,
-)
-
-__all__ += [
+    # citations
+    "Citation",
+    "CitationParseError",
+    "PrismaCounts",
+    "bibliography",
+    "citations_frame",
+    "find_duplicates",
+    "format_reference",
+    "normalize_doi",
+    "normalize_pmcid",
+    "normalize_pmid",
+    "prisma_counts",
+    "prisma_diagram",
+    "read_citations",
+    "write_citations",
+    # certainty
     "EssaTier",
     "GradeResult",
     "RobAssessment",
@@ -186,14 +198,11 @@ __all__ += [
     "summary_of_findings",
     "umbrella_credibility",
     "wwc_rating",
+    # evidence base
+    "EvidenceBase",
+    "EvidenceError",
+    "Problem",
+    "load_evidence",
+    # review helpers
+    "review",
 ]
-
-# --- evidence base (evidence.py) and report ---
-from evidence_kit.evidence import EvidenceBase, EvidenceError, Problem, load_evidence  # noqa: E402
-
-__all__ += ["EvidenceBase", "EvidenceError", "Problem", "load_evidence"]
-
-# --- review helpers (review.py) ---
-from evidence_kit import review  # noqa: E402
-
-__all__ += ["review"]

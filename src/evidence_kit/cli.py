@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-# module path -> name of its add_parser function; each adds one subcommand
+# modules that each add one subcommand through add_parser(subparsers)
 _SUBCOMMANDS = [
     "evidence_kit.evidence_cli",   # evidence-kit check evidence/
     "evidence_kit.citations.cli",  # evidence-kit cite ...
@@ -28,13 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"evidence-kit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _SUBCOMMANDS:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:  # a subcommand not built yet
-            if exc.name != module:
-                raise
-            continue
-        mod.add_parser(sub)
+        importlib.import_module(module).add_parser(sub)
     return parser
 
 

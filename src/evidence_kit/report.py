@@ -48,10 +48,13 @@ def execute_notebook(path: Path, *, timeout: int = 900):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:  # no timestamps: a re-executed notebook differs only where outputs moved
+        cell.metadata.pop("execution", None)
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
+        record_timing=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()

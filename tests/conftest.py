@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -36,5 +37,7 @@ def load_reference(name: str) -> dict:
 def shared_dir() -> Path:
     """``../shared`` beside the repository (read-only test data such as citation exports)."""
     if not SHARED_DIR.is_dir():
+        if os.environ.get("CI"):  # CI lays shared/ beside the clone: its absence is a failure there
+            pytest.fail("../shared is not present beside this checkout")
         pytest.skip("../shared is not present beside this checkout")
     return SHARED_DIR

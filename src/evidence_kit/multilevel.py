@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from evidence_kit._format import df_label
+from evidence_kit._results import FirstCoefficient
 from evidence_kit._validate import check_choice, check_rows, get_column, row_labels
 from evidence_kit.synthesis import design_matrix
 
@@ -223,7 +224,7 @@ def _gls(yi, vi, X, codes, sigma2) -> _Fit:
 
 
 @dataclass(frozen=True)
-class MultilevelResult:
+class MultilevelResult(FirstCoefficient):
     """A fitted multilevel model. Fields echo what was chosen and hold what was estimated.
 
     ``sigma2`` has one variance per level, outermost first (as metafor's ``sigma2``);
@@ -256,30 +257,6 @@ class MultilevelResult:
     vb: np.ndarray = field(repr=False)
     codes: np.ndarray = field(repr=False)
     labels: pd.DataFrame = field(repr=False)
-
-    @property
-    def estimate(self) -> float:
-        return float(self.coefficients["estimate"].iloc[0])
-
-    @property
-    def se(self) -> float:
-        return float(self.coefficients["se"].iloc[0])
-
-    @property
-    def statistic(self) -> float:
-        return float(self.coefficients["statistic"].iloc[0])
-
-    @property
-    def pvalue(self) -> float:
-        return float(self.coefficients["pvalue"].iloc[0])
-
-    @property
-    def ci_lower(self) -> float:
-        return float(self.coefficients["ci_lower"].iloc[0])
-
-    @property
-    def ci_upper(self) -> float:
-        return float(self.coefficients["ci_upper"].iloc[0])
 
     @property
     def p(self) -> int:

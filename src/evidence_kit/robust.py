@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from evidence_kit._format import df_label
+from evidence_kit._results import FirstCoefficient
 from evidence_kit._validate import check_choice
 from evidence_kit.multilevel import MultilevelResult, coefficient_table, solve_nested
 
@@ -109,7 +110,7 @@ def _inv_sqrt(G: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class RobustResult:
+class RobustResult(FirstCoefficient):
     """Cluster-robust inference. ``coefficients`` has a ``df`` column; ``qm`` tests all
     moderators (F with ``qm_df``), None for an intercept-only model."""
 
@@ -123,26 +124,6 @@ class RobustResult:
     qm_pvalue: float | None
     model: object = field(repr=False)
     _parts: dict = field(repr=False, default_factory=dict)
-
-    @property
-    def estimate(self) -> float:
-        return float(self.coefficients["estimate"].iloc[0])
-
-    @property
-    def se(self) -> float:
-        return float(self.coefficients["se"].iloc[0])
-
-    @property
-    def pvalue(self) -> float:
-        return float(self.coefficients["pvalue"].iloc[0])
-
-    @property
-    def ci_lower(self) -> float:
-        return float(self.coefficients["ci_lower"].iloc[0])
-
-    @property
-    def ci_upper(self) -> float:
-        return float(self.coefficients["ci_upper"].iloc[0])
 
     def __repr__(self) -> str:
         text = (f"Cluster-robust inference ({self.small_sample}; {self.n_clusters} clusters, "

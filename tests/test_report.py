@@ -60,7 +60,8 @@ def project(tmp_path) -> Path:
 
 def test_rebuilding_after_an_evidence_change_names_the_conclusion(project):
     first = build(project, execute=False, log=None)
-    assert first.changes.empty  # nothing to compare with yet
+    assert first.changes.empty and first.first_build  # nothing to compare with yet
+    assert "First build" in repr(first)
     assert (project / "_build" / "site" / "data" / "conclusions.csv").exists()
 
     path = sorted((project / "evidence" / "syntheses").glob("*.csv"))[0]
@@ -75,7 +76,9 @@ def test_rebuilding_after_an_evidence_change_names_the_conclusion(project):
     assert changed.loc[target].startswith("changed: estimate")
     assert "ci_upper" in changed.loc[target]
     assert "changed" in (project / "_build" / "site" / "index.html").read_text(encoding="utf-8")
-    assert build(project, execute=False, log=None).changes.empty  # and a third build is quiet
+    third = build(project, execute=False, log=None)
+    assert third.changes.empty and not third.first_build  # and a third build is quiet
+    assert "No conclusion changed" in repr(third)
 
 
 def test_command_line_build_renders_the_committed_outputs(project, capsys):

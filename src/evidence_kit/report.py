@@ -31,10 +31,13 @@ class BuildReport:
     pages: list[str]
     seconds: dict[str, float]
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    first_build: bool = False
 
     def __repr__(self) -> str:
         lines = [f"Built {len(self.pages)} pages in {self.site}"]
-        if self.changes.empty:
+        if self.first_build:
+            lines.append("First build here: the conclusions are recorded for the next one to compare.")
+        elif self.changes.empty:
             lines.append("No conclusion changed since the previous build.")
         else:
             lines.append(f"{len(self.changes)} conclusions changed since the previous build:")
@@ -272,7 +275,7 @@ def build(
         say(f"[{i}/{len(notebooks)}] {path.name}: {seconds[path.name]:.1f} s -> {path.stem}.html")
         pages.append((path.stem, title))
 
-    evidence, downloads, changes = None, [], pd.DataFrame()
+    evidence, downloads, changes, first = None, [], pd.DataFrame(), True
     evidence_dir = root / "evidence"
     if evidence_dir.is_dir():
         from evidence_kit.evidence import load_evidence
@@ -285,12 +288,13 @@ def build(
         now = conclusions(evidence)
         previous = site / "data" / "conclusions.csv"
         if previous.exists():
-            changes = compare_conclusions(pd.read_csv(previous), now)
+            changes, first = compare_conclusions(pd.read_csv(previous), now), False
         now.to_csv(previous, index=False)
         downloads.append("conclusions.csv")
     (site / "index.html").write_text(index_html(evidence, pages, downloads, changes), encoding="utf-8")
     say(f"wrote {site / 'index.html'}")
-    report = BuildReport(site=site, pages=[p for p, _ in pages], seconds=seconds, changes=changes)
+    report = BuildReport(site=site, pages=[p for p, _ in pages], seconds=seconds, changes=changes,
+                         first_build=first)
     say(repr(report))
     return report
 

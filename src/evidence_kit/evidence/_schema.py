@@ -109,3 +109,95 @@ def doi_of(text: str) -> str | None:
 def split_ids(text: str) -> list[str]:
     """``"P3; P6"`` -> ``["P3", "P6"]`` (semicolon-separated lists in one cell)."""
     return [part.strip() for part in str(text).split(";") if part.strip()]
+
+
+#: wwc/findings.csv: study-level facts behind a WWC rating and an ESSA tier (one row per finding).
+WWC_FINDINGS_COLUMNS = {
+    "id": True,
+    "intervention": True,
+    "principle": True,
+    "question": True,
+    "citation_key": True,
+    "outcome": True,
+    "outcome_domain": True,
+    "design": True,
+    "assignment": True,
+    "unit": True,
+    "clusters_t_assigned": False,
+    "clusters_t_analyzed": False,
+    "clusters_c_assigned": False,
+    "clusters_c_analyzed": False,
+    "t_assigned": False,
+    "t_analyzed": False,
+    "c_assigned": False,
+    "c_analyzed": False,
+    "joiners": False,
+    "compromised_randomization": False,
+    "effect_size": False,
+    "effect": True,
+    "significant": True,
+    "p_value": False,
+    "n": True,
+    "sites": True,
+    "wwc_rating_published": False,
+    "wwc_source": False,
+    "source_url": True,
+    "locator": True,
+    "notes": False,
+    "extracted_by": True,
+    "checked": False,
+}
+WWC_COUNTS = ("clusters_t_assigned", "clusters_t_analyzed", "clusters_c_assigned", "clusters_c_analyzed",
+              "t_assigned", "t_analyzed", "c_assigned", "c_analyzed", "n", "sites")
+WWC_FINDINGS_NUMERIC = (*WWC_COUNTS, "effect_size", "p_value")
+WWC_DESIGNS = ("RCT", "QED")
+WWC_ASSIGNMENTS = ("individual", "cluster")
+WWC_EFFECTS = ("favorable", "unfavorable", "null")
+BOOLEANS = {"true": True, "false": False}
+
+#: wwc/baseline.csv: raw baseline statistics of a finding's analytic sample (the code computes
+#: Hedges' g or the Cox index from them).
+WWC_BASELINE_COLUMNS = {
+    "finding_id": True,
+    "characteristic": True,
+    "kind": True,
+    "t_n": True,
+    "c_n": True,
+    "t_mean": False,
+    "t_sd": False,
+    "c_mean": False,
+    "c_sd": False,
+    "t_prop": False,
+    "c_prop": False,
+    "adjusted": True,
+    "locator": True,
+    "notes": False,
+    "extracted_by": True,
+    "checked": False,
+}
+WWC_BASELINE_NUMERIC = ("t_n", "c_n", "t_mean", "t_sd", "c_mean", "c_sd", "t_prop", "c_prop")
+BASELINE_KINDS = ("continuous", "binary")
+
+#: appraisals/*.csv: what a source review reports about the risk of bias of its studies, its own
+#: GRADE rating and its small-study test, per synthesis row.
+APPRAISALS_COLUMNS = {
+    "synthesis_id": True,
+    "scope": True,
+    "rob_tool": False,
+    "studies_assessed": False,
+    "studies_high": False,
+    "studies_some": False,
+    "studies_low": False,
+    "review_grade": False,
+    "small_study_test": False,
+    "small_study_p": False,
+    "source_url": True,
+    "locator": True,
+    "notes": False,
+    "extracted_by": True,
+    "checked": False,
+}
+APPRAISAL_COUNTS = ("studies_assessed", "studies_high", "studies_some", "studies_low")
+APPRAISALS_NUMERIC = (*APPRAISAL_COUNTS, "small_study_p")
+APPRAISAL_SCOPES = ("outcome", "review")
+GRADE_LEVELS = ("high", "moderate", "low", "very low")

@@ -16,14 +16,15 @@ from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._problems import Problem
 
 
-def read_tables(folder: Path, root: Path, columns: Mapping[str, bool], problems: list[Problem]) -> pd.DataFrame:
-    """Concatenate ``folder/*.csv`` as text, with ``file`` and ``row`` (spreadsheet row) columns.
+def read_tables(folder: Path, root: Path, columns: Mapping[str, bool], problems: list[Problem],
+                pattern: str = "*.csv") -> pd.DataFrame:
+    """Concatenate ``folder/<pattern>`` as text, with ``file`` and ``row`` (spreadsheet row) columns.
 
     Every cell is read as a stripped string (empty = not reported). Missing columns are reported
     and added empty so the other checks still run; unknown columns are reported and kept.
     """
     frames = []
-    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+    for path in sorted(folder.glob(pattern)) if folder.is_dir() else []:
         rel = path.relative_to(root).as_posix()
         try:  # header=None keeps a repeated column name as written (pandas would rename it)
             raw = pd.read_csv(path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig")
@@ -159,12 +160,7 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
           lambda r: f"id {r['id']!r} should be <citation_key>-<n>, i.e. start with '{r['citation_key']}-'")
     check_source_urls(problems, df, references)
 
-    # a second, independent read
-    same = df["checked"].ne("") & (_map_unique(df["checked"], _who) == _map_unique(df["extracted_by"], _who))
-    _flag(problems, df, same, "checked", "the check must be an independent read by someone other than the extractor")
-    for col in ("extracted_by", "checked"):
-        undated = df[col].ne("") & ~_map_unique(df[col], _has_date).astype(bool)
-        _flag(problems, df, undated, col, lambda r, c=col: f"say who and when: {r[c]!r} has no YYYY-MM-DD date")
+    check_reads(problems, df)
 
     # a screened area's syntheses cite records the ledger included
     area = _map_unique(df["file"], lambda f: Path(f).stem)
@@ -178,6 +174,15 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     out = df.copy()
     out[list(S.SYNTHESES_NUMERIC)] = num
     return out
+
+
+def check_reads(problems, df) -> None:
+    """``extracted_by`` and ``checked`` say who and when; the check is a second, independent read."""
+    same = df["checked"].ne("") & (_map_unique(df["checked"], _who) == _map_unique(df["extracted_by"], _who))
+    _flag(problems, df, same, "checked", "the check must be an independent read by someone other than the extractor")
+    for col in ("extracted_by", "checked"):
+        undated = df[col].ne("") & ~_map_unique(df[col], _has_date).astype(bool)
+        _flag(problems, df, undated, col, lambda r, c=col: f"say who and when: {r[c]!r} has no YYYY-MM-DD date")
 
 
 def _long(df: pd.DataFrame, column: str, name: str) -> pd.DataFrame:

@@ -11,9 +11,18 @@ import pandas as pd
 from evidence_kit import datasets
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._bib import read_references
+from evidence_kit.evidence._certainty import (
+    check_appraisals,
+    check_wwc_baseline,
+    check_wwc_findings,
+)
 from evidence_kit.evidence._problems import EvidenceError, Problem, problems_frame
 from evidence_kit.evidence._tables import check_screening, check_syntheses, read_tables
 from evidence_kit.evidence._yaml import read_gaps, read_principles, read_studies
+
+
+def _empty(columns) -> pd.DataFrame:
+    return pd.DataFrame(columns=["file", "row", *columns])
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,15 @@ class EvidenceBase:
     warnings : tuple of Problem
         What deserves a look but is not an error: a row's outcome domain that none of its
         questions lists; a question with neither a synthesis row nor a stated gap.
+    wwc_findings : DataFrame
+        ``wwc/findings.csv``: study-level facts for WWC study ratings and ESSA tiers, one row per
+        finding; counts as float, ``joiners`` / ``compromised_randomization`` / ``significant``
+        as True, False or None (not reported).
+    wwc_baseline : DataFrame
+        ``wwc/baseline.csv``: baseline statistics of each finding's analytic sample.
+    appraisals : DataFrame
+        ``appraisals/*.csv``: per synthesis row, what the source review reports about the risk of
+        bias of its studies, its own GRADE level and its small-study test.
 
     Examples
     --------
@@ -65,6 +83,9 @@ class EvidenceBase:
     gaps: pd.DataFrame
     problems: tuple[Problem, ...] = field(default=())
     warnings: tuple[Problem, ...] = field(default=())
+    wwc_findings: pd.DataFrame = field(default_factory=lambda: _empty(S.WWC_FINDINGS_COLUMNS))
+    wwc_baseline: pd.DataFrame = field(default_factory=lambda: _empty(S.WWC_BASELINE_COLUMNS))
+    appraisals: pd.DataFrame = field(default_factory=lambda: _empty(S.APPRAISALS_COLUMNS))
 
     @property
     def ok(self) -> bool:
@@ -83,8 +104,11 @@ class EvidenceBase:
                 f"{len(self.references)} references, {len(syn)} synthesis rows from "
                 f"{syn['citation_key'].nunique() if len(syn) else 0} sources "
                 f"({unchecked} not yet independently checked), {len(self.screening)} screening records, "
-                f"{len(self.studies)} study-level datasets, {len(self.gaps)} stated gaps; "
-                f"{len(self.problems)} problems")
+                f"{len(self.studies)} study-level datasets, {len(self.gaps)} stated gaps"
+                + "".join(f", {len(t)} {what} ({int(t['checked'].eq('').sum())} not yet checked)"
+                          for what, t in (("WWC findings", self.wwc_findings),
+                                          ("review appraisals", self.appraisals)) if len(t))
+                + f"; {len(self.problems)} problems")
 
     def evidence_map(self, count: str = "sources", *, include_studies: bool = False) -> pd.DataFrame:
         """Principle x outcome domain counts: how much evidence stands behind each cell.
@@ -252,7 +276,8 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     ----------
     path : str or Path
         The ``evidence/`` folder: principles.yaml, references/*.bib (or CSL-JSON *.json), syntheses/*.csv,
-        screening/*.csv, studies.yaml and (optional) gaps.yaml.
+        screening/*.csv, studies.yaml and the optional gaps.yaml, wwc/findings.csv, wwc/baseline.csv
+        and appraisals/*.csv.
     strict : bool
         True (default) raises ``EvidenceError`` listing every problem; False returns the evidence
         base with its ``problems`` so a notebook can show them.
@@ -285,9 +310,15 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     syntheses = check_syntheses(syntheses, q_to_p, references, included, problems, warnings, outcomes)
     studies = read_studies(root / "studies.yaml", root, q_to_p, references, problems)
     gaps = read_gaps(root / "gaps.yaml", root, q_to_p, problems)
+    findings = read_tables(root / "wwc", root, S.WWC_FINDINGS_COLUMNS, problems, "findings.csv")
+    findings = check_wwc_findings(findings, q_to_p, references, included, problems, warnings, outcomes)
+    baseline = read_tables(root / "wwc", root, S.WWC_BASELINE_COLUMNS, problems, "baseline.csv")
+    baseline = check_wwc_baseline(baseline, findings, problems)
+    appraisals = read_tables(root / "appraisals", root, S.APPRAISALS_COLUMNS, problems)
+    appraisals = check_appraisals(appraisals, syntheses, references, problems)
     problems.sort(key=_sort_key)  # stable: within a row, in the order the checks ran
     base = EvidenceBase(root, principles, questions, references, syntheses, screening, studies, gaps,
-                        tuple(problems), ())
+                        tuple(problems), (), findings, baseline, appraisals)
     if len(questions):
         cov = base.coverage()
         for qid in cov.index[(cov["sources"] == 0) & (cov["stated_gaps"] == 0)]:

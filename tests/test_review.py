@@ -377,9 +377,79 @@ def test_every_principle_has_its_notebook_and_it_uses_these_helpers(eb):
 def test_certainty_table_is_every_principles_grade_published(eb):
     table = rv.certainty_table(eb)
     for pid in eb.principles["id"]:
-        grades = rv.grade_published(rv.published_syntheses(eb, pid))
+        grades = rv.grade_published(rv.published_syntheses(eb, pid), appraisals=eb.appraisals)
         mine = table[table["principle"] == pid]
         assert len(mine) == len(grades)
         assert mine["certainty"].tolist() == [g.level for g in grades.values()]
         assert mine["estimate"].tolist() == [g.estimate for g in grades.values()]
     assert set(table["id"]) <= set(eb.syntheses["id"])
+
+
+# --- the source reviews' own appraisals in GRADE ---------------------------------------------
+
+def _appraisal(sid, **kw):
+    base = {"synthesis_id": sid, "scope": "outcome", "rob_tool": "RoB 2", "studies_assessed": np.nan,
+            "studies_high": np.nan, "studies_some": np.nan, "studies_low": np.nan, "review_grade": "",
+            "small_study_test": "", "small_study_p": np.nan, "locator": "Table 3"}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize(("high", "some", "rating"), [
+    (0, 0, "not serious"), (2, 9, "not serious"), (2, 10, "serious"),  # 12/24 = 50% middle or worse
+    (6, 0, "serious"), (5, np.nan, "not serious"), (6, np.nan, "serious"), (12, 0, "very serious"),
+    (11, 13, "serious"),
+])
+def test_rob_from_appraisal_thresholds(high, some, rating):
+    got = rv.rob_from_appraisal(_appraisal("x", studies_assessed=24, studies_high=high, studies_some=some))
+    assert got[0] == rating
+    assert f"{high} of 24 studies" in got[1] and "RoB 2; Table 3" in got[1]
+    assert ("middle category not reported" in got[1]) == bool(np.isnan(some))
+
+
+def test_rob_from_appraisal_needs_the_counts_and_says_the_scope():
+    assert rv.rob_from_appraisal(_appraisal("x")) is None
+    assert rv.rob_from_appraisal(_appraisal("x", studies_assessed=10)) is None
+    assert rv.rob_from_appraisal(_appraisal("x", studies_high=3)) is None
+    got = rv.rob_from_appraisal(_appraisal("x", scope="review", studies_assessed=10, studies_high=1, studies_some=1))
+    assert got[0] == "not serious" and "all the studies of the review" in got[1]
+
+
+def test_grade_published_uses_the_reviews_counts_and_small_study_test(small):
+    frame = rv.published_syntheses(small, "P3")
+    apps = pd.DataFrame([
+        _appraisal("a-3", studies_assessed=24, studies_high=1, studies_some=2, studies_low=21,
+                   small_study_test="Egger", small_study_p=0.04),
+        _appraisal("a-7", studies_assessed=26, studies_high=20, small_study_test="Egger", small_study_p=0.5,
+                   review_grade="low"),
+    ])
+    grades = rv.grade_published(frame, appraisals=apps)
+    a3 = grades["Q3.1 academic_achievement (a-3)"].domains
+    assert a3.loc["risk_of_bias", "rating"] == "not serious" and "1 of 24 studies" in a3.loc["risk_of_bias",
+                                                                                            "override_reason"]
+    assert a3.loc["publication_bias", "rating"] == "serious" and not a3.loc["publication_bias", "overridden"]
+    assert "p = 0.04" in a3.loc["publication_bias", "rationale"]
+    a7 = grades["Q3.1 wellbeing_mental_health (a-7)"].domains
+    assert a7.loc["risk_of_bias", "rating"] == "very serious"
+    assert a7.loc["publication_bias", "rating"] == "not serious"
+    # a-4 has no appraisal: unassessed as before
+    a4 = grades["Q3.3 academic_achievement (a-4)"].domains
+    assert a4.loc["risk_of_bias", "override_reason"].startswith("not assessable")
+    assert a4.loc["publication_bias", "override_reason"].startswith("not assessable")
+    # only the unassessed domains count as unassessed in what_would_change
+    change = rv.what_would_change(grades)
+    assert "Risk of bias" not in change.loc["Q3.1 academic_achievement (a-3)", "unassessed"]
+    assert "Risk of bias" in change.loc["Q3.3 academic_achievement (a-4)", "unassessed"]
+    cmp = rv.review_grades(grades, apps)
+    assert cmp.loc["Q3.1 wellbeing_mental_health (a-7)", "review_grade"] == "low"
+    assert cmp.loc["Q3.1 wellbeing_mental_health (a-7)", "agrees"] == (
+        grades["Q3.1 wellbeing_mental_health (a-7)"].level == "low")
+    assert cmp.loc["Q3.1 academic_achievement (a-3)", "agrees"] is pd.NA
+
+
+def test_appraisals_table_of_the_real_evidence(eb):
+    for pid in eb.principles["id"]:
+        t = rv.appraisals_table(eb, pid)
+        assert set(t["synthesis_id"]) <= set(rv.published_syntheses(eb, pid)["id"])
+        has = t["studies_assessed"].notna() & t["studies_high"].notna()
+        assert np.allclose(t.loc[has, "share_high"], t.loc[has, "studies_high"] / t.loc[has, "studies_assessed"])

@@ -14,11 +14,14 @@ with r = tanh z): turning an association between two continuous measures into a 
 dichotomy that the sources do not have, so r is kept on its own axis. Other metrics (beta, b, MD,
 RR, HR, ...) are not converted and say so.
 
-Certainty. GRADE (``ek.grade_certainty``) needs judgements that the evidence base does not
-hold: no risk-of-bias assessments of the pooled studies exist, published syntheses rarely report
-a small-study test, and some report no I^2. A domain that cannot be assessed is rated down one
-level ("serious", the ``unassessed`` argument) with a reason naming what is missing, as the
-umbrella criteria count a criterion that cannot be assessed as not met (Fusar-Poli & Radua 2018).
+Certainty. GRADE (``ek.grade_certainty``) needs judgements that a published pooled estimate does
+not carry by itself. ``evidence/appraisals/`` records what each source review reports about its
+studies (counts by risk of bias, its small-study test, its own GRADE level): risk of bias is rated
+from the share of studies at high risk (:func:`rob_from_appraisal`) and publication bias from the
+reported small-study test. A domain that still cannot be assessed (no counts, no test, no I^2) is
+rated down one level ("serious", the ``unassessed`` argument) with a reason naming what is missing,
+as the umbrella criteria count a criterion that cannot be assessed as not met (Fusar-Poli & Radua
+2018).
 """
 
 from __future__ import annotations
@@ -277,14 +280,72 @@ def grade_study(result, *, indirectness: str, design: str = "RCT", outcome: str 
                            overrides=overrides, **kwargs)
 
 
-def grade_published(frame: pd.DataFrame, *, indirectness: str = "not serious", unassessed: str = "serious") -> dict:
+def _count(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def rob_from_appraisal(appraisal, *, serious_share: float = 0.25, very_serious_share: float = 0.50):
+    """GRADE risk-of-bias rating from a source review's own counts of studies by risk of bias.
+
+    Parameters
+    ----------
+    appraisal : mapping or row of ``eb.appraisals``
+        ``studies_assessed``, ``studies_high``, ``studies_some`` (may be NaN), ``scope``,
+        ``rob_tool``, ``locator``.
+    serious_share, very_serious_share : float
+        The thresholds of ``ek.grade_certainty`` (GRADE guidelines 4: rate down when the studies
+        that carry the evidence are at high risk).
+
+    Returns
+    -------
+    (rating, reason) or None when the counts needed (assessed and high) are not reported.
+
+    Notes
+    -----
+    Same rule as ``ek.grade_certainty`` applies to weights, applied to the share of *studies*
+    (reviews report counts, not weights): high-risk share >= 50% very serious; >= 25%, or >= 50%
+    at the middle category or worse, serious. When the review does not report the middle category
+    only the high-risk share is used, and the reason says so. A count over all the studies of the
+    review (``scope = review``) rather than those pooled in the estimate is said in the reason too.
+    """
+    assessed, high, some = (_count(appraisal.get(c)) for c in ("studies_assessed", "studies_high", "studies_some"))
+    if not assessed or high is None:
+        return None
+    share = high / assessed
+    worse = None if some is None else (high + some) / assessed
+    if share >= very_serious_share:
+        rating = "very serious"
+    elif share >= serious_share or (worse is not None and worse >= 0.5):
+        rating = "serious"
+    else:
+        rating = "not serious"
+    tool = str(appraisal.get("rob_tool") or "").strip() or "tool not named"
+    parts = [f"the review's own appraisal ({tool}; {appraisal.get('locator')}): {high} of {assessed} studies "
+             f"({share:.0%}) at high risk"]
+    parts.append("middle category not reported" if worse is None else f"{high + some} ({worse:.0%}) at the middle "
+                                                                          "category or worse")
+    if appraisal.get("scope") == "review":
+        parts.append("counted over all the studies of the review, not only those pooled here")
+    rule = (f"share of studies at high risk >= {very_serious_share:.0%}: very serious; >= {serious_share:.0%} "
+            "(or >= 50% at the middle category or worse): serious (GRADE guidelines 4; unweighted: the review "
+            "reports counts, not weights)")
+    return rating, "; ".join(parts) + f". Rule: {rule}."
+
+
+def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = None,
+                    indirectness: str = "not serious", unassessed: str = "serious") -> dict:
     """GRADE certainty of each outcome of a principle from its published pooled estimates.
 
     For each (question, outcome_domain) the row on a common scale with a CI and the largest k is
     rated (ties: the first id); rows without a CI cannot be rated for imprecision and are skipped.
     Design: RCT when the row's design is RCT or cluster RCT, else observational (mixed designs
-    start low). Risk of bias is always ``unassessed``; inconsistency too when I^2 is not
-    reported; publication bias when k >= 10 (no small-study test is extracted).
+    start low).
+
+    Risk of bias comes from the source review's own counts in ``appraisals`` (``eb.appraisals``,
+    see :func:`rob_from_appraisal`) and is ``unassessed`` where the review reports none. Publication
+    bias: k < 10 is not tested (as ``ek.grade_certainty``); for k >= 10 the review's reported
+    small-study test p-value is used, and it is ``unassessed`` where none is reported.
+    Inconsistency is ``unassessed`` when I^2 is not reported.
 
     Returns
     -------
@@ -294,6 +355,7 @@ def grade_published(frame: pd.DataFrame, *, indirectness: str = "not serious", u
     from evidence_kit.certainty import grade_certainty
 
     unassessed = check_choice("unassessed", unassessed, _RATINGS)
+    found = {} if appraisals is None else {r["synthesis_id"]: r for r in appraisals.to_dict("records")}
     ok = frame.loc[frame["scale"].notna() & frame["lower"].notna()]
     ok = ok.sort_values(["question", "outcome_domain", "k", "id"], ascending=[True, True, False, True], kind="stable")
     best = ok.drop_duplicates(["question", "outcome_domain"])
@@ -302,18 +364,61 @@ def grade_published(frame: pd.DataFrame, *, indirectness: str = "not serious", u
         est = PublishedEstimate(int(row.k), float(row.value), float(row.lower), float(row.upper), float(row.i2),
                                 *_pi(pd.DataFrame([row._asdict()]), "pi_lower"),
                                 *_pi(pd.DataFrame([row._asdict()]), "pi_upper"))
-        overrides = {"risk_of_bias": _unassessed(unassessed, "no risk-of-bias assessments of the pooled studies are "
-                                                             "in evidence/.")}
+        appraisal = found.get(row.id, {})
+        rob = rob_from_appraisal(appraisal) if appraisal else None
+        overrides = {"risk_of_bias": rob or _unassessed(unassessed, "no risk-of-bias assessments of the pooled "
+                                                                    "studies are in evidence/.")}
         if math.isnan(est.i2) and est.k > 1:
             overrides["inconsistency"] = _unassessed(unassessed, "I^2 not reported.")
+        p = appraisal.get("small_study_p", math.nan)
+        small_study = None
         if est.k >= 10:
-            overrides["publication_bias"] = _unassessed(unassessed, "no small-study test extracted.")
+            if p is not None and not pd.isna(p):
+                small_study = {"pvalue": float(p)}
+            else:
+                overrides["publication_bias"] = _unassessed(unassessed, "no small-study test extracted.")
         design = "RCT" if str(row.design) in ("RCT", "cluster RCT") else "observational"
         n_total = None if pd.isna(row.n) else float(row.n)
         name = f"{row.question} {row.outcome_domain} ({row.id})"
         out[name] = grade_certainty(est, indirectness=indirectness, design=design, outcome=name, measure=row.scale,
-                                    n_total=n_total, overrides=overrides)
+                                    n_total=n_total, overrides=overrides, small_study=small_study)
     return out
+
+
+def review_grades(grades: dict, appraisals: pd.DataFrame) -> pd.DataFrame:
+    """Our GRADE level next to the source review's own, for each rated outcome.
+
+    Returns a DataFrame indexed by outcome: ``level`` (ours), ``review_grade`` (as the review
+    reports it; empty when it reports none), ``agrees`` (True/False; NA without a review grade),
+    ``locator``.
+    """
+    found = {r["synthesis_id"]: r for r in appraisals.to_dict("records")} if len(appraisals) else {}
+    rows = {}
+    for name, g in grades.items():
+        rid = name.rsplit("(", 1)[1].rstrip(")")
+        a = found.get(rid, {})
+        theirs = str(a.get("review_grade") or "")
+        rows[name] = {"level": g.level, "review_grade": theirs,
+                      "agrees": pd.NA if not theirs else theirs == g.level,
+                      "locator": str(a.get("locator") or "") if theirs else ""}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["level", "review_grade", "agrees", "locator"]
+                                  ).rename_axis("outcome")
+
+
+def appraisals_table(eb, principle: str) -> pd.DataFrame:
+    """What the principle's source reviews report about their studies' risk of bias, their own GRADE
+    level and their small-study tests: one row per synthesis row that has an appraisal, with the
+    share of studies at high risk (``share_high``) computed from the counts."""
+    principle = _check_principle(eb, principle)
+    ids = set(_rows_for(eb, principle)["id"])
+    a = eb.appraisals
+    cols = ["synthesis_id", "scope", "rob_tool", "studies_assessed", "studies_high", "studies_some", "studies_low",
+            "share_high", "review_grade", "small_study_test", "small_study_p", "locator"]
+    if not len(a):
+        return pd.DataFrame(columns=cols)
+    sub = a.loc[a["synthesis_id"].isin(ids)].copy()
+    sub["share_high"] = sub["studies_high"] / sub["studies_assessed"]
+    return sub[cols].sort_values("synthesis_id").reset_index(drop=True)
 
 
 def gaps_table(eb, principle: str) -> pd.DataFrame:
@@ -339,7 +444,7 @@ def certainty_table(eb) -> pd.DataFrame:
     """
     rows = []
     for principle in eb.principles["id"]:
-        for grade in grade_published(published_syntheses(eb, principle)).values():
+        for grade in grade_published(published_syntheses(eb, principle), appraisals=eb.appraisals).values():
             question, domain = grade.outcome.split(" ")[:2]
             rows.append({"principle": principle, "question": question, "outcome_domain": domain,
                          "id": grade.outcome.rsplit("(", 1)[1].rstrip(")"), "scale": grade.measure, "k": grade.k,

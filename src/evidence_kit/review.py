@@ -562,3 +562,146 @@ def stated_gaps(eb, principle: str) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     hit = gaps["principle"].map(lambda p: principle in _split(p)).to_numpy(dtype=bool)
     return gaps.loc[hit, cols].reset_index(drop=True)
+
+
+# --- WWC study ratings and ESSA tiers from evidence/wwc/ ---------------------------------------
+
+def wwc_baseline(eb) -> pd.DataFrame:
+    """``eb.wwc_baseline`` with each characteristic's baseline effect size computed as the WWC does:
+    Hedges' g from means and SDs (``ek.wwc_hedges_g``) or the Cox index from proportions
+    (``ek.cox_index``), intervention minus comparison; ``category`` as ``wwc.baseline_equivalence``."""
+    from evidence_kit.certainty.wwc import baseline_equivalence
+    from evidence_kit.conversions import cox_index, wwc_hedges_g
+
+    b = eb.wwc_baseline.copy()
+    b["effect_size"] = np.nan
+    cont, binary = b["kind"].eq("continuous"), b["kind"].eq("binary")
+    if cont.any():
+        c = b.loc[cont]
+        b.loc[cont, "effect_size"] = np.atleast_1d(wwc_hedges_g(c["t_mean"], c["c_mean"], c["t_sd"], c["c_sd"],
+                                                                c["t_n"], c["c_n"]))
+    if binary.any():
+        c = b.loc[binary]
+        b.loc[binary, "effect_size"] = np.atleast_1d(cox_index(c["t_prop"], c["c_prop"], c["t_n"], c["c_n"]))
+    b["category"] = baseline_equivalence(b["effect_size"]) if len(b) else pd.Series(dtype=object)
+    return b
+
+
+def _rating_key(text: str) -> str:
+    """'without' / 'with' / 'does not meet' from a WWC rating in any of the WWC's wordings."""
+    t = str(text).lower()
+    return "does not meet" if "not meet" in t else "without" if "without" in t else "with" if "with " in t else ""
+
+
+def _attrition(a_t, k_t, a_c, k_c):
+    from evidence_kit.certainty.wwc import attrition_rates
+
+    if any(pd.isna(v) for v in (a_t, k_t, a_c, k_c)):
+        return math.nan, math.nan
+    r = attrition_rates(a_t, k_t, a_c, k_c).iloc[0]
+    return float(r["overall_attrition"]), float(r["differential_attrition"])
+
+
+def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious") -> pd.DataFrame:
+    """WWC rating of every finding in ``evidence/wwc/findings.csv`` (of one principle, if given).
+
+    Attrition rates are computed from the recorded counts (clusters and individuals), baseline
+    effect sizes from the recorded means/SDs or proportions (:func:`wwc_baseline`), and the rating
+    by ``ek.wwc_rating`` under ``boundary``. A finding whose report lacks a fact the rating needs
+    is ``"not rated"`` and ``reasons`` holds the error that names the missing fact: nothing is
+    guessed. ``agrees`` compares our rating with the WWC's own published rating (NA where the
+    WWC has not rated the study).
+    """
+    from evidence_kit.certainty import wwc_rating
+
+    f = eb.wwc_findings
+    if principle is not None:
+        principle = _check_principle(eb, principle)
+        f = f.loc[f["principle"].map(lambda p: principle in _split(p))] if len(f) else f
+    base = wwc_baseline(eb)
+    rows = []
+    for r in f.to_dict("records"):
+        overall, diff = _attrition(r["t_assigned"], r["t_analyzed"], r["c_assigned"], r["c_analyzed"])
+        c_overall, c_diff = _attrition(r["clusters_t_assigned"], r["clusters_t_analyzed"],
+                                       r["clusters_c_assigned"], r["clusters_c_analyzed"])
+        b = base.loc[base["finding_id"] == r["id"]]
+        kwargs = {"overall_attrition": None if math.isnan(overall) else overall,
+                  "differential_attrition": None if math.isnan(diff) else diff,
+                  "boundary": boundary,
+                  "compromised_randomization": bool(r["compromised_randomization"]),
+                  "baseline_es": b["effect_size"].tolist() or None,
+                  "baseline_adjusted": b["adjusted"].tolist() or None,
+                  "baseline_names": b["characteristic"].tolist() or None}
+        if r["assignment"] == "cluster":
+            kwargs.update(assignment="cluster",
+                          cluster_overall_attrition=None if math.isnan(c_overall) else c_overall,
+                          cluster_differential_attrition=None if math.isnan(c_diff) else c_diff,
+                          joiners=r["joiners"])
+        if r["design"] == "QED":
+            kwargs.pop("overall_attrition")
+            kwargs.pop("differential_attrition")
+        try:
+            res = wwc_rating(r["design"], **kwargs)
+            rating, attrition, reasons = res.rating, res.attrition or "", list(res.reasons)
+        except (TypeError, ValueError) as exc:
+            rating, attrition, reasons = "not rated", "", [f"not rated: {exc}"]
+        published = r["wwc_rating_published"] or ""
+        rows.append({
+            "id": r["id"], "intervention": r["intervention"], "outcome": r["outcome"],
+            "outcome_domain": r["outcome_domain"], "design": r["design"], "assignment": r["assignment"],
+            "cluster_overall_attrition": c_overall, "cluster_differential_attrition": c_diff,
+            "overall_attrition": overall, "differential_attrition": diff, "attrition": attrition,
+            "max_baseline_es": float(b["effect_size"].abs().max()) if len(b) else math.nan,
+            "rating": rating, "wwc_rating_published": published,
+            "agrees": pd.NA if not published or rating == "not rated" else _rating_key(rating) == _rating_key(published),
+            "effect_size": r["effect_size"], "effect": r["effect"], "significant": r["significant"],
+            "n": r["n"], "sites": r["sites"], "reasons": "; ".join(reasons),
+            "citation_key": r["citation_key"], "locator": r["locator"],
+        })
+    cols = ["id", "intervention", "outcome", "outcome_domain", "design", "assignment", "cluster_overall_attrition",
+            "cluster_differential_attrition", "overall_attrition", "differential_attrition", "attrition",
+            "max_baseline_es", "rating", "wwc_rating_published", "agrees", "effect_size", "effect", "significant",
+            "n", "sites", "reasons", "citation_key", "locator"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def essa_tiers(ratings: pd.DataFrame) -> pd.DataFrame:
+    """ESSA evidence tier of each intervention from its rated findings (:func:`wwc_ratings`).
+
+    Findings that could not be rated are left out, and the reasons say how many. A finding whose
+    report gives no number of students or sites cannot show the Tier 1-2 sample (350 students in
+    2 or more sites) and counts as short of it, so it can support Tier 3 only; the reasons name
+    it. Tier 4
+    ("demonstrates a rationale") needs a reviewer's statement that evidence/ does not hold, so an
+    intervention with no finding supporting Tiers 1-3 gets no tier, with that reason.
+
+    Returns a DataFrame indexed by intervention: ``tier`` (1-4 or NA), ``label``, ``findings``
+    (rated / recorded) and ``reasons``.
+    """
+    from evidence_kit.certainty import essa_tier
+
+    rows = {}
+    for name, grp in ratings.groupby("intervention", sort=True):
+        rated = grp.loc[grp["rating"] != "not rated"]
+        reasons = []
+        if len(rated) < len(grp):
+            reasons.append(f"{len(grp) - len(rated)} finding(s) not rated (facts missing), left out")
+        if not len(rated):
+            rows[name] = {"tier": pd.NA, "label": "No ESSA tier", "findings": f"0 / {len(grp)}",
+                          "reasons": "; ".join(reasons + ["no rated finding"])}
+            continue
+        unsized = rated["n"].isna() | rated["sites"].isna()
+        if unsized.any():
+            reasons.append(f"students or sites not reported for {', '.join(rated.loc[unsized, 'id'])}: counted as "
+                           "short of the Tier 1-2 sample (they can support Tier 3 only)")
+        studies = pd.DataFrame({"study": rated["citation_key"], "design": rated["design"],
+                                "rating": rated["rating"], "effect": rated["effect"],
+                                "significant": rated["significant"].astype(bool), "n": rated["n"].fillna(0),
+                                "sites": rated["sites"].fillna(0)})
+        res = essa_tier(studies, rationale=False)
+        reasons += [r.replace("no rationale was stated", "Tier 4 (a rationale) is not assessed in evidence/")
+                    for r in res.reasons]
+        rows[name] = {"tier": pd.NA if res.tier is None else res.tier, "label": res.label,
+                      "findings": f"{len(rated)} / {len(grp)}", "reasons": "; ".join(reasons)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["tier", "label", "findings", "reasons"]
+                                  ).rename_axis("intervention")

@@ -25,9 +25,11 @@ arguments with the defaults named here, so a review protocol can state its own):
 * Publication bias: a small-study test only when k >= 10 (Sterne JAC, et al. BMJ
   2011;343:d4002; Guyatt GH, et al. GRADE guidelines 5. J Clin Epidemiol 2011;64:1277-1282),
   p < 0.10 taken as "strongly suspected" (Egger M, et al. BMJ 1997;315:629-634).
-* Rating up: large effect RR > 2 or < 0.5 up one level, RR > 5 or < 0.2 up two; dose-response;
+* Rating up: large effect RR 2 to 5 (or 0.5 to 0.2, both ends included: "at least a two-fold
+  reduction or increase in risk") up one level, RR > 5 or < 0.2 up two; dose-response;
   plausible confounding that would reduce the effect; only when no domain is rated down
-  (Guyatt GH, et al. GRADE guidelines 9. J Clin Epidemiol 2011;64:1311-1316).
+  (Guyatt GH, et al. GRADE guidelines 9. J Clin Epidemiol 2011;64:1311-1316, abstract and key
+  points; at exactly 5 the key points' "RR = 2-5" (one level) is followed).
 """
 
 from __future__ import annotations
@@ -205,6 +207,9 @@ def _risk_of_bias(result, rob, outcome, serious_share, very_serious_share):
     return _domain_row(rule, rating, DOWN_RATINGS[rating], why)
 
 
+_LOG_TOL = 1e-12  # boundary tolerance on the log-ratio scale (rounding of exp/log, not a convention)
+
+
 def _crosses(lo: float, hi: float, thresholds: tuple[float, ...]) -> int:
     """How many decision thresholds lie strictly inside (lo, hi)."""
     return sum(lo < t < hi for t in thresholds)
@@ -287,12 +292,20 @@ def _publication_bias(result, small_study, alpha):
 
 
 def _large_effect(result, log_scale):
-    rule = "ratio measure: RR > 2 or < 0.5 up one level; > 5 or < 0.2 up two (GRADE guidelines 9)"
+    rule = "ratio measure: RR 2 to 5 or 0.5 to 0.2 up one level; > 5 or < 0.2 up two (GRADE guidelines 9)"
     if not log_scale:
         return _domain_row(rule, "none", 0, "not a ratio measure on the log scale: the large-effect rule does not apply.")
+    log_ratio = abs(float(result.estimate))
     ratio = math.exp(float(result.estimate))
-    r = max(ratio, 1 / ratio)
-    rating = "upgrade two levels" if r > 5 else "upgrade one level" if r > 2 else "none"
+    # GRADE 9 key points: large RR = 2-5 or 0.5-0.2 (both ends included: "at least a two-fold
+    # reduction or increase"), very large RR > 5 or < 0.2; compared on the log scale with a
+    # tolerance so that exp(log(5)) = 4.999999999999999 or a printed 2.00 land on the boundary.
+    if log_ratio > math.log(5) + _LOG_TOL:
+        rating = "upgrade two levels"
+    elif log_ratio >= math.log(2) - _LOG_TOL:
+        rating = "upgrade one level"
+    else:
+        rating = "none"
     return _domain_row(rule, rating, UP_RATINGS[rating], f"pooled ratio {ratio:.3g}.")
 
 

@@ -28,6 +28,20 @@ p > 0.10 instead, available as ``bias_alpha=0.10``. A criterion that cannot be
 assessed from what was reported counts as not met (the class is then a lower bound) and is
 named in ``not_assessable``.
 
+The case count is compared with 1000 for every measure, as metaumbrella does
+(``.add.evidence_Ioannidis`` in R/functions_evidence.R tests its ``n_cases`` > 1000 whatever the
+measure); for a continuous outcome pass the cases (e.g. the patient group), not all
+participants. Published variants of the criteria, not implemented here (checked 2026-11-28):
+"> 1000 cases (or > 20,000 participants for continuous outcomes)" (the criteria tables of
+PMC10074550, Table 2, and of Janiaud P, et al. BMC Med 2021, doi:10.1186/s12916-021-02020-6,
+Table 1); the largest study significant as a class I criterion too, with bias tests at
+p > 0.10 (Janiaud et al. 2021, Table 1; use ``bias_alpha=0.10`` for the second). Reviews that
+grade by the Fusar-Poli & Radua classes, such as Whelan E, et al. Cancers 2022;14:2708
+(Table 1), require for class I exactly the six class I criteria listed above, without the
+largest study. (The criteria table of Fusar-Poli & Radua 2018 itself could not be read on
+2026-11-28; the list above is checked against metaumbrella's statement of it, add.evidence.Rd,
+and its code.)
+
 Rebuilding: SE = (upper - lower) / (2 z_{1-alpha/2}) on the analysis scale (log for ratios,
 Fisher z for correlations; Cochrane Handbook 6.3.1-6.3.2, ``evidence_kit.se_from_ci``);
 z = estimate / SE, two-sided normal p. When only tau^2 is reported the 95% prediction interval
@@ -141,7 +155,9 @@ def umbrella_credibility(
         "OR", "RR", "HR", "IRR" (ratios), "SMD", "MD", "d", "g" (linear) or "r"; one for all
         rows or a column.
     n_cases
-        Number of cases (binary outcomes) or participants (continuous outcomes).
+        Number of cases, compared with > 1000 for every measure (for a continuous outcome, the
+        cases or patient group, as metaumbrella counts them; see Notes for the published
+        "> 20,000 participants" variant, which is not implemented).
     i2
         I^2 in percent.
     tau2

@@ -114,3 +114,12 @@ def test_unreported_sample_supports_tier_3_only(tmp_path):
     t = rv.essa_tiers(rv.wwc_ratings(_base(tmp_path, [f]))).loc["School eyeglasses"]
     assert t["tier"] == 3
     assert "students or sites not reported for jones2019vision-1" in t["reasons"]
+
+
+def test_improvement_index_of_the_reported_effect(tmp_path):
+    f = dict(IND, t_assigned="100", t_analyzed="95", c_assigned="100", c_analyzed="93", effect_size="0.25")
+    (r,) = rv.wwc_ratings(_base(tmp_path, [f])).to_dict("records")
+    assert r["improvement_index"] == pytest.approx(float(ek.improvement_index(0.25)))
+    f = dict(f, effect_size="")
+    (r,) = rv.wwc_ratings(_base(tmp_path / "e", [f])).to_dict("records")
+    assert math.isnan(r["improvement_index"])

@@ -610,9 +610,11 @@ def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious")
     by ``ek.wwc_rating`` under ``boundary``. A finding whose report lacks a fact the rating needs
     is ``"not rated"`` and ``reasons`` holds the error that names the missing fact: nothing is
     guessed. ``agrees`` compares our rating with the WWC's own published rating (NA where the
-    WWC has not rated the study).
+    WWC has not rated the study). ``improvement_index`` is ``ek.improvement_index`` of the
+    reported standardized effect (the WWC computes it from Hedges' g; the row's notes say which
+    effect size the report gives).
     """
-    from evidence_kit.certainty import wwc_rating
+    from evidence_kit.certainty import improvement_index, wwc_rating
 
     f = eb.wwc_findings
     if principle is not None:
@@ -654,13 +656,16 @@ def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious")
             "max_baseline_es": float(b["effect_size"].abs().max()) if len(b) else math.nan,
             "rating": rating, "wwc_rating_published": published,
             "agrees": pd.NA if not published or rating == "not rated" else _rating_key(rating) == _rating_key(published),
-            "effect_size": r["effect_size"], "effect": r["effect"], "significant": r["significant"],
+            "effect_size": r["effect_size"],
+            "improvement_index": math.nan if pd.isna(r["effect_size"]) else float(improvement_index(r["effect_size"])),
+            "effect": r["effect"], "significant": r["significant"],
             "n": r["n"], "sites": r["sites"], "reasons": "; ".join(reasons),
             "citation_key": r["citation_key"], "locator": r["locator"],
         })
     cols = ["id", "intervention", "outcome", "outcome_domain", "design", "assignment", "cluster_overall_attrition",
             "cluster_differential_attrition", "overall_attrition", "differential_attrition", "attrition",
-            "max_baseline_es", "rating", "wwc_rating_published", "agrees", "effect_size", "effect", "significant",
+            "max_baseline_es", "rating", "wwc_rating_published", "agrees", "effect_size", "improvement_index",
+            "effect", "significant",
             "n", "sites", "reasons", "citation_key", "locator"]
     return pd.DataFrame(rows, columns=cols)
 

@@ -32,7 +32,9 @@ MWOR, MWR, DNM = RATINGS
 
 def test_boundary_table_cells():
     # WWC 4.1 Table II.1 as transcribed by baselinr (the handbook table itself not read; see the
-    # provenance comment in wwc.py): (overall, cautious, optimistic)
+    # provenance comment in wwc.py; a second transcription, compared cell by cell in
+    # tests/test_wwc_handbook.py, agrees on every cautious cell below but gives the optimistic
+    # cells at 20, 30, 40 and 57 as 10.2, 8.4, 6.3 and 2.3): (overall, cautious, optimistic)
     t = attrition_boundary_table().set_index("overall_attrition")
     for overall, cautious, optimistic in [(0, 5.7, 10.0), (10, 6.3, 10.9), (20, 5.4, 10.0), (30, 4.1, 8.2),
                                           (40, 2.6, 6.0), (57, 0.0, 2.1), (58, np.nan, 1.9), (65, np.nan, 0.3)]:
@@ -43,6 +45,8 @@ def test_boundary_table_cells():
 # Every cell of the transcription source: R package baselinr, R/attrition_boundary.R,
 # .wwc_attrition_table() (github.com/zl1212-ship-it/baselinr, commit c4018eb), read 2026-11-28.
 # It cites WWC Standards Handbook 4.1 Table II.1; the handbook table was not available to check.
+# A second transcription (RWWC-v.4-Group-Designs) agrees on the cautious column and differs on
+# optimistic cells 13-57: see tests/test_wwc_handbook.py.
 _BASELINR_CAUTIOUS = [
     5.7, 5.8, 5.9, 5.9, 6.0, 6.1, 6.2, 6.3, 6.3, 6.3, 6.3, 6.2, 6.2, 6.1, 6.0,
     5.9, 5.9, 5.8, 5.7, 5.5, 5.4, 5.3, 5.2, 5.1, 4.9, 4.8, 4.7, 4.5, 4.4, 4.3,

@@ -4,15 +4,18 @@ evidence-kit (``evidence_kit.cox_index``, in conversions.py) computes
 
     d_Cox = omega * [ln(p_i / (1 - p_i)) - ln(p_c / (1 - p_c))] / 1.65,  omega = 1 - 3 / (4N - 9),
 
-i.e. with the small-sample correction omega that the WWC applies to Hedges' g. Whether the WWC
-handbook applies omega to the Cox index was re-checked on 2026-11-28 and is NOT settled by the
-primary text: the v4.1 / v5.0 handbook passages could not be read with the search tools, and
-the public secondary sources disagree (with omega: the estat.us WWC R code citing the v4.1
-Procedures Handbook draft pp. 15-16; without omega in the handbook: baselinr 0.6 NEWS citing
-v4.1 section VI.1.2, and the roxygen header of the public R function crep_cies_pb). Locations
-and URLs are in ``evidence_kit.certainty.wwc``'s module docstring. These tests pin the current
-choice (omega applied) so any change to it is deliberate; implementations that drop omega differ
-by exactly the factor omega.
+i.e. with the small-sample correction omega that the WWC applies to Hedges' g (which the WWC's
+own computed effect sizes confirm for g: tests/test_wwc_handbook.py). Whether the WWC handbook
+applies omega to the Cox index was re-checked twice on 2026-11-28 and is NOT settled by the
+primary text: the v4.1 / v5.0 handbook passages could not be read with the search tools, no
+WWC-computed effect size of a dichotomous outcome with its proportions was found in the WWC
+study-review data read, and the public secondary sources disagree (with omega: the estat.us WWC
+R code citing the v4.1 Procedures Handbook draft pp. 15-16, and the R code of
+HaiwenChu/RWWC-v.4-Group-Designs written for the v4.0 handbooks; without omega in the handbook:
+baselinr 0.6 NEWS citing v4.1 section VI.1.2, and the roxygen header of the public R function
+crep_cies_pb). Locations and URLs are in ``evidence_kit.certainty.wwc``'s module docstring.
+These tests pin the current default (omega applied) so any change to it is deliberate;
+``small_sample=False`` gives the index without omega, which differs by exactly the factor omega.
 """
 
 from __future__ import annotations
@@ -50,3 +53,14 @@ def test_omega_can_move_a_baseline_difference_across_a_band():
     d = ek.cox_index(p1, p2, n1, n2)
     assert d == pytest.approx(omega * target, rel=1e-10)
     np.testing.assert_array_equal(baseline_equivalence([target, d]), ["adjustment required", "satisfied"])
+
+
+@pytest.mark.parametrize(("p1", "p2", "n1", "n2"), [(0.6, 0.5, 20, 20), (0.3, 0.25, 115, 115)])
+def test_cox_index_without_the_small_sample_correction(p1, p2, n1, n2):
+    without = (math.log(p1 / (1 - p1)) - math.log(p2 / (1 - p2))) / 1.65
+    assert ek.cox_index(p1, p2, n1, n2, small_sample=False) == pytest.approx(without, rel=1e-12)
+    omega = 1 - 3 / (4 * (n1 + n2) - 9)
+    assert ek.cox_index(p1, p2, n1, n2) == pytest.approx(omega * ek.cox_index(p1, p2, n1, n2, small_sample=False),
+                                                          rel=1e-12)
+    with pytest.raises(TypeError):
+        ek.cox_index(p1, p2, n1, n2, False)  # keyword-only: a positional flag is an error, not a silent choice

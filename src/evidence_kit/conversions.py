@@ -430,7 +430,9 @@ def combine_groups(n1, m1, sd1, n2, m2, sd2) -> Group:
 
 
 def _wwc_omega(n_total):
-    return 1.0 - 3.0 / (4.0 * n_total - 9.0)  # WWC Handbook v5.0, Appendix E: omega = 1 - 3/(4N - 9)
+    # omega = 1 - 3/(4N - 9), N = n1 + n2 (WWC Handbook v5.0, Appendix E). The handbook page was not
+    # read; the factor reproduces the WWC's own computed effect sizes (tests/test_wwc_handbook.py).
+    return 1.0 - 3.0 / (4.0 * n_total - 9.0)
 
 
 def wwc_hedges_g(m1, m2, sd1, sd2, n1, n2):
@@ -440,7 +442,12 @@ def wwc_hedges_g(m1, m2, sd1, sd2, n1, n2):
     -----
     g = omega (m1 - m2) / S, S = sqrt(((n1 - 1) sd1^2 + (n2 - 1) sd2^2) / (n1 + n2 - 2)),
     omega = 1 - 3 / (4 N - 9), N = n1 + n2 (WWC Procedures and Standards Handbook v5.0,
-    Appendix E). ``improvement_index(g)`` lives in ``evidence_kit.certainty``.
+    Appendix E; that page was not read). Checked instead against the WWC's own computations: for
+    16 findings of the WWC study-review data (GitHub betsyjwolf/evidence-maps, paper_data.csv,
+    commit 7e6fb71; N = 30 to 4,528) this function reproduces ``f_effect_size_wwc`` from the
+    recorded means, SDs and group sizes to the data's float32 precision, and without omega it
+    does not (tests/test_wwc_handbook.py). The WWC reverses the sign where a lower score is
+    better; this function does not. ``improvement_index(g)`` lives in ``evidence_kit.certainty``.
     """
     m1, m2 = _arr(m1, "m1"), _arr(m2, "m2")
     sd1, sd2 = _arr(sd1, "sd1"), _arr(sd2, "sd2")
@@ -449,24 +456,34 @@ def wwc_hedges_g(m1, m2, sd1, sd2, n1, n2):
     _check_n(n2, "n2")
     _check(sd1 < 0, "sd1", "SD must be non-negative", sd1)
     _check(sd2 < 0, "sd2", "SD must be non-negative", sd2)
-    s = np.sqrt(((n1 - 1) * sd1**2 + (n2 - 1) * sd2**2) / (n1 + n2 - 2))  # WWC Handbook v5.0, Appendix E: pooled SD
+    s = np.sqrt(((n1 - 1) * sd1**2 + (n2 - 1) * sd2**2) / (n1 + n2 - 2))  # pooled within-group SD
     return _out(_wwc_omega(n1 + n2) * (m1 - m2) / s)
 
 
-def cox_index(p1, p2, n1, n2):
-    """WWC Cox index: a standardized effect for a dichotomous outcome.
+def cox_index(p1, p2, n1, n2, *, small_sample=True):
+    """WWC Cox index: a standardized effect for a dichotomous outcome or baseline characteristic.
 
     ``p1``, ``p2`` are the proportions with the (favourable) outcome in the intervention and
     comparison groups.
 
+    Parameters
+    ----------
+    small_sample : bool, default True
+        Multiply by the small-sample factor omega = 1 - 3/(4N - 9), N = n1 + n2, as for Hedges'
+        g. ``False`` gives the index without it. Which one the WWC handbook prescribes is not
+        settled (see Notes); the default is unchanged from earlier releases.
+
     Notes
     -----
-    d_Cox = omega (ln(p1/(1 - p1)) - ln(p2/(1 - p2))) / 1.65, omega = 1 - 3/(4N - 9)
-    (Cox index: Sanchez-Meca et al. 2003; WWC Procedures and Standards Handbook, effect sizes for
-    dichotomous outcomes). Whether the WWC applies the small-sample factor omega to the Cox index
-    is NOT verified against the handbook text: public sources disagree (see the notes in
-    ``evidence_kit.certainty.wwc``). This function applies omega; ``cox_index(...) / omega``
-    gives the uncorrected index.
+    d_Cox = omega (ln(p1/(1 - p1)) - ln(p2/(1 - p2))) / 1.65 (Cox index: Sanchez-Meca et al.
+    2003; WWC Procedures and Standards Handbook, effect sizes for dichotomous outcomes).
+    Whether the WWC applies omega to the Cox index is NOT verified against the handbook text
+    (re-checked 2026-11-28): no page of the v4.1 / v5.0 handbooks giving the Cox index could be
+    read, no WWC-computed effect size for a dichotomous outcome with its proportions was found
+    in the WWC study-review data read, and public secondary sources disagree (with omega:
+    estat.us WWC R code citing the v4.1 Procedures Handbook draft pp. 15-16, and the RWWC-v.4
+    R code written for the v4.0 handbooks; without: baselinr 0.6 citing v4.1 section VI.1.2).
+    Sources and URLs are in ``evidence_kit.certainty.wwc``'s module docstring.
     """
     p1, p2 = _arr(p1, "p1"), _arr(p2, "p2")
     n1, n2 = _arr(n1, "n1"), _arr(n2, "n2")
@@ -475,7 +492,8 @@ def cox_index(p1, p2, n1, n2):
     _check_n(n1, "n1")
     _check_n(n2, "n2")
     log_or = np.log(p1 / (1.0 - p1)) - np.log(p2 / (1.0 - p2))
-    return _out(_wwc_omega(n1 + n2) * log_or / COX_FACTOR)  # Cox index, log OR / 1.65, times omega (unverified)
+    factor = _wwc_omega(n1 + n2) if small_sample else 1.0
+    return _out(factor * log_or / COX_FACTOR)  # Cox index, log OR / 1.65 (times omega unless small_sample=False)
 
 
 class ClusterG(NamedTuple):
@@ -504,6 +522,10 @@ def cluster_adjust_g(g, n1, n2, icc=None, cluster_size=None, *, outcome="achieve
     -----
     Hedges (2007a), equal cluster sizes n, N = n1 + n2. ``g`` is taken as given: apply any
     small-sample correction before (the WWC uses omega with the df h of ``wwc_cluster_t``).
+    Not checked against a WWC-computed number: the WWC study-review data read report effect
+    sizes standardized by the student-level SD without this adjustment, and no handbook worked
+    example of it was reachable. The formulas are checked against their limits and identities
+    in tests/test_conversions.py only.
     d_T = g sqrt(1 - 2 (n - 1) rho / (N - 2));
     V(d_T) = (N / (n1 n2)) (1 + (n - 1) rho)
              + d_T^2 [(N - 2)(1 - rho)^2 + n (N - 2n) rho^2 + 2 (N - 2n) rho (1 - rho)]
@@ -547,10 +569,18 @@ def wwc_cluster_t(t, n_total, n_clusters, icc=None, *, outcome="achievement") ->
 
     Notes
     -----
-    WWC Procedures and Standards Handbook v5.0, Appendix E (h is eq. E.21, p. 171), from Hedges
-    (2007b), equal cluster sizes n = N / M:
+    WWC Procedures and Standards Handbook v5.0, Appendix E (the earlier locator "h is eq. E.21,
+    p. 171" was not re-read), from Hedges (2007b), equal cluster sizes n = N / M:
     t_a = t sqrt(((N - 2) - 2 (n - 1) rho) / ((N - 2)(1 + (n - 1) rho)));
     h = ((N - 2) - 2 (n - 1) rho)^2 / ((N - 2)(1 - rho)^2 + n (N - 2n) rho^2 + 2 (N - 2n) rho (1 - rho)).
+
+    Checked against the WWC's own computations: with the uncorrected t recovered from the WWC
+    effect size as t = g sqrt(n1 n2 / N), this function reproduces the clustering-corrected
+    p-value ``f_p_value_wwc`` of three findings with ICC 0.20 in the WWC study-review data
+    (GitHub betsyjwolf/evidence-maps, paper_data.csv, commit 7e6fb71; findings 6032, 6033, 6034)
+    to 1e-5 relative (tests/test_wwc_handbook.py). A fourth finding stored with ICC 0.20 (2422,
+    reviewed under WWC standards version 2.1) is not reproduced (0.696 here, 0.676 stored); the
+    reason was not found.
     """
     t, big_n, m = _arr(t, "t"), _arr(n_total, "n_total"), _arr(n_clusters, "n_clusters")
     rho = _resolve_icc(icc, outcome)

@@ -5,40 +5,61 @@ Sources (cited per rule below):
 * WWC = What Works Clearinghouse Procedures and Standards Handbook, Version 5.0 (U.S.
   Department of Education, IES/NCEE, August 2022, revised December 2022): group design
   standards (attrition, baseline equivalence), effect sizes (Appendix E), improvement index.
-* WWC 4.1 = What Works Clearinghouse Standards Handbook, Version 4.1 (October 2020), Section
-  II.A "Individual-level assignment" (attrition standard, Table II.1 the attrition boundary;
-  baseline equivalence), whose rules and boundary version 5.0 keeps.
-
-Section and page numbers are given where they could be checked while writing this (the v4.1
-table of contents); the v5.0 chapter is named rather than numbered.
+* WWC 4.1 = What Works Clearinghouse Standards Handbook, Version 4.1 (ERIC ED602036), Section II.A "Individual-level assignment" (pp. 4-17: attrition standard, Table
+  II.1 the attrition boundary; baseline equivalence) and Section II.B "Cluster-level assignment"
+  (pp. 18-29). The page ranges are from the handbook's table of contents, read 2026-11-28 on
+  https://www.zlibrary.cc/dl/eric-ed602036-what-works-clearinghousetm-standards-handbook-version-41
+  (only the contents page of that copy was reachable; the body text was not).
 * ESSA = Elementary and Secondary Education Act as amended by the Every Student Succeeds Act,
-  section 8101(21)(A) (20 U.S.C. 7801(21)(A)); U.S. Department of Education, Non-Regulatory
-  Guidance: Using Evidence to Strengthen Education Investments (September 2016; updated 2023);
-  WWC, "ESSA Tiers of Evidence" (https://ies.ed.gov/ncee/wwc/essa).
+  section 8101(21)(A) (20 U.S.C. 7801(21)(A)), read 2026-11-28 on the LII definitions page
+  https://www.law.cornell.edu/definitions/uscode.php?def_id=20-USC-775935811-1992257180
+  (the four kinds of evidence); U.S. Department of Education, Non-Regulatory Guidance: Using
+  Evidence to Strengthen Education Investments (September 2016), whose text was NOT reachable.
 
-The Cox-index small-sample question (re-checked 2026-11-28; NOT settled by the primary text).
+What was checked against WWC-computed numbers (tests/test_wwc_handbook.py). No page of a WWC
+handbook that prints a worked example could be read, so the worked examples are the WWC's own
+computations for published study reviews: the WWC study-review data (one row per finding:
+sample sizes, means, SDs, and the WWC-computed effect size ``f_effect_size_wwc``, p-value
+``f_p_value_wwc``, ICC ``f_icc``, improvement index and ESSA label) as redistributed with a
+WWC-commissioned paper, GitHub betsyjwolf/evidence-maps (paper_data.csv at commit 7e6fb71,
+wp_meta_v2.csv at commit b3805be). Reproduced there: Hedges' g with the small-sample factor
+omega (``ek.wwc_hedges_g``; 16 findings, N = 30 to 4,528), the clustering correction of the
+significance test (``ek.wwc_cluster_t`` with t = g sqrt(n1 n2 / N); 3 findings with ICC 0.20),
+the improvement index (14 findings) and the WWC's finding-level ESSA labels (5 findings, see
+``essa_tier``). ``cluster_adjust_g`` and ``cox_index`` are NOT checked against any WWC number
+(no finding with the inputs they need was found in the rows read).
+
+The Cox-index small-sample question (re-checked 2026-11-28; still NOT settled by the text).
 Baseline differences on dichotomous characteristics are measured with the Cox index,
 d_Cox = [ln(p1/(1 - p1)) - ln(p2/(1 - p2))] / 1.65, possibly multiplied by the small-sample
-correction omega = 1 - 3/(4N - 9) that the WWC applies to Hedges' g. An earlier version of this
-docstring said the handbook (v5.0 Appendix E; v4.1 likewise) writes the Cox index with omega;
-that had not been checked against the handbook and could not be: no copy of the v4.1 or v5.0
-handbook text on the Cox index was found with the search tools (the v2.0 handbook pages found
-on the UNT web archive show only page openings). What public sources say, and they disagree:
+correction omega = 1 - 3/(4N - 9) that the WWC applies to Hedges' g. No page of the v4.1 or
+v5.0 handbooks that gives the Cox index could be read with the search tools (queries on the
+handbook wording, the formula, "Cox index" with "1.65" and omega, in the pages, docs and code
+corpora; the stored copies of the handbooks expose only their first page). What public
+secondary sources say, and they disagree:
 
 * with omega: K. Uekawa's WWC R code (https://www.estat.us/category/wwc-standards/, post "R code
   for deriving Hedge's g (or Cox Index)"), citing pp. 15-16 of the v4.1 Procedures Handbook
-  draft, applies omega to the Cox index and labels that the version to use;
-* without omega in the handbook: the R package baselinr 0.6 NEWS
+  draft, applies omega to the Cox index and labels that the version to use; the R code of
+  GitHub HaiwenChu/RWWC-v.4-Group-Designs (file "R/Group Designs", commit db77d7c, function
+  ``Cox``), written for the v4.0 handbooks, also multiplies by omega;
+* without omega: the R package baselinr 0.6 NEWS
   (https://cran.r-project.org/web/packages/baselinr/news/news.html) says its cox_index()
   follows Procedures Handbook v4.1 section VI.1.2 and carries no small-sample correction; and
   the roxygen header of a public R function ``crep_cies_pb`` (GitHub code index) says omega is
   absent from the WWC handbook but taught in the WWC's online baseline-equivalence training.
 
-``evidence_kit.conversions.cox_index`` (owned by the conversions module; not duplicated here)
-applies omega, and tests/test_wwc_cox_index.py pins that; the code is left unchanged because no
-handbook text read says otherwise. The two readings differ by the factor omega (0.9967 at
-N = 230), which matters only for a baseline difference within that factor of the 0.05 or 0.25
-band edge. Open: check v4.1 Procedures Handbook section VI / Appendix E and v5.0 Appendix E.
+``evidence_kit.conversions.cox_index`` applies omega by default (``small_sample=False`` gives
+the index without it) and tests/test_wwc_cox_index.py pins that. The two readings differ by the
+factor omega (0.9967 at N = 230), which matters only for a baseline difference within that
+factor of the 0.05 or 0.25 band edge. Open: read v4.1 Procedures Handbook section VI / v5.0
+Appendix E.
+
+Cluster-level assignment (WWC 4.1 Section II.B, pp. 18-29; the 2016 "WWC Cluster Design
+Standards", steps 1-7) is NOT implemented: only the opening paragraphs of those documents could
+be read (https://scribd.com/document/372428233/Cluster-Standards, http://ies.ed.gov/ncee/wwc/document/259),
+not the decision steps, so ``wwc_rating(..., assignment="cluster")`` raises
+:class:`UnsupportedDesignError` rather than guess them.
 """
 
 from __future__ import annotations
@@ -58,17 +79,26 @@ from evidence_kit._validate import check_choice
 # unchanged in WWC 5.0: for overall attrition 0..65 percent, the highest differential attrition
 # (percentage points) that still counts as low attrition. Under the cautious assumption an
 # overall rate of 58% or more is high attrition at any differential (blank cells in the table).
-# Provenance (re-checked 2026-11-28): the handbook table itself has NOT been read. The values
-# are a transcription of the R package baselinr's R/attrition_boundary.R
-# (github.com/zl1212-ship-it/baselinr, commit c4018eb, .wwc_attrition_table(), which cites
-# WWC 4.1 Table II.1); all 58 cautious and 66 optimistic cells here equal that file cell for
-# cell (checked by reading it), so baselinr is the source, not an independent check. No
-# other public transcription or copy of Table II.1 was found with the search tools (one other
-# public implementation, a JupyterLab WWC assistant, uses a coarse 4-row table that is not the
-# handbook's). The test test_boundary_matches_its_transcription_source pins the cells. Locator
-# for whoever can open the PDF: https://www.estat.us/wwc-standards/ places the attrition
-# standard on p. 10 of ies.ed.gov/ncee/wwc/Docs/referenceresources/WWC-Standards-Handbook-v4-1-508.pdf
-# (that locator is from the secondary page; the PDF itself was not read).
+#
+# Provenance (re-checked 2026-11-28): the handbook table itself has still NOT been read (no
+# stored copy of the v4.0/v4.1/v5.0 handbooks, the attrition white paper or the WWC training
+# slides exposes more than its first page to the search tools). Two independent public
+# transcriptions were read cell by cell:
+#   (a) R package baselinr, R/attrition_boundary.R, .wwc_attrition_table() (GitHub
+#       zl1212-ship-it/baselinr, commit c4018eb), citing WWC 4.1 Table II.1: overall 0..65;
+#   (b) GitHub HaiwenChu/RWWC-v.4-Group-Designs, file "R/Group Designs" (commit db77d7c) and
+#       file "WWC" (commit 14a438b), citing "WWC Standards Handbook v4.0, Table II.1 (p.12)":
+#       overall 0..57.
+# They agree on all 58 cautious cells and on the optimistic cells for overall 0..12. For overall
+# 13..57 the optimistic columns differ: (b) has one more 10.9 (at 13) and from there on each of
+# its cells equals (a)'s cell one row earlier, so (b) is 0.1-0.3 points more lenient. A third,
+# weaker source (a research note in the GitHub code index, file id 61634853091, whose figures
+# come from a search-engine summary of the v4.1 PDF) gives 6.1 / 10.8 at 13% and 0.3 optimistic
+# at 65%, as (a) does. The table below is (a); ``_OPTIMISTIC_ALT`` keeps (b) so that
+# ``wwc_rating`` can say when a rating depends on a disputed optimistic cell. Locators for
+# whoever can open the PDFs: WWC 4.1 Section II.A spans pp. 4-17 (its table of contents);
+# https://www.estat.us/wwc-standards/ places Table II.1 on p. 10 of
+# WWC-Standards-Handbook-v4-1-508.pdf; (b) places it on p. 12 of the v4.0 Standards Handbook.
 # ---------------------------------------------------------------------------------------------
 _OVERALL = np.arange(0, 66)
 _CAUTIOUS = np.array([
@@ -83,10 +113,23 @@ _OPTIMISTIC = np.array([
     7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3, 6.0, 5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2, 3.9,
     3.7, 3.5, 3.2, 3.0, 2.8, 2.6, 2.3, 2.1, 1.9, 1.6, 1.4, 1.1, 0.9, 0.7, 0.5, 0.3,
 ])  # overall 0..65
+# Transcription (b) of the optimistic column (HaiwenChu/RWWC-v.4-Group-Designs, "R/Group Designs",
+# commit db77d7c), overall 0..57; it differs from _OPTIMISTIC for overall 13..57 (see above).
+_OPTIMISTIC_ALT = np.array([
+    10.0, 10.1, 10.2, 10.3, 10.4, 10.5, 10.7, 10.8, 10.9, 10.9, 10.9, 10.9, 10.9, 10.9, 10.8,
+    10.8, 10.7, 10.6, 10.5, 10.3, 10.2, 10.0, 9.9, 9.7, 9.5, 9.4, 9.2, 9.0, 8.8, 8.6, 8.4, 8.2,
+    8.0, 7.8, 7.6, 7.4, 7.2, 7.0, 6.7, 6.5, 6.3, 6.0, 5.8, 5.6, 5.3, 5.1, 4.9, 4.6, 4.4, 4.2,
+    3.9, 3.7, 3.5, 3.2, 3.0, 2.8, 2.6, 2.3,
+])  # overall 0..57
 BOUNDARIES = ("cautious", "optimistic")
 RATINGS = ("Meets WWC Standards Without Reservations", "Meets WWC Standards With Reservations",
            "Does Not Meet WWC Standards")
 DESIGNS = ("RCT", "QED")
+ASSIGNMENTS = ("individual", "cluster")
+
+
+class UnsupportedDesignError(ValueError):
+    """A design whose WWC rating rules could not be read from the handbook, so no rating is made."""
 
 
 def attrition_boundary_table() -> pd.DataFrame:
@@ -96,6 +139,32 @@ def attrition_boundary_table() -> pd.DataFrame:
     df["cautious"] = np.concatenate([_CAUTIOUS, np.full(_OVERALL.size - _CAUTIOUS.size, np.nan)])
     df["optimistic"] = _OPTIMISTIC
     return df
+
+
+def attrition_boundary_sources() -> pd.DataFrame:
+    """The two public transcriptions of the attrition boundary side by side (see the provenance
+    note above ``_CAUTIOUS``): ``cautious`` / ``optimistic`` as used here (transcription (a),
+    baselinr) and ``optimistic_alt`` (transcription (b), RWWC-v.4-Group-Designs, overall 0..57,
+    NaN beyond), with ``disputed`` True where the two optimistic cells differ. Both cautious
+    columns agree cell for cell, so only one is shown."""
+    df = attrition_boundary_table()
+    alt = np.full(_OVERALL.size, np.nan)
+    alt[:_OPTIMISTIC_ALT.size] = _OPTIMISTIC_ALT
+    df["optimistic_alt"] = alt
+    df["disputed"] = np.isfinite(alt) & (alt != df["optimistic"].to_numpy())
+    return df
+
+
+def _disputed_optimistic(overall_attrition: float, differential_attrition: float) -> tuple[float, float] | None:
+    """The two transcriptions' optimistic limits at this overall rate when the attrition level
+    would differ between them (the differential lies between the two cells), else None."""
+    idx = int(np.ceil(np.round(float(overall_attrition), 10)))
+    if idx >= _OPTIMISTIC_ALT.size:
+        return None
+    a, b = float(_OPTIMISTIC[idx]), float(_OPTIMISTIC_ALT[idx])
+    lo, hi = min(a, b), max(a, b)
+    diff = abs(float(differential_attrition))
+    return (a, b) if a != b and lo < diff <= hi else None
 
 
 def attrition_rates(n1_assigned, n1_analyzed, n2_assigned, n2_analyzed) -> pd.DataFrame:
@@ -168,7 +237,9 @@ def improvement_index(g):
     -----
     improvement index = 100 * Phi(g) - 50 (WWC 5.0, reporting of findings, "improvement
     index"; the same formula in the WWC 4.1 Procedures Handbook). Full precision; WWC reports
-    it rounded to whole numbers, which is a display choice.
+    it rounded to whole numbers, which is a display choice. Rounded to whole numbers it
+    reproduces the improvement index the WWC published for 14 findings of its study-review data
+    (tests/test_wwc_handbook.py); the handbook page with the formula was not read.
     """
     if isinstance(g, pd.Series):
         return pd.Series(100.0 * stats.norm.cdf(g.to_numpy(dtype=float)) - 50.0, index=g.index,
@@ -214,6 +285,10 @@ def wwc_rating(
     baseline_adjusted: Sequence[bool] | bool | None = None,
     baseline_names: Sequence[str] | None = None,
     compromised_randomization: bool = False,
+    assignment: str = "individual",
+    cluster_overall_attrition: float | None = None,
+    cluster_differential_attrition: float | None = None,
+    joiners: bool | None = None,
 ) -> WwcRating:
     """Rate a group-design study against the WWC standards.
 
@@ -234,6 +309,19 @@ def wwc_rating(
         0.05 < |g| <= 0.25).
     compromised_randomization : bool
         The reviewer found the randomization compromised; the study is then rated as a QED.
+    assignment : {"individual", "cluster"}
+        Unit of assignment. ``"cluster"`` (schools, classrooms, ... assigned) is NOT supported:
+        it raises :class:`UnsupportedDesignError` (a ``ValueError``), because the WWC decision
+        steps for cluster designs (WWC 4.1 Section II.B, pp. 18-29) could not be read, and a
+        rule is not guessed. The keywords below are accepted so that callers can pass a cluster
+        finding's facts now; they are reported back in the error.
+    cluster_overall_attrition, cluster_differential_attrition : float
+        Cluster designs only: attrition of clusters (percent); the individual-level
+        ``overall_attrition`` / ``differential_attrition`` then mean attrition of individuals
+        within the retained clusters.
+    joiners : bool or None
+        Cluster designs only: the analytic sample includes individuals who entered the clusters
+        after random assignment (None = not reported).
 
     Returns
     -------
@@ -247,8 +335,27 @@ def wwc_rating(
     any QED, can at best Meet WWC Standards With Reservations, and only if it demonstrates
     baseline equivalence in the analytic sample: every |g| <= 0.25, and those with
     0.05 < |g| <= 0.25 adjusted for in the analysis; otherwise it Does Not Meet WWC Standards.
+
+    The attrition boundary cells are transcriptions, not read from the handbook (see the
+    provenance note above ``_CAUTIOUS``); under the optimistic boundary, when the differential
+    attrition falls between the two public transcriptions' cells for the overall rate, the
+    reasons say that the attrition level rests on a disputed cell.
     """
     design = check_choice("design", design, DESIGNS)
+    assignment = check_choice("assignment", assignment, ASSIGNMENTS).lower()
+    cluster_facts = {"cluster_overall_attrition": cluster_overall_attrition,
+                     "cluster_differential_attrition": cluster_differential_attrition, "joiners": joiners}
+    if assignment == "individual":
+        given = [k for k, v in cluster_facts.items() if v is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} apply to assignment='cluster' only; this finding is "
+                             "rated as individual-level assignment")
+    else:
+        facts = ", ".join(f"{k}={v!r}" for k, v in cluster_facts.items())
+        raise UnsupportedDesignError(
+            f"cluster-level assignment is not supported ({design}; {facts}): the WWC decision steps for "
+            "cluster designs (Standards Handbook v4.1 Section II.B, pp. 18-29; v5.0 likewise) could not be "
+            "read, so no rating is guessed; use the WWC's own published rating of the study where there is one")
     reasons: list[str] = []
     attrition = None
     needs_baseline = True
@@ -264,6 +371,12 @@ def wwc_rating(
             f"vs the {boundary} boundary (max differential "
             f"{'none' if np.isnan(limit) else f'{limit:g}%'} at this overall rate; WWC 4.1 Table II.1, used in WWC 5.0)"
         )
+        disputed = _disputed_optimistic(overall_attrition, differential_attrition) if boundary.lower() == "optimistic" else None
+        if disputed is not None:
+            reasons.append(
+                f"attrition level rests on a disputed boundary cell: the two public transcriptions of WWC Table II.1 "
+                f"give {disputed[0]:g}% (used here) and {disputed[1]:g}% as the optimistic limit at this overall "
+                "rate, and the handbook table itself was not read")
         if compromised_randomization:
             reasons.append("randomization compromised: reviewed as a QED (WWC 5.0 group design standards)")
         elif attrition == "low":
@@ -357,7 +470,9 @@ def essa_tier(
         improve outcomes, and effects are being studied. Required (True/False) when no study
         supports Tiers 1-3: the tier is then not guessed.
     min_sample, min_sites : int
-        350 students and 2 sites (ESSA guidance 2016, table of the evidence tiers; WWC ESSA page).
+        The "large, multi-site sample" of Tiers 1-2: 350 students and 2 sites (ESSA guidance 2016,
+        table of the evidence tiers; not read, see Notes). ``min_sample=0, min_sites=1`` drops
+        the requirement, which is what the WWC's own finding-level ESSA labels do (see Notes).
 
     Returns
     -------
@@ -365,9 +480,31 @@ def essa_tier(
 
     Notes
     -----
-    ESSA section 8101(21)(A); the Department's Non-Regulatory Guidance "Using Evidence to
-    Strengthen Education Investments" (2016; updated 2023), its table of the four tiers; the WWC
-    ESSA page; the parallel EDGAR definitions in 34 CFR 77.1:
+    What was read and what was not (2026-11-28):
+
+    * the statute, 20 U.S.C. 7801(21)(A) (ESSA section 8101(21)(A); LII definitions page, URL in
+      the module docstring), read: a statistically significant effect on improving student or
+      other relevant outcomes based on (I) strong evidence from at least 1 well-designed and
+      well-implemented experimental study, (II) moderate evidence from a quasi-experimental
+      study, (III) promising evidence from a correlational study with statistical controls for
+      selection bias; or (ii) a rationale based on high-quality research findings or positive
+      evaluation, with ongoing efforts to examine the effects. The tiers' study designs below
+      follow that text;
+    * the Department's Non-Regulatory Guidance "Using Evidence to Strengthen Education
+      Investments" (2016) and EDGAR 34 CFR 77.1: NOT read. The 350-student / multi-site rule,
+      the population-overlap rule and "no overriding negative effects from causal studies" come
+      from the guidance's table of tiers as reproduced on a school-support site
+      (https://www.sst6.org/Evidence-BasedPracticesEBP.aspx), which words the sample rule as "at
+      least 350 students and at least 2 districts": whether a site is a school or a district is
+      therefore not settled here (``sites`` counts what the caller counts);
+    * the WWC's own ESSA labels in its study-review data (GitHub betsyjwolf/evidence-maps,
+      wp_meta_v2.csv, commit b3805be) do not apply the large multi-site rule: findings 5952
+      (RCT, Meets Without Reservations, significant, 483 students, not multisite) and 5963 (RCT,
+      Meets With Reservations, significant, 54 students, not multisite) are labelled "ESSA Tier
+      1" and "ESSA Tier 2". With ``min_sample=0, min_sites=1`` this function gives the same tiers
+      (tests/test_wwc_handbook.py); with the defaults it gives Tier 3 for both.
+
+    The rules:
 
     * Tier 1 (strong): at least one RCT finding rated Meets WWC Standards Without Reservations,
       statistically significant and favorable, with at least 350 students in at least 2

@@ -247,3 +247,23 @@ def test_the_meta_analysis_printed_in_both_reviews_is_classified_the_same():
     ca, cb = classify(a.reset_index(drop=True)), classify(b.reset_index(drop=True))
     assert ca["credibility"][0] == cb["credibility"][0] == "II"
     assert ca["pvalue"][0] == cb["pvalue"][0]
+
+
+def test_non_significant_rows_are_ns_whatever_else_is_reported():
+    """Class NS depends on p alone (p >= 0.05 in every variant of the criteria). J Clin Med 8:819
+    (PMC6617015), Table 1, random-effects columns: bladder RR 1.07 (0.95-1.21), p = 0.282;
+    endometrial 0.94 (0.82-1.07), p = 0.349; gynaecological 0.89 (0.78-1.02), p = 0.087; all
+    graded "Non-significant". (That paper's other grades are not used: they follow a different
+    scheme, e.g. p = 0.005 graded "Suggestive", which the Fusar-Poli & Radua classes do not allow.)
+    The rebuilt p is checked against the printed one within the rounding of the printed CI
+    (so p = 0.087 stays on the NS side of 0.05)."""
+    table = pd.read_csv(DATA / "jcm2019_819_table1_nonsignificant.csv")
+    assert (table["published_grading"] == "Non-significant").all() and len(table) == 3
+    out = ek.umbrella_credibility(table, measure="measure", i2="i2", pi_lower="pi_lower", pi_upper="pi_upper",
+                                  small_study_pvalue="egger_p", label="cancer_type")
+    assert (out["credibility"] == "NS").all()
+    for i, row in table.iterrows():
+        lo, hi = z_range(row)
+        assert lo <= stats.norm.isf(row["pvalue_printed"] / 2) <= hi, row["cancer_type"]
+        assert out["pvalue"][i] >= 0.05
+    assert (out["p_lt_0.05"] == False).all()  # noqa: E712 (object column of True/False/None)

@@ -483,13 +483,11 @@ def essa_tier(
     What was read and what was not (2026-11-28):
 
     * the statute, 20 U.S.C. 7801(21)(A) (ESSA section 8101(21)(A); LII definitions page, URL in
-      the module docstring), read: a statistically significant effect on improving student or
-      other relevant outcomes based on (I) strong evidence from at least 1 well-designed and
-      well-implemented experimental study, (II) moderate evidence from a quasi-experimental
-      study, (III) promising evidence from a correlational study with statistical controls for
-      selection bias; or (ii) a rationale based on high-quality research findings or positive
-      evaluation, with ongoing efforts to examine the effects. The tiers' study designs below
-      follow that text;
+      the module docstring), read: a statistically significant effect on outcomes, with strong
+      evidence meaning one experimental study at least, moderate a quasi-experimental one,
+      promising a correlational one with statistical controls for selection bias (clauses
+      (i)(I)-(III)); or a research-based rationale plus ongoing study of the effects (clause
+      (ii)). The tiers' study designs below follow those clauses;
     * the Department's Non-Regulatory Guidance "Using Evidence to Strengthen Education
       Investments" (2016) and EDGAR 34 CFR 77.1: NOT read. The 350-student / multi-site rule,
       the population-overlap rule and "no overriding negative effects from causal studies" come

@@ -103,8 +103,8 @@ def test_fixture_is_complete_and_sourced(source):
 def test_excess_significance_p_is_missing_exactly_where_observed_is_below_expected(source):
     """In both tables the excess-significance p is printed as NP/NA in every row where the
     observed number of significant studies is below the expected one (a one-sided test of
-    O > E), and only there. umbrella_credibility cannot be told "O < E, no excess" except by a
-    p value, which these tables do not give."""
+    O > E), and only there; umbrella_credibility reads "O <= E, no excess" from excess_observed
+    and excess_expected (test_observed_and_expected_counts_reproduce_every_published_class)."""
     table = load(source)
     assert (table["esb_p"].isna() == (table["esb_observed"] < table["esb_expected"])).all()
 
@@ -187,8 +187,9 @@ def test_strong_rows_with_every_input_printed_are_class_one(source, bias_alpha):
 @pytest.mark.parametrize("bias_alpha", [0.05, 0.10])
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_strong_rows_without_an_excess_significance_p_are_class_one_but_for_that_input(source, bias_alpha):
-    """The other Strong rows print NP/NA for the excess-significance p. umbrella_credibility
-    cannot confirm class I without it, so it returns class II (their largest studies are all
+    """The other Strong rows print NP/NA for the excess-significance p. Given the p value alone
+    (without the observed and expected counts) umbrella_credibility cannot confirm class I, so it
+    returns class II (their largest studies are all
     significant) and names exactly that criterion as not assessable; every other class I
     criterion is met from the printed numbers, as the published grading says."""
     table = load(source)
@@ -267,3 +268,32 @@ def test_non_significant_rows_are_ns_whatever_else_is_reported():
         assert lo <= stats.norm.isf(row["pvalue_printed"] / 2) <= hi, row["cancer_type"]
         assert out["pvalue"][i] >= 0.05
     assert (out["p_lt_0.05"] == False).all()  # noqa: E712 (object column of True/False/None)
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_observed_and_expected_counts_reproduce_every_published_class(source):
+    """Given the printed observed and expected numbers of significant studies, a row with
+    observed < expected has no excess significance (the tables print NP/NA for its p): every
+    Strong row is then class I and every row's class equals the published grading exactly."""
+    table = load(source)
+    largest_significant = ((table["largest_ci_lower"] > 1) | (table["largest_ci_upper"] < 1)).tolist()
+    out = ek.umbrella_credibility(
+        table, measure="measure", n_cases="n_cases", i2="i2", pi_lower="pi_lower", pi_upper="pi_upper",
+        small_study_pvalue="egger_p", excess_significance_pvalue="esb_p", excess_observed="esb_observed",
+        excess_expected="esb_expected", largest_study_significant=largest_significant, label="exposure")
+    assert (out["credibility"] == table["published_grading"].map(GRADING)).all(), out[["label", "credibility"]]
+    assert all(na == () for na in out["not_assessable"])
+
+
+def test_observed_above_expected_still_needs_the_p_value():
+    row = pd.DataFrame({"estimate": [1.5], "ci_lower": [1.3], "ci_upper": [1.7], "k": [20], "n_cases": [5000],
+                        "i2": [10.0], "pi_lower": [1.1], "pi_upper": [2.0], "egger_p": [0.5]})
+    common = dict(measure="RR", n_cases="n_cases", i2="i2", pi_lower="pi_lower", pi_upper="pi_upper",
+                  small_study_pvalue="egger_p", largest_study_significant=[True])
+    out = ek.umbrella_credibility(row, excess_observed=[9], excess_expected=[5.0], **common)
+    assert out["no_excess_significance"][0] is None and out["credibility"][0] == "II"
+    out = ek.umbrella_credibility(row, excess_observed=[9], excess_expected=[5.0], excess_significance_pvalue=[0.01],
+                                  **common)
+    assert out["no_excess_significance"][0] is False and out["credibility"][0] == "II"
+    out = ek.umbrella_credibility(row, excess_observed=[4], excess_expected=[5.0], **common)
+    assert out["no_excess_significance"][0] is True and out["credibility"][0] == "I"

@@ -120,6 +120,14 @@ def _name_sets(mask: np.ndarray, names: np.ndarray) -> np.ndarray:
     return tuples[inverse.ravel()]
 
 
+def _no_excess(by_p: np.ndarray, observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """No excess significance: met where observed <= expected (the one-sided test cannot reject),
+    else as the test's p value says (NaN where neither is known)."""
+    with np.errstate(invalid="ignore"):
+        below = observed <= expected  # False where either is NaN
+    return np.where(below, 1.0, by_p)
+
+
 def umbrella_credibility(
     data: pd.DataFrame | None = None,
     *,
@@ -135,6 +143,8 @@ def umbrella_credibility(
     pi_upper=None,
     small_study_pvalue=None,
     excess_significance_pvalue=None,
+    excess_observed=None,
+    excess_expected=None,
     largest_study_significant=None,
     label=None,
     level: float = 95,
@@ -167,6 +177,11 @@ def umbrella_credibility(
         The published 95% prediction interval (same scale as ``estimate``).
     small_study_pvalue, excess_significance_pvalue
         p values of Egger's test and of the excess-significance test.
+    excess_observed, excess_expected
+        Observed and expected numbers of statistically significant studies (the
+        excess-significance test of Ioannidis & Trikalinos 2007 asks whether observed > expected).
+        Where observed <= expected there is no excess significance whatever the p value (umbrella
+        tables print no p there, "NP" or "NA"); elsewhere ``excess_significance_pvalue`` decides.
     largest_study_significant
         Whether the largest study (most precise) was significant at p < 0.05 (True/False).
     label
@@ -269,8 +284,10 @@ def umbrella_credibility(
         "pi_excludes_null": np.where(np.isnan(plo), np.nan, ((plo > 0) | (phi < 0)).astype(float)),
         "no_small_study_effects": _criterion(_optional(data, small_study_pvalue, "small_study_pvalue", n),
                                              lambda v: v > bias_alpha),
-        "no_excess_significance": _criterion(
-            _optional(data, excess_significance_pvalue, "excess_significance_pvalue", n), lambda v: v > bias_alpha),
+        "no_excess_significance": _no_excess(
+            _criterion(_optional(data, excess_significance_pvalue, "excess_significance_pvalue", n),
+                       lambda v: v > bias_alpha),
+            _optional(data, excess_observed, "excess_observed", n), _optional(data, excess_expected, "excess_expected", n)),
         "largest_study_significant": _criterion(
             _bool_column(data, largest_study_significant, "largest_study_significant", n), lambda v: v == 1.0),
     }

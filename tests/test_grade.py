@@ -351,3 +351,47 @@ def test_publication_bias_rated_by_hand_when_no_test_can_run():
     row = g.domains.loc["publication_bias"]
     assert row["rating"] == "serious" and row["overridden"]
     assert g.level == "moderate"
+
+
+# --- risk of bias from a review's counts of studies ----------------------------------------------
+
+@pytest.mark.parametrize(("high", "some", "rating"), [
+    (0, 0, "not serious"), (2, 9, "not serious"), (2, 10, "serious"),  # 12/24 = 50% middle or worse
+    (6, 0, "serious"), (5, None, "not serious"), (6, None, "serious"), (12, 0, "very serious"),
+    (11, 13, "serious"),
+])
+def test_rob_counts_thresholds(high, some, rating):
+    est = _PublishedLike()
+    g = ek.grade_certainty(est, indirectness="not serious",
+                           rob_counts={"assessed": 24, "high": high, "some": some, "tool": "EPHPP", "source": "Table 3"})
+    dom = g.domains.loc["risk_of_bias"]
+    assert dom["rating"] == rating and not dom["overridden"]
+    assert f"{high} of 24 studies" in dom["rationale"] and "(EPHPP; Table 3)" in dom["rationale"]
+    assert ("middle category not reported" in dom["rationale"]) == (some is None)
+    assert "share of studies" in dom["rule"]
+
+
+def test_rob_counts_bad_input():
+    est = _PublishedLike()
+    with pytest.raises(ValueError, match="needs 'assessed'"):
+        ek.grade_certainty(est, indirectness="not serious", rob_counts={"high": 3})
+    with pytest.raises(ValueError, match="exceeds assessed"):
+        ek.grade_certainty(est, indirectness="not serious", rob_counts={"assessed": 5, "high": 3, "some": 3})
+    with pytest.raises(ValueError, match="whole number"):
+        ek.grade_certainty(est, indirectness="not serious", rob_counts={"assessed": 5, "high": 1.5})
+    with pytest.raises(ValueError, match="not both"):
+        rob = ek.rob_assessment(pd.DataFrame({"study": ["a"], "D1": ["Low"], "D2": ["Low"], "D3": ["Low"],
+                                              "D4": ["Low"], "D5": ["Low"]}), tool="rob2")
+        ek.grade_certainty(est, indirectness="not serious", rob=rob, rob_counts={"assessed": 5, "high": 1})
+    g = ek.grade_certainty(est, indirectness="not serious",
+                           rob_counts={"assessed": 5, "high": 1, "scope": "review"})
+    assert "all the studies of the review" in g.domains.loc["risk_of_bias", "rationale"]
+
+
+class _PublishedLike:
+    """A published pooled estimate: what grade_certainty reads (k, estimate, CI, I^2, PI)."""
+
+    k, estimate, ci_lower, ci_upper, i2 = 5, 0.3, 0.1, 0.5, 20.0
+
+    def predict(self):
+        return pd.DataFrame({"pred": [0.3], "pi_lower": [0.0], "pi_upper": [0.6]})

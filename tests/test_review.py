@@ -395,24 +395,14 @@ def _appraisal(sid, **kw):
     return base
 
 
-@pytest.mark.parametrize(("high", "some", "rating"), [
-    (0, 0, "not serious"), (2, 9, "not serious"), (2, 10, "serious"),  # 12/24 = 50% middle or worse
-    (6, 0, "serious"), (5, np.nan, "not serious"), (6, np.nan, "serious"), (12, 0, "very serious"),
-    (11, 13, "serious"),
-])
-def test_rob_from_appraisal_thresholds(high, some, rating):
-    got = rv.rob_from_appraisal(_appraisal("x", studies_assessed=24, studies_high=high, studies_some=some))
-    assert got[0] == rating
-    assert f"{high} of 24 studies" in got[1] and "RoB 2; Table 3" in got[1]
-    assert ("middle category not reported" in got[1]) == bool(np.isnan(some))
-
-
-def test_rob_from_appraisal_needs_the_counts_and_says_the_scope():
-    assert rv.rob_from_appraisal(_appraisal("x")) is None
-    assert rv.rob_from_appraisal(_appraisal("x", studies_assessed=10)) is None
-    assert rv.rob_from_appraisal(_appraisal("x", studies_high=3)) is None
-    got = rv.rob_from_appraisal(_appraisal("x", scope="review", studies_assessed=10, studies_high=1, studies_some=1))
-    assert got[0] == "not serious" and "all the studies of the review" in got[1]
+def test_rob_counts_from_an_appraisal_row():
+    assert rv.rob_counts(_appraisal("x")) is None
+    assert rv.rob_counts(_appraisal("x", studies_assessed=10)) is None
+    assert rv.rob_counts(_appraisal("x", studies_high=3)) is None
+    got = rv.rob_counts(_appraisal("x", scope="review", studies_assessed=10, studies_high=1, studies_some=2))
+    assert got == {"assessed": 10, "high": 1, "some": 2, "tool": "RoB 2",
+                   "source": "the review's own appraisal, Table 3", "scope": "review"}
+    assert rv.rob_counts(_appraisal("x", studies_assessed=10, studies_high=1))["some"] is None
 
 
 def test_grade_published_uses_the_reviews_counts_and_small_study_test(small):
@@ -425,8 +415,9 @@ def test_grade_published_uses_the_reviews_counts_and_small_study_test(small):
     ])
     grades = rv.grade_published(frame, appraisals=apps)
     a3 = grades["Q3.1 academic_achievement (a-3)"].domains
-    assert a3.loc["risk_of_bias", "rating"] == "not serious" and "1 of 24 studies" in a3.loc["risk_of_bias",
-                                                                                            "override_reason"]
+    assert a3.loc["risk_of_bias", "rating"] == "not serious" and not a3.loc["risk_of_bias", "overridden"]
+    assert "1 of 24 studies (4%) at high risk" in a3.loc["risk_of_bias", "rationale"]
+    assert "RoB 2; the review's own appraisal, Table 3" in a3.loc["risk_of_bias", "rationale"]
     assert a3.loc["publication_bias", "rating"] == "serious" and not a3.loc["publication_bias", "overridden"]
     assert "p = 0.04" in a3.loc["publication_bias", "rationale"]
     a7 = grades["Q3.1 wellbeing_mental_health (a-7)"].domains

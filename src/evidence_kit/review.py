@@ -17,7 +17,7 @@ RR, HR, ...) are not converted and say so.
 Certainty. GRADE (``ek.grade_certainty``) needs judgements that a published pooled estimate does
 not carry by itself. ``evidence/appraisals/`` records what each source review reports about its
 studies (counts by risk of bias, its small-study test, its own GRADE level): risk of bias is rated
-from the share of studies at high risk (:func:`rob_from_appraisal`) and publication bias from the
+from the share of studies at high risk (:func:`rob_counts`) and publication bias from the
 reported small-study test. A domain that still cannot be assessed (no counts, no test, no I^2) is
 rated down one level ("serious", the ``unassessed`` argument) with a reason naming what is missing,
 as the umbrella criteria count a criterion that cannot be assessed as not met (Fusar-Poli & Radua
@@ -284,52 +284,20 @@ def _count(value) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
-def rob_from_appraisal(appraisal, *, serious_share: float = 0.25, very_serious_share: float = 0.50):
-    """GRADE risk-of-bias rating from a source review's own counts of studies by risk of bias.
+def rob_counts(appraisal) -> dict | None:
+    """The ``rob_counts`` of ``ek.grade_certainty`` from a row of ``eb.appraisals``: assessed, high,
+    some (None where not reported), tool, source (the locator) and scope; None when the review
+    reports no count of studies assessed and at high risk."""
+    def count(key):
+        v = appraisal.get(key)
+        return None if v is None or pd.isna(v) else int(v)
 
-    Parameters
-    ----------
-    appraisal : mapping or row of ``eb.appraisals``
-        ``studies_assessed``, ``studies_high``, ``studies_some`` (may be NaN), ``scope``,
-        ``rob_tool``, ``locator``.
-    serious_share, very_serious_share : float
-        The thresholds of ``ek.grade_certainty`` (GRADE guidelines 4: rate down when the studies
-        that carry the evidence are at high risk).
-
-    Returns
-    -------
-    (rating, reason) or None when the counts needed (assessed and high) are not reported.
-
-    Notes
-    -----
-    Same rule as ``ek.grade_certainty`` applies to weights, applied to the share of *studies*
-    (reviews report counts, not weights): high-risk share >= 50% very serious; >= 25%, or >= 50%
-    at the middle category or worse, serious. When the review does not report the middle category
-    only the high-risk share is used, and the reason says so. A count over all the studies of the
-    review (``scope = review``) rather than those pooled in the estimate is said in the reason too.
-    """
-    assessed, high, some = (_count(appraisal.get(c)) for c in ("studies_assessed", "studies_high", "studies_some"))
+    assessed, high = count("studies_assessed"), count("studies_high")
     if not assessed or high is None:
         return None
-    share = high / assessed
-    worse = None if some is None else (high + some) / assessed
-    if share >= very_serious_share:
-        rating = "very serious"
-    elif share >= serious_share or (worse is not None and worse >= 0.5):
-        rating = "serious"
-    else:
-        rating = "not serious"
-    tool = str(appraisal.get("rob_tool") or "").strip() or "tool not named"
-    parts = [f"the review's own appraisal ({tool}; {appraisal.get('locator')}): {high} of {assessed} studies "
-             f"({share:.0%}) at high risk"]
-    parts.append("middle category not reported" if worse is None else f"{high + some} ({worse:.0%}) at the middle "
-                                                                          "category or worse")
-    if appraisal.get("scope") == "review":
-        parts.append("counted over all the studies of the review, not only those pooled here")
-    rule = (f"share of studies at high risk >= {very_serious_share:.0%}: very serious; >= {serious_share:.0%} "
-            "(or >= 50% at the middle category or worse): serious (GRADE guidelines 4; unweighted: the review "
-            "reports counts, not weights)")
-    return rating, "; ".join(parts) + f". Rule: {rule}."
+    return {"assessed": assessed, "high": high, "some": count("studies_some"),
+            "tool": appraisal.get("rob_tool") or "", "source": f"the review's own appraisal, {appraisal.get('locator')}",
+            "scope": appraisal.get("scope")}
 
 
 def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = None,
@@ -342,7 +310,8 @@ def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = No
     start low).
 
     Risk of bias comes from the source review's own counts in ``appraisals`` (``eb.appraisals``,
-    see :func:`rob_from_appraisal`) and is ``unassessed`` where the review reports none. Publication
+    see :func:`rob_counts`; the share of studies at high risk) and is ``unassessed`` where the
+    review reports none. Publication
     bias: k < 10 is not tested (as ``ek.grade_certainty``); for k >= 10 the review's reported
     small-study test p-value is used, and it is ``unassessed`` where none is reported.
     Inconsistency is ``unassessed`` when I^2 is not reported.
@@ -365,9 +334,11 @@ def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = No
                                 *_pi(pd.DataFrame([row._asdict()]), "pi_lower"),
                                 *_pi(pd.DataFrame([row._asdict()]), "pi_upper"))
         appraisal = found.get(row.id, {})
-        rob = rob_from_appraisal(appraisal) if appraisal else None
-        overrides = {"risk_of_bias": rob or _unassessed(unassessed, "no risk-of-bias assessments of the pooled "
-                                                                    "studies are in evidence/.")}
+        counts = rob_counts(appraisal) if appraisal else None
+        overrides = {}
+        if counts is None:
+            overrides["risk_of_bias"] = _unassessed(unassessed, "no risk-of-bias assessments of the pooled studies "
+                                                                "are in evidence/.")
         if math.isnan(est.i2) and est.k > 1:
             overrides["inconsistency"] = _unassessed(unassessed, "I^2 not reported.")
         p = appraisal.get("small_study_p", math.nan)
@@ -381,7 +352,8 @@ def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = No
         n_total = None if pd.isna(row.n) else float(row.n)
         name = f"{row.question} {row.outcome_domain} ({row.id})"
         out[name] = grade_certainty(est, indirectness=indirectness, design=design, outcome=name, measure=row.scale,
-                                    n_total=n_total, overrides=overrides, small_study=small_study)
+                                    n_total=n_total, overrides=overrides, small_study=small_study,
+                                    rob_counts=counts)
     return out
 
 

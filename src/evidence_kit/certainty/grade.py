@@ -210,6 +210,43 @@ def _risk_of_bias(result, rob, outcome, serious_share, very_serious_share):
 _LOG_TOL = 1e-12  # boundary tolerance on the log-ratio scale (rounding of exp/log, not a convention)
 
 
+def _risk_of_bias_counts(counts: Mapping, serious_share: float, very_serious_share: float) -> dict:
+    """The risk-of-bias rule on counts of studies (a published review reports counts, not weights)."""
+    def whole(key):
+        v = counts.get(key)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return None
+        if float(v) < 0 or float(v) != int(v):
+            raise ValueError(f"rob_counts[{key!r}] must be a whole number >= 0; got {v!r}")
+        return int(v)
+
+    assessed, high, some = whole("assessed"), whole("high"), whole("some")
+    if not assessed or high is None:
+        raise ValueError("rob_counts needs 'assessed' (>= 1) and 'high' (studies at high risk of bias)")
+    if high + (some or 0) > assessed:
+        raise ValueError(f"rob_counts: high + some = {high + (some or 0)} exceeds assessed = {assessed}")
+    share = high / assessed
+    worse = None if some is None else (high + some) / assessed
+    if share >= very_serious_share:
+        rating = "very serious"
+    elif share >= serious_share or (worse is not None and worse >= 0.5):
+        rating = "serious"
+    else:
+        rating = "not serious"
+    rule = (f"share of studies at high risk >= {very_serious_share:.0%}: very serious; >= {serious_share:.0%} "
+            "(or >= 50% at the middle category or worse): serious (GRADE guidelines 4; unweighted: counts of "
+            "studies, not weights)")
+    tool = str(counts.get("tool") or "").strip() or "tool not named"
+    where = str(counts.get("source") or "").strip()
+    parts = [f"{high} of {assessed} studies ({share:.0%}) at high risk"]
+    parts.append("middle category not reported" if worse is None else
+                 f"{high + some} ({worse:.0%}) at the middle category or worse")
+    if counts.get("scope") == "review":
+        parts.append("counted over all the studies of the review, not only those pooled here")
+    why = "; ".join(parts) + f" ({tool}{'; ' + where if where else ''})."
+    return _domain_row(rule, rating, DOWN_RATINGS[rating], why)
+
+
 def _crosses(lo: float, hi: float, thresholds: tuple[float, ...]) -> int:
     """How many decision thresholds lie strictly inside (lo, hi)."""
     return sum(lo < t < hi for t in thresholds)
@@ -315,6 +352,7 @@ def grade_certainty(
     indirectness: str,
     design: str = "RCT",
     rob: RobAssessment | None = None,
+    rob_counts: Mapping | None = None,
     outcome: str | None = None,
     threshold: float | Sequence[float] = 0.0,
     n_total: float | None = None,
@@ -344,6 +382,11 @@ def grade_certainty(
     rob : RobAssessment
         Risk-of-bias assessments of the pooled studies (joined on ``result.slab``). Required
         unless ``overrides`` rates risk of bias by hand.
+    rob_counts : mapping, optional
+        Instead of ``rob``, counts of studies by risk of bias as a published review reports them:
+        ``assessed``, ``high`` (required), ``some`` (the middle category, optional), and for the
+        rationale ``tool``, ``source`` (where the counts stand) and ``scope`` ("outcome" or
+        "review"). The share of studies replaces the share of weight in the rule.
     outcome : str, optional
         Use the risk-of-bias judgements for this outcome.
     threshold : float or (float, float)
@@ -398,7 +441,11 @@ def grade_certainty(
                          f"({', '.join(map(str, coefs.index))}): fit the outcome without mods")
 
     rows: dict[str, dict] = {}
-    if rob is None and "risk_of_bias" in overrides:
+    if rob is not None and rob_counts is not None:
+        raise ValueError("give rob (assessments of the pooled studies) or rob_counts (a review's counts), not both")
+    if rob_counts is not None:
+        rows["risk_of_bias"] = _risk_of_bias_counts(rob_counts, rob_serious_share, rob_very_serious_share)
+    elif rob is None and "risk_of_bias" in overrides:
         rows["risk_of_bias"] = _domain_row("rated by hand (no assessments given)", "not serious", 0,
                                            "no risk-of-bias assessments given.")
     else:

@@ -123,3 +123,12 @@ def test_improvement_index_of_the_reported_effect(tmp_path):
     f = dict(f, effect_size="")
     (r,) = rv.wwc_ratings(_base(tmp_path / "e", [f])).to_dict("records")
     assert math.isnan(r["improvement_index"])
+
+
+def test_display_columns_and_reasons(tmp_path, capsys):
+    f = dict(IND, t_assigned="100", t_analyzed="95", c_assigned="100", c_analyzed="93")
+    ratings = rv.wwc_ratings(_base(tmp_path, [f]))
+    assert set(rv.WWC_DISPLAY) <= set(ratings.columns)
+    rv.print_reasons(ratings, width=60)
+    out = capsys.readouterr().out
+    assert out.startswith("jones2019vision-1: attrition low") and max(map(len, out.splitlines())) <= 60

@@ -682,3 +682,17 @@ def essa_tiers(ratings: pd.DataFrame) -> pd.DataFrame:
                       "findings": f"{len(rated)} / {len(grp)}", "reasons": "; ".join(reasons)}
     return pd.DataFrame.from_dict(rows, orient="index", columns=["tier", "label", "findings", "reasons"]
                                   ).rename_axis("intervention")
+
+
+#: The columns of :func:`wwc_ratings` a notebook shows (the reasons are printed in full below it).
+WWC_DISPLAY = ["id", "intervention", "outcome", "design", "assignment", "cluster_overall_attrition",
+               "overall_attrition", "differential_attrition", "attrition", "max_baseline_es", "rating",
+               "wwc_rating_published", "agrees", "improvement_index"]
+
+
+def print_reasons(frame: pd.DataFrame, *, key: str = "id", column: str = "reasons", width: int = 100) -> None:
+    """Print each row's reasons in full, wrapped (tables truncate long text)."""
+    import textwrap
+
+    for k, text in zip(frame[key], frame[column]):
+        print(textwrap.fill(f"{k}: {text}", width, subsequent_indent="    "))

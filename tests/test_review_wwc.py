@@ -68,7 +68,7 @@ def test_missing_facts_are_named_not_guessed(tmp_path):
     assert "overall_attrition" in r["reasons"] and "differential_attrition" in r["reasons"]
     tiers = rv.essa_tiers(rv.wwc_ratings(_base(tmp_path / "t", [f])))
     assert tiers.loc["School eyeglasses", "label"] == "No ESSA tier"
-    assert "1 finding(s) not rated" in tiers.loc["School eyeglasses", "reasons"]
+    assert "1 finding(s) with no rating (facts missing, no WWC rating), left out" in tiers.loc["School eyeglasses", "reasons"]
 
 
 def test_essa_tier_of_an_intervention(tmp_path):
@@ -132,3 +132,28 @@ def test_display_columns_and_reasons(tmp_path, capsys):
     rv.print_reasons(ratings, width=60)
     out = capsys.readouterr().out
     assert out.startswith("jones2019vision-1: attrition low") and max(map(len, out.splitlines())) <= 60
+
+
+def test_essa_uses_the_wwc_rating_where_ours_cannot_be_computed(tmp_path):
+    # a cluster design (rules not implemented) the WWC rated: its published rating carries the tier
+    f = dict(FINDING, n="2670", sites="36", wwc_rating_published="Meets WWC standards without reservations",
+             wwc_source="https://ies.ed.gov/ncee/wwc/Study/1 (study page)")
+    ratings = rv.wwc_ratings(_base(tmp_path, [f]))
+    assert ratings["rating"].iloc[0] == "not rated"
+    t = rv.essa_tiers(ratings).loc["School eyeglasses"]
+    assert t["tier"] == 1 and t["rating_source"] == "WWC" and t["findings"] == "1 / 1"
+    assert "the WWC's published rating used where ours could not be computed: jones2019vision-1" in t["reasons"]
+    # the WWC's "Does Not Meet" keeps it out
+    f = dict(f, wwc_rating_published="Does Not Meet WWC Group Design Standards")
+    t = rv.essa_tiers(rv.wwc_ratings(_base(tmp_path / "d", [f]))).loc["School eyeglasses"]
+    assert pd.isna(t["tier"])
+
+
+def test_computed_rating_takes_precedence_over_the_published_one(tmp_path):
+    ok = dict(IND, t_assigned="300", t_analyzed="290", c_assigned="300", c_analyzed="288", n="578", sites="12",
+              wwc_rating_published="Does Not Meet WWC Group Design Standards",
+              wwc_source="https://ies.ed.gov/ncee/wwc/Study/1 (study page)")
+    ratings = rv.wwc_ratings(_base(tmp_path, [ok]))
+    assert ratings["agrees"].iloc[0] is False or ratings["agrees"].iloc[0] == False  # noqa: E712
+    t = rv.essa_tiers(ratings).loc["School eyeglasses"]
+    assert t["tier"] == 1 and t["rating_source"] == "computed"

@@ -642,45 +642,61 @@ def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious")
     return pd.DataFrame(rows, columns=cols)
 
 
+_RATING_BY_KEY = {"without": "Meets WWC Standards Without Reservations",
+                  "with": "Meets WWC Standards With Reservations",
+                  "does not meet": "Does Not Meet WWC Standards"}
+
+
 def essa_tiers(ratings: pd.DataFrame) -> pd.DataFrame:
     """ESSA evidence tier of each intervention from its rated findings (:func:`wwc_ratings`).
 
-    Findings that could not be rated are left out, and the reasons say how many. A finding whose
-    report gives no number of students or sites cannot show the Tier 1-2 sample (350 students in
-    2 or more sites) and counts as short of it, so it can support Tier 3 only; the reasons name
-    it. Tier 4
+    Each finding enters with the rating computed here; where none could be computed (a fact
+    missing from the report, or a cluster design, whose WWC rules this package does not implement)
+    the WWC's own published rating of the study is used instead, and the reasons say so. Findings
+    with neither are left out, and the reasons say how many. A finding whose report gives no
+    number of students or sites cannot show the Tier 1-2 sample (350 students in 2 or more sites)
+    and counts as short of it, so it can support Tier 3 only; the reasons name it. Tier 4
     ("demonstrates a rationale") needs a reviewer's statement that evidence/ does not hold, so an
     intervention with no finding supporting Tiers 1-3 gets no tier, with that reason.
 
     Returns a DataFrame indexed by intervention: ``tier`` (1-4 or NA), ``label``, ``findings``
-    (rated / recorded) and ``reasons``.
+    (used / recorded), ``rating_source`` (computed, WWC or both) and ``reasons``.
     """
     from evidence_kit.certainty import essa_tier
 
     rows = {}
     for name, grp in ratings.groupby("intervention", sort=True):
-        rated = grp.loc[grp["rating"] != "not rated"]
+        computed = grp["rating"] != "not rated"
+        published = grp["wwc_rating_published"].map(_rating_key).map(_RATING_BY_KEY)
+        use = grp.assign(rating_used=grp["rating"].where(computed, published),
+                         rating_source=np.where(computed, "computed", np.where(published.notna(), "WWC", "")))
+        use = use.loc[use["rating_used"].notna()]
         reasons = []
-        if len(rated) < len(grp):
-            reasons.append(f"{len(grp) - len(rated)} finding(s) not rated (facts missing), left out")
-        if not len(rated):
-            rows[name] = {"tier": pd.NA, "label": "No ESSA tier", "findings": f"0 / {len(grp)}",
+        if (use["rating_source"] == "WWC").any():
+            ids = ", ".join(use.loc[use["rating_source"] == "WWC", "id"])
+            reasons.append(f"the WWC's published rating used where ours could not be computed: {ids}")
+        if len(use) < len(grp):
+            reasons.append(f"{len(grp) - len(use)} finding(s) with no rating (facts missing, no WWC rating), left out")
+        source = "/".join(sorted(set(use["rating_source"]))).replace("WWC/computed", "both")
+        if not len(use):
+            rows[name] = {"tier": pd.NA, "label": "No ESSA tier", "findings": f"0 / {len(grp)}", "rating_source": "",
                           "reasons": "; ".join(reasons + ["no rated finding"])}
             continue
-        unsized = rated["n"].isna() | rated["sites"].isna()
+        unsized = use["n"].isna() | use["sites"].isna()
         if unsized.any():
-            reasons.append(f"students or sites not reported for {', '.join(rated.loc[unsized, 'id'])}: counted as "
+            reasons.append(f"students or sites not reported for {', '.join(use.loc[unsized, 'id'])}: counted as "
                            "short of the Tier 1-2 sample (they can support Tier 3 only)")
-        studies = pd.DataFrame({"study": rated["citation_key"], "design": rated["design"],
-                                "rating": rated["rating"], "effect": rated["effect"],
-                                "significant": rated["significant"].astype(bool), "n": rated["n"].fillna(0),
-                                "sites": rated["sites"].fillna(0)})
+        studies = pd.DataFrame({"study": use["citation_key"], "design": use["design"],
+                                "rating": use["rating_used"], "effect": use["effect"],
+                                "significant": use["significant"].astype(bool), "n": use["n"].fillna(0),
+                                "sites": use["sites"].fillna(0)})
         res = essa_tier(studies, rationale=False)
         reasons += [r.replace("no rationale was stated", "Tier 4 (a rationale) is not assessed in evidence/")
                     for r in res.reasons]
         rows[name] = {"tier": pd.NA if res.tier is None else res.tier, "label": res.label,
-                      "findings": f"{len(rated)} / {len(grp)}", "reasons": "; ".join(reasons)}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["tier", "label", "findings", "reasons"]
+                      "findings": f"{len(use)} / {len(grp)}", "rating_source": source, "reasons": "; ".join(reasons)}
+    return pd.DataFrame.from_dict(rows, orient="index",
+                                  columns=["tier", "label", "findings", "rating_source", "reasons"]
                                   ).rename_axis("intervention")
 
 

@@ -157,3 +157,16 @@ def test_computed_rating_takes_precedence_over_the_published_one(tmp_path):
     assert ratings["agrees"].iloc[0] is False or ratings["agrees"].iloc[0] == False  # noqa: E712
     t = rv.essa_tiers(ratings).loc["School eyeglasses"]
     assert t["tier"] == 1 and t["rating_source"] == "computed"
+
+
+def test_n_and_sites_are_summed_from_the_arms_when_not_printed(tmp_path):
+    f = dict(FINDING, n="", sites="", unit="schools")
+    (r,) = rv.wwc_ratings(_base(tmp_path, [f])).to_dict("records")
+    assert (r["n"], r["sites"]) == (1780.0, 39.0)
+    assert r["derived"] == "n = t_analyzed + c_analyzed; sites = schools analysed in both arms"
+    f = dict(f, unit="classrooms")
+    (r,) = rv.wwc_ratings(_base(tmp_path / "c", [f])).to_dict("records")
+    assert r["n"] == 1780.0 and math.isnan(r["sites"]) and r["derived"] == "n = t_analyzed + c_analyzed"
+    f = dict(f, n="1500")
+    (r,) = rv.wwc_ratings(_base(tmp_path / "n", [f])).to_dict("records")
+    assert r["n"] == 1500.0 and r["derived"] == ""

@@ -584,7 +584,9 @@ def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious")
     guessed. ``agrees`` compares our rating with the WWC's own published rating (NA where the
     WWC has not rated the study). ``improvement_index`` is ``ek.improvement_index`` of the
     reported standardized effect (the WWC computes it from Hedges' g; the row's notes say which
-    effect size the report gives).
+    effect size the report gives). Where the report prints no total, ``n`` is the sum of the
+    arms' analytic samples and, for schools assigned as clusters, ``sites`` the schools analysed;
+    ``derived`` says which.
     """
     from evidence_kit.certainty import improvement_index, wwc_rating
 
@@ -620,6 +622,14 @@ def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious")
         except (TypeError, ValueError) as exc:
             rating, attrition, reasons = "not rated", "", [f"not rated: {exc}"]
         published = r["wwc_rating_published"] or ""
+        n, sites, derived = r["n"], r["sites"], []
+        if pd.isna(n) and not (pd.isna(r["t_analyzed"]) or pd.isna(r["c_analyzed"])):
+            n = r["t_analyzed"] + r["c_analyzed"]
+            derived.append("n = t_analyzed + c_analyzed")
+        if (pd.isna(sites) and r["unit"] == "schools"
+                and not (pd.isna(r["clusters_t_analyzed"]) or pd.isna(r["clusters_c_analyzed"]))):
+            sites = r["clusters_t_analyzed"] + r["clusters_c_analyzed"]
+            derived.append("sites = schools analysed in both arms")
         rows.append({
             "id": r["id"], "intervention": r["intervention"], "outcome": r["outcome"],
             "outcome_domain": r["outcome_domain"], "design": r["design"], "assignment": r["assignment"],
@@ -631,14 +641,14 @@ def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious")
             "effect_size": r["effect_size"],
             "improvement_index": math.nan if pd.isna(r["effect_size"]) else float(improvement_index(r["effect_size"])),
             "effect": r["effect"], "significant": r["significant"],
-            "n": r["n"], "sites": r["sites"], "reasons": "; ".join(reasons),
+            "n": n, "sites": sites, "derived": "; ".join(derived), "reasons": "; ".join(reasons),
             "citation_key": r["citation_key"], "locator": r["locator"],
         })
     cols = ["id", "intervention", "outcome", "outcome_domain", "design", "assignment", "cluster_overall_attrition",
             "cluster_differential_attrition", "overall_attrition", "differential_attrition", "attrition",
             "max_baseline_es", "rating", "wwc_rating_published", "agrees", "effect_size", "improvement_index",
             "effect", "significant",
-            "n", "sites", "reasons", "citation_key", "locator"]
+            "n", "sites", "derived", "reasons", "citation_key", "locator"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -682,6 +692,9 @@ def essa_tiers(ratings: pd.DataFrame) -> pd.DataFrame:
             rows[name] = {"tier": pd.NA, "label": "No ESSA tier", "findings": f"0 / {len(grp)}", "rating_source": "",
                           "reasons": "; ".join(reasons + ["no rated finding"])}
             continue
+        for fid, how in zip(use["id"], use["derived"]):
+            if how:
+                reasons.append(f"{fid}: {how}")
         unsized = use["n"].isna() | use["sites"].isna()
         if unsized.any():
             reasons.append(f"students or sites not reported for {', '.join(use.loc[unsized, 'id'])}: counted as "

@@ -170,3 +170,18 @@ def test_n_and_sites_are_summed_from_the_arms_when_not_printed(tmp_path):
     f = dict(f, n="1500")
     (r,) = rv.wwc_ratings(_base(tmp_path / "n", [f])).to_dict("records")
     assert r["n"] == 1500.0 and r["derived"] == ""
+
+
+def test_care_for_teachers_tier_matches_the_wwcs_own_reading():
+    """The WWC's review of Brown et al. 2023 (CARE for Teachers; ies.ed.gov/ncee/WWC/Study/91063,
+    recorded in evidence/wwc/findings.csv with its locator) rates the study Meets Without
+    Reservations and says at least one finding "shows strong evidence of effectiveness", the
+    WWC's wording for ESSA Tier 1. From the recorded facts (the WWC rating, a significant
+    favourable engagement finding, 2,670 students, 36 schools) essa_tiers gives Tier 1 too."""
+    from test_review import ROOT
+
+    eb = ek.load_evidence(ROOT / "evidence")
+    ratings = rv.wwc_ratings(eb, "P4")
+    care = rv.essa_tiers(ratings).loc["Cultivating Awareness and Resilience in Education (CARE for Teachers)"]
+    assert care["tier"] == 1 and care["rating_source"] == "WWC"
+    assert "brown2023direct" in care["reasons"]

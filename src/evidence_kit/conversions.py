@@ -470,19 +470,19 @@ def cox_index(p1, p2, n1, n2, *, small_sample=True):
     ----------
     small_sample : bool, default True
         Multiply by the small-sample factor omega = 1 - 3/(4N - 9), N = n1 + n2, as for Hedges'
-        g. ``False`` gives the index without it. Which one the WWC handbook prescribes is not
-        settled (see Notes); the default is unchanged from earlier releases.
+        g. This is what the WWC computes (see Notes). ``False`` gives the index without it.
 
     Notes
     -----
     d_Cox = omega (ln(p1/(1 - p1)) - ln(p2/(1 - p2))) / 1.65 (Cox index: Sanchez-Meca et al.
     2003; WWC Procedures and Standards Handbook, effect sizes for dichotomous outcomes).
-    Whether the WWC applies omega to the Cox index is NOT verified against the handbook text
-    (re-checked 2026-11-28): no page of the v4.1 / v5.0 handbooks giving the Cox index could be
-    read, no WWC-computed effect size for a dichotomous outcome with its proportions was found
-    in the WWC study-review data read, and public secondary sources disagree (with omega:
-    estat.us WWC R code citing the v4.1 Procedures Handbook draft pp. 15-16, and the RWWC-v.4
-    R code written for the v4.0 handbooks; without: baselinr 0.6 citing v4.1 section VI.1.2).
+    Omega checked against the WWC's own computed effect size of a dichotomous outcome (2026-11-28):
+    WWC study-review data, GitHub betsyjwolf/evidence-maps, paper_data.csv at commit 7e6fb71,
+    finding 28178 (Snipes et al. 2015, REL 2015-096; 29% vs 12% passing, n = 165 and 184):
+    f_effect_size_wwc .66343832 equals the index with omega to 3e-8 and differs from the index
+    without omega by 1.4e-3 (tests/test_wwc_cox_data.py). It is the only WWC-computed Cox index
+    of an outcome in that file. The file has no baseline rows: that the WWC computes baseline
+    differences the same way is not checked against data (the handbook text could not be read).
     Sources and URLs are in ``evidence_kit.certainty.wwc``'s module docstring.
     """
     p1, p2 = _arr(p1, "p1"), _arr(p2, "p2")

@@ -26,34 +26,44 @@ wp_meta_v2.csv at commit b3805be). Reproduced there: Hedges' g with the small-sa
 omega (``ek.wwc_hedges_g``; 16 findings, N = 30 to 4,528), the clustering correction of the
 significance test (``ek.wwc_cluster_t`` with t = g sqrt(n1 n2 / N); 3 findings with ICC 0.20),
 the improvement index (14 findings) and the WWC's finding-level ESSA labels (5 findings, see
-``essa_tier``). ``cluster_adjust_g`` and ``cox_index`` are NOT checked against any WWC number
-(no finding with the inputs they need was found in the rows read).
+``essa_tier``), and the Cox index with omega (``cox_index``; 1 finding, see below).
+``cluster_adjust_g`` is NOT checked against any WWC number (no finding with the inputs it needs
+was found in the rows read).
 
-The Cox-index small-sample question (re-checked 2026-11-28; still NOT settled by the text).
-Baseline differences on dichotomous characteristics are measured with the Cox index,
-d_Cox = [ln(p1/(1 - p1)) - ln(p2/(1 - p2))] / 1.65, possibly multiplied by the small-sample
-correction omega = 1 - 3/(4N - 9) that the WWC applies to Hedges' g. No page of the v4.1 or
-v5.0 handbooks that gives the Cox index could be read with the search tools (queries on the
-handbook wording, the formula, "Cox index" with "1.65" and omega, in the pages, docs and code
-corpora; the stored copies of the handbooks expose only their first page). What public
-secondary sources say, and they disagree:
+The Cox-index small-sample question (settled 2026-11-28 by the WWC's own computed numbers, not
+by the handbook text). Dichotomous outcomes and baseline characteristics are measured with the
+Cox index, d_Cox = [ln(p1/(1 - p1)) - ln(p2/(1 - p2))] / 1.65, and the question was whether the
+WWC multiplies it by the small-sample correction omega = 1 - 3/(4N - 9) that it applies to
+Hedges' g. The whole of paper_data.csv (commit 7e6fb71) was read: one finding has a dichotomous
+outcome whose effect size the WWC computed itself from the two proportions, finding 28178
+(Snipes et al. 2015, Elevate Math summer program, REL 2015-096; RCT, standards version 4;
+"passed 3 or more topic areas", 29% vs 12%, n = 165 and 184; f_effect_size_wwc .66343832,
+against the study's own .53). The index with omega gives .66343835, without omega .66487643:
+the WWC applies omega (tests/test_wwc_cox_data.py). The other proportion outcomes in the file
+carry the study's two-decimal effect size and cannot decide it. The file has no baseline rows,
+so that baseline differences are computed the same way is not checked against data.
 
-* with omega: K. Uekawa's WWC R code (https://www.estat.us/category/wwc-standards/, post "R code
-  for deriving Hedge's g (or Cox Index)"), citing pp. 15-16 of the v4.1 Procedures Handbook
-  draft, applies omega to the Cox index and labels that the version to use; the R code of
-  GitHub HaiwenChu/RWWC-v.4-Group-Designs (file "R/Group Designs", commit db77d7c, function
-  ``Cox``), written for the v4.0 handbooks, also multiplies by omega;
+No page of the v4.1 or v5.0 handbooks that gives the Cox index could be read with the search
+tools (queries on the handbook wording, the formula, "Cox index" with "1.65" and omega, in the
+pages, docs and code corpora; the stored copies of the handbooks expose only their first page).
+Public secondary sources disagree:
+
+* with omega (agrees with the WWC's computed value above): K. Uekawa's WWC R code
+  (https://www.estat.us/category/wwc-standards/, post "R code for deriving Hedge's g (or Cox
+  Index)"), citing pp. 15-16 of the v4.1 Procedures Handbook draft; the R code of GitHub
+  HaiwenChu/RWWC-v.4-Group-Designs (file "R/Group Designs", commit db77d7c, function ``Cox``),
+  written for the v4.0 handbooks;
 * without omega: the R package baselinr 0.6 NEWS
   (https://cran.r-project.org/web/packages/baselinr/news/news.html) says its cox_index()
   follows Procedures Handbook v4.1 section VI.1.2 and carries no small-sample correction; and
   the roxygen header of a public R function ``crep_cies_pb`` (GitHub code index) says omega is
   absent from the WWC handbook but taught in the WWC's online baseline-equivalence training.
 
-``evidence_kit.conversions.cox_index`` applies omega by default (``small_sample=False`` gives
-the index without it) and tests/test_wwc_cox_index.py pins that. The two readings differ by the
+``evidence_kit.conversions.cox_index`` applies omega by default, as the WWC does
+(``small_sample=False`` gives the index without it); tests/test_wwc_cox_index.py pins that and
+tests/test_wwc_cox_data.py checks it against finding 28178. The two readings differ by the
 factor omega (0.9967 at N = 230), which matters only for a baseline difference within that
-factor of the 0.05 or 0.25 band edge. Open: read v4.1 Procedures Handbook section VI / v5.0
-Appendix E.
+factor of the 0.05 or 0.25 band edge.
 
 Cluster-level assignment (WWC 4.1 Section II.B, pp. 18-29; the 2016 "WWC Cluster Design
 Standards", steps 1-7) is NOT implemented: only the opening paragraphs of those documents could

@@ -5,15 +5,12 @@ evidence-kit (``evidence_kit.cox_index``, in conversions.py) computes
     d_Cox = omega * [ln(p_i / (1 - p_i)) - ln(p_c / (1 - p_c))] / 1.65,  omega = 1 - 3 / (4N - 9),
 
 i.e. with the small-sample correction omega that the WWC applies to Hedges' g (which the WWC's
-own computed effect sizes confirm for g: tests/test_wwc_handbook.py). Whether the WWC handbook
-applies omega to the Cox index was re-checked twice on 2026-11-28 and is NOT settled by the
-primary text: the v4.1 / v5.0 handbook passages could not be read with the search tools, no
-WWC-computed effect size of a dichotomous outcome with its proportions was found in the WWC
-study-review data read, and the public secondary sources disagree (with omega: the estat.us WWC
-R code citing the v4.1 Procedures Handbook draft pp. 15-16, and the R code of
-HaiwenChu/RWWC-v.4-Group-Designs written for the v4.0 handbooks; without omega in the handbook:
-baselinr 0.6 NEWS citing v4.1 section VI.1.2, and the roxygen header of the public R function
-crep_cies_pb). Locations and URLs are in ``evidence_kit.certainty.wwc``'s module docstring.
+own computed effect sizes confirm for g: tests/test_wwc_handbook.py). That the WWC applies omega
+to the Cox index too is settled by the WWC's own computed numbers, not by the handbook text (whose
+passages could not be read with the search tools): finding 28178 of the WWC study-review data
+(Snipes et al. 2015, a dichotomous outcome whose effect size the WWC computed from the two
+proportions) is reproduced with omega and missed without it (tests/test_wwc_cox_data.py; sources
+and the disagreeing secondary sources in ``evidence_kit.certainty.wwc``'s module docstring).
 These tests pin the current default (omega applied) so any change to it is deliberate;
 ``small_sample=False`` gives the index without omega, which differs by exactly the factor omega.
 """

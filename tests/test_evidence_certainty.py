@@ -137,7 +137,7 @@ def test_a_finding_cites_a_record_the_ledger_included(tmp_path):
 
 
 BASELINE_MUTATIONS = [
-    ({"finding_id": "jones2019vision-9"}, "finding_id", "finding_id 'jones2019vision-9' is not an id in wwc/findings.csv"),
+    ({"finding_id": "jones2019vision-9"}, "finding_id", "finding_id 'jones2019vision-9' is not an id in wwc/findings*.csv"),
     ({"kind": "ordinal"}, "kind", "unknown kind 'ordinal'; expected one of continuous, binary"),
     ({"t_sd": ""}, "t_sd", "required for a continuous characteristic"),
     ({"c_sd": "0"}, "c_sd", "a standard deviation must be > 0"),
@@ -209,3 +209,16 @@ def test_appraisal_lives_beside_its_synthesis_file(tmp_path):
 def test_one_appraisal_per_synthesis_row(tmp_path):
     base = ek.load_evidence(tree(tmp_path, appraisals=[dict(APPRAISAL), dict(APPRAISAL)]), strict=False)
     assert _where(base.problems) == [(A, 2, "synthesis_id"), (A, 3, "synthesis_id")]
+
+
+def test_findings_may_be_split_over_files_and_ledgers(tmp_path):
+    root = tree(tmp_path)
+    other = dict(FINDING, id="smith2020sleep-7", citation_key="smith2020sleep", source_url="https://doi.org/10.1000/sleep.1")
+    _write_csv(root / "wwc" / "findings_more.csv", [other])
+    base = ek.load_evidence(root, strict=False)
+    # smith2020sleep is included by screening/sleep.csv, not by a wwc* ledger
+    assert _where(base.problems) == [("wwc/findings_more.csv", 2, "citation_key")]
+    assert "screening/wwc.csv" in base.problems[0].message
+    _write_csv(root / "screening" / "wwc_more.csv", [dict(RECORD, record_id="wwcm-0001")])
+    base = ek.load_evidence(root, strict=False)
+    assert base.ok and len(base.wwc_findings) == 2

@@ -51,21 +51,23 @@ def _counts(problems, df, num, columns, minimum: int) -> None:
         _flag(problems, df, bad, col, lambda r, c=col: f"{c} must be an integer >= {minimum}; got {r[c]}")
 
 
-def _ledger(problems, df, included_keys: Mapping[str, set[str]], area: str) -> None:
-    """A study recorded here is a record the screening ledger of ``area`` included at full text."""
-    if area not in included_keys:
+def _ledger(problems, df, included_keys: Mapping[str, set[str]], prefix: str) -> None:
+    """A study recorded here is a record that a screening ledger ``screening/<prefix>*.csv``
+    included at full text (checked when such a ledger exists)."""
+    areas = [a for a in included_keys if a.startswith(prefix)]
+    if not areas:
         return
-    keys = included_keys[area]
+    keys = set().union(*(included_keys[a] for a in areas))
+    names = ", ".join(f"screening/{a}.csv" for a in sorted(areas))
     _flag(problems, df, df["citation_key"].ne("") & ~df["citation_key"].isin(list(keys)), "citation_key",
-          lambda r: f"citation_key {r['citation_key']!r} is not a record included at full text in "
-                    f"screening/{area}.csv")
+          lambda r: f"citation_key {r['citation_key']!r} is not a record included at full text in {names}")
 
 
 def check_wwc_findings(df: pd.DataFrame, questions: Mapping[str, str], references: Mapping[str, dict],
                        included_keys: Mapping[str, set[str]], problems: list[Problem],
                        warnings: list[Problem] | None = None,
                        outcomes: Mapping[str, list] | None = None) -> pd.DataFrame:
-    """Check ``wwc/findings.csv``; return it with counts as float and booleans as True/False/None."""
+    """Check ``wwc/findings*.csv``; return it with counts as float and booleans as True/False/None."""
     _required(problems, df, S.WWC_FINDINGS_COLUMNS)
     num = _numbers(problems, df, S.WWC_FINDINGS_NUMERIC)
     _counts(problems, df, num, ("t_assigned", "c_assigned", "clusters_t_assigned", "clusters_c_assigned",
@@ -117,14 +119,14 @@ def check_wwc_findings(df: pd.DataFrame, questions: Mapping[str, str], reference
 
 
 def check_wwc_baseline(df: pd.DataFrame, findings: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
-    """Check ``wwc/baseline.csv`` against the findings; return it with numbers as float."""
+    """Check ``wwc/baseline*.csv`` against the findings; return it with numbers as float."""
     _required(problems, df, S.WWC_BASELINE_COLUMNS)
     num = _numbers(problems, df, S.WWC_BASELINE_NUMERIC)
     _counts(problems, df, num, ("t_n", "c_n"), 1)
     bools = _booleans(problems, df, ("adjusted",))
     _closed(problems, df, "kind", S.BASELINE_KINDS)
     _flag(problems, df, df["finding_id"].ne("") & ~df["finding_id"].isin(list(findings["id"])), "finding_id",
-          lambda r: f"finding_id {r['finding_id']!r} is not an id in wwc/findings.csv")
+          lambda r: f"finding_id {r['finding_id']!r} is not an id in wwc/findings*.csv")
     _flag(problems, df, df.duplicated(["finding_id", "characteristic"], keep=False) & df["characteristic"].ne(""),
           "characteristic", lambda r: f"{r['characteristic']!r} is given twice for {r['finding_id']}")
     cont, binary = df["kind"].eq("continuous"), df["kind"].eq("binary")

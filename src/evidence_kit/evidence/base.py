@@ -56,11 +56,11 @@ class EvidenceBase:
         What deserves a look but is not an error: a row's outcome domain that none of its
         questions lists; a question with neither a synthesis row nor a stated gap.
     wwc_findings : DataFrame
-        ``wwc/findings.csv``: study-level facts for WWC study ratings and ESSA tiers, one row per
+        ``wwc/findings*.csv``: study-level facts for WWC study ratings and ESSA tiers, one row per
         finding; counts as float, ``joiners`` / ``compromised_randomization`` / ``significant``
         as True, False or None (not reported).
     wwc_baseline : DataFrame
-        ``wwc/baseline.csv``: baseline statistics of each finding's analytic sample.
+        ``wwc/baseline*.csv``: baseline statistics of each finding's analytic sample.
     appraisals : DataFrame
         ``appraisals/*.csv``: per synthesis row, what the source review reports about the risk of
         bias of its studies, its own GRADE level and its small-study test.
@@ -276,7 +276,7 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     ----------
     path : str or Path
         The ``evidence/`` folder: principles.yaml, references/*.bib (or CSL-JSON *.json), syntheses/*.csv,
-        screening/*.csv, studies.yaml and the optional gaps.yaml, wwc/findings.csv, wwc/baseline.csv
+        screening/*.csv, studies.yaml and the optional gaps.yaml, wwc/findings*.csv, wwc/baseline*.csv
         and appraisals/*.csv.
     strict : bool
         True (default) raises ``EvidenceError`` listing every problem; False returns the evidence
@@ -310,9 +310,9 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     syntheses = check_syntheses(syntheses, q_to_p, references, included, problems, warnings, outcomes)
     studies = read_studies(root / "studies.yaml", root, q_to_p, references, problems)
     gaps = read_gaps(root / "gaps.yaml", root, q_to_p, problems)
-    findings = read_tables(root / "wwc", root, S.WWC_FINDINGS_COLUMNS, problems, "findings.csv")
+    findings = read_tables(root / "wwc", root, S.WWC_FINDINGS_COLUMNS, problems, "findings*.csv")
     findings = check_wwc_findings(findings, q_to_p, references, included, problems, warnings, outcomes)
-    baseline = read_tables(root / "wwc", root, S.WWC_BASELINE_COLUMNS, problems, "baseline.csv")
+    baseline = read_tables(root / "wwc", root, S.WWC_BASELINE_COLUMNS, problems, "baseline*.csv")
     baseline = check_wwc_baseline(baseline, findings, problems)
     appraisals = read_tables(root / "appraisals", root, S.APPRAISALS_COLUMNS, problems)
     appraisals = check_appraisals(appraisals, syntheses, references, problems)

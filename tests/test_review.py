@@ -444,3 +444,13 @@ def test_appraisals_table_of_the_real_evidence(eb):
         assert set(t["synthesis_id"]) <= set(rv.published_syntheses(eb, pid)["id"])
         has = t["studies_assessed"].notna() & t["studies_high"].notna()
         assert np.allclose(t.loc[has, "share_high"], t.loc[has, "studies_high"] / t.loc[has, "studies_assessed"])
+
+
+def test_reported_says_what_the_review_gives_in_one_line():
+    row = _appraisal("x", rob_tool="NOS", studies_assessed=25.0, studies_high=2.0, studies_some=5.0,
+                     studies_low=18.0, review_grade="low", small_study_test="Egger", small_study_p=0.03)
+    assert rv._reported(row) == "risk of bias (NOS): 2 high / 5 middle / 18 low of 25; own GRADE: low; Egger p = 0.03"
+    assert rv._reported(_appraisal("x", rob_tool="RoB 2")) == "risk of bias (RoB 2): in words only"
+    assert rv._reported(_appraisal("x", rob_tool="", small_study_test="selection model")) == \
+        "selection model (no p printed)"
+    assert rv._reported(_appraisal("x", rob_tool="")).startswith("in words only")

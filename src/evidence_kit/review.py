@@ -377,19 +377,39 @@ def review_grades(grades: dict, appraisals: pd.DataFrame) -> pd.DataFrame:
                                   ).rename_axis("outcome")
 
 
+def _reported(a: dict) -> str:
+    """One line of what a review reports: counts by risk of bias, its own GRADE, its small-study test."""
+    parts = []
+    if not pd.isna(a["studies_assessed"]):
+        cats = [f"{int(a[c])} {w}" for c, w in (("studies_high", "high"), ("studies_some", "middle"),
+                                                  ("studies_low", "low")) if not pd.isna(a[c])]
+        tool = f" ({a['rob_tool']})" if a["rob_tool"] else ""
+        parts.append(f"risk of bias{tool}: {' / '.join(cats) or 'no category counts'} of {int(a['studies_assessed'])}")
+    elif a["rob_tool"]:
+        parts.append(f"risk of bias ({a['rob_tool']}): in words only")
+    if a["review_grade"]:
+        parts.append(f"own GRADE: {a['review_grade']}")
+    if a["small_study_test"]:
+        p = "" if pd.isna(a["small_study_p"]) else f" p = {a['small_study_p']:g}"
+        parts.append(f"{a['small_study_test']}{p or ' (no p printed)'}")
+    return "; ".join(parts) or "in words only (see the notes in evidence/appraisals/)"
+
+
 def appraisals_table(eb, principle: str) -> pd.DataFrame:
     """What the principle's source reviews report about their studies' risk of bias, their own GRADE
     level and their small-study tests: one row per synthesis row that has an appraisal, with the
-    share of studies at high risk (``share_high``) computed from the counts."""
+    share of studies at high risk (``share_high``) computed from the counts and ``reported``, the
+    same in one line."""
     principle = _check_principle(eb, principle)
     ids = set(_rows_for(eb, principle)["id"])
     a = eb.appraisals
     cols = ["synthesis_id", "scope", "rob_tool", "studies_assessed", "studies_high", "studies_some", "studies_low",
-            "share_high", "review_grade", "small_study_test", "small_study_p", "locator"]
+            "share_high", "review_grade", "small_study_test", "small_study_p", "reported", "locator"]
     if not len(a):
         return pd.DataFrame(columns=cols)
     sub = a.loc[a["synthesis_id"].isin(ids)].copy()
     sub["share_high"] = sub["studies_high"] / sub["studies_assessed"]
+    sub["reported"] = [_reported(r) for r in sub.to_dict("records")]
     return sub[cols].sort_values("synthesis_id").reset_index(drop=True)
 
 

@@ -395,3 +395,12 @@ class _PublishedLike:
 
     def predict(self):
         return pd.DataFrame({"pred": [0.3], "pi_lower": [0.0], "pi_upper": [0.6]})
+
+
+def test_unassessed_domains_read_as_not_assessable_not_as_a_reviewer_override():
+    g = ek.grade_certainty(_PublishedLike(), indirectness="not serious",
+                           overrides={"risk_of_bias": ("serious", "not assessable: no assessments in evidence/."),
+                                      "inconsistency": ("serious", "two trials differ in dose")})
+    rob, inc = g.reasons[0], g.reasons[1]
+    assert rob == "Risk of bias: serious (-1). Not assessable: no assessments in evidence/."
+    assert inc.startswith("Inconsistency: serious (-1).") and "by reviewer: two trials differ in dose" in inc

@@ -260,7 +260,9 @@ def indirectness_from_note(note: str) -> str:
 
 
 def _unassessed(rating: str, reason: str) -> tuple[str, str]:
-    return rating, "not assessable: " + reason
+    from evidence_kit.certainty.grade import UNASSESSED_PREFIX
+
+    return rating, f"{UNASSESSED_PREFIX} {reason}"
 
 
 def grade_study(result, *, indirectness: str, design: str = "RCT", outcome: str | None = None,

@@ -47,6 +47,9 @@ from evidence_kit._validate import check_choice
 from evidence_kit.certainty.rob import HIGH_RISK, SOME_CONCERNS, RobAssessment
 
 LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
+#: An override whose reason starts with this marks a domain rated down because it cannot be
+#: assessed (nothing to judge it on), not a reviewer's judgement; the reasons say so.
+UNASSESSED_PREFIX = "not assessable:"
 DOWNGRADE = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 UPGRADE = ("large_effect", "dose_response", "plausible_confounding")
 DOMAINS = DOWNGRADE + UPGRADE
@@ -148,11 +151,17 @@ class GradeResult:
         """One sentence per domain that changed the level or was overridden."""
         out = []
         for dom, row in self.domains.iterrows():
-            if row["change"] != 0 or row["overridden"]:
-                s = f"{DOMAIN_TITLES[dom]}: {row['rating']} ({row['change']:+d}). {row['rationale']}"
-                if row["overridden"]:
-                    s += f" Overridden from '{row['suggested_rating']}' by reviewer: {row['override_reason']}"
-                out.append(s)
+            if not (row["change"] != 0 or row["overridden"]):
+                continue
+            head = f"{DOMAIN_TITLES[dom]}: {row['rating']} ({row['change']:+d})."
+            reason = str(row["override_reason"] or "")
+            if row["overridden"] and reason.startswith(UNASSESSED_PREFIX):
+                # rated down because the domain cannot be assessed: say that, not a reviewer's override
+                out.append(f"{head} Not assessable: {reason[len(UNASSESSED_PREFIX):].strip()}")
+            elif row["overridden"]:
+                out.append(f"{head} {row['rationale']} Overridden from '{row['suggested_rating']}' by reviewer: {reason}")
+            else:
+                out.append(f"{head} {row['rationale']}")
         return out
 
     def _repr_html_(self) -> str:

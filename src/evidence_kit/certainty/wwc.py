@@ -475,6 +475,10 @@ def essa_tier(
         ``sites`` (number of educational sites). Optional: ``overlaps_population`` (bool: the
         sample overlaps the populations and settings proposed), required True for Tiers 1-2
         when given; when the column is absent the reasons say it was not checked.
+        Optional: ``standards_version`` (the version of the WWC standards the rating was made
+        under, e.g. 1.0, 2.1, 3.0, 4.1, 5.0; NaN where unknown): the WWC counts only ratings under
+        version 2.1 or later towards Tiers 1-2, so an older rating supports Tier 3 at most;
+        unknown versions are named in the reasons.
     rationale : bool, optional
         For Tier 4: a logic model informed by research shows the intervention is likely to
         improve outcomes, and effects are being studied. Required (True/False) when no study
@@ -526,6 +530,12 @@ def essa_tier(
       statistically significant unfavorable finding from a study meeting WWC standards;
     * Tiers 1-2 also require that the sample overlaps the populations or settings proposed
       (checked when ``overlaps_population`` is given);
+    * Tiers 1-2 count a rating only if it was made under WWC standards version 2.1 or later (the
+      WWC's ESSA page, https://ies.ed.gov/ncee/wwc/essa, read 2026-11-28: "Meets WWC Standards
+      Without Reservations under version 2.1 or later" for strong evidence, with or without
+      reservations under 2.1 or later for moderate); checked when ``standards_version`` is given.
+      This is why the WWC calls Positive Action's Hawaii trial (Flay et al. 2006, reviewed in
+      2007 under standards 1.0; WWC Study 65132) "promising" despite 2,660 students in 20 schools;
     * Tier 4 (demonstrates a rationale): see ``rationale``.
     """
     if not isinstance(studies, pd.DataFrame):
@@ -564,6 +574,25 @@ def essa_tier(
     else:
         overlap = pd.Series(True, index=df.index)
         reasons.append("population/setting overlap not checked (no 'overlaps_population' column)")
+    if "standards_version" in studies.columns:
+        version = pd.to_numeric(studies["standards_version"].reset_index(drop=True), errors="coerce")
+        bad = studies["standards_version"].reset_index(drop=True).notna() & version.isna()
+        if bad.any():
+            raise ValueError(f"essa_tier: standards_version must be a number (e.g. 2.1, 4.1); studies "
+                             f"{df['study'][bad].tolist()}")
+        df["standards_version"] = version
+        old = version < 2.1 - 1e-9
+        if old.any():
+            reasons.append(f"rated under WWC standards before version 2.1, so Tier 3 at most (WWC ESSA page): "
+                           f"{', '.join(map(str, df['study'][old].unique()))}")
+        unknown = version.isna() & meets
+        if unknown.any():
+            reasons.append(f"WWC standards version unknown, taken as 2.1 or later: "
+                           f"{', '.join(map(str, df['study'][unknown].unique()))}")
+        current = ~old
+    else:
+        current = pd.Series(True, index=df.index)
+        reasons.append("WWC standards version not checked (no 'standards_version' column)")
 
     def qualifies(mask, tier, what, negatives):
         hits = df["study"][mask].tolist()
@@ -578,11 +607,11 @@ def essa_tier(
         return True
 
     tier: int | None = None
-    if qualifies((df["design"] == "RCT") & meets_without & sig_fav & big & overlap, 1,
+    if qualifies((df["design"] == "RCT") & meets_without & sig_fav & big & overlap & current, 1,
                  f"RCT meeting WWC standards without reservations, significant favorable, >= {min_sample} "
                  f"students in >= {min_sites} sites", negative_meets):
         tier = 1
-    elif qualifies(meets & sig_fav & big & overlap, 2,
+    elif qualifies(meets & sig_fav & big & overlap & current, 2,
                    f"study meeting WWC standards with or without reservations, significant favorable, "
                    f">= {min_sample} students in >= {min_sites} sites", negative_meets):
         tier = 2

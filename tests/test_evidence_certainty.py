@@ -19,7 +19,7 @@ FINDING = {
     "clusters_c_analyzed": "19", "t_assigned": "1000", "t_analyzed": "900", "c_assigned": "1000",
     "c_analyzed": "880", "joiners": "false", "compromised_randomization": "false", "effect_size": "0.1",
     "effect": "favorable", "significant": "true", "p_value": "0.01", "n": "1780", "sites": "39",
-    "wwc_rating_published": "", "wwc_source": "",
+    "wwc_rating_published": "", "wwc_standards_version": "", "wwc_source": "",
     "source_url": "https://doi.org/10.1000/vision.1", "locator": "Figure 1; Table 3", "notes": "",
     "extracted_by": "helper-a 2026-11-28", "checked": "",
 }

@@ -185,3 +185,12 @@ def test_care_for_teachers_tier_matches_the_wwcs_own_reading():
     care = rv.essa_tiers(ratings).loc["Cultivating Awareness and Resilience in Education (CARE for Teachers)"]
     assert care["tier"] == 1 and care["rating_source"] == "WWC"
     assert "brown2023direct" in care["reasons"]
+
+
+def test_an_old_wwc_rating_supports_tier_3_only(tmp_path):
+    f = dict(FINDING, n="2660", sites="20", wwc_rating_published="Meets WWC standards without reservations",
+             wwc_standards_version="1", wwc_source="https://ies.ed.gov/ncee/wwc/Study/65132 (study page)")
+    t = rv.essa_tiers(rv.wwc_ratings(_base(tmp_path, [f]))).loc["School eyeglasses"]
+    assert t["tier"] == 3 and "before version 2.1" in t["reasons"]
+    f = dict(f, wwc_standards_version="4.1")
+    assert rv.essa_tiers(rv.wwc_ratings(_base(tmp_path / "v", [f]))).loc["School eyeglasses", "tier"] == 1

@@ -659,6 +659,7 @@ def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious")
             "overall_attrition": overall, "differential_attrition": diff, "attrition": attrition,
             "max_baseline_es": float(b["effect_size"].abs().max()) if len(b) else math.nan,
             "rating": rating, "wwc_rating_published": published,
+            "wwc_standards_version": r["wwc_standards_version"],
             "agrees": pd.NA if not published or rating == "not rated" else _rating_key(rating) == _rating_key(published),
             "effect_size": r["effect_size"],
             "improvement_index": math.nan if pd.isna(r["effect_size"]) else float(improvement_index(r["effect_size"])),
@@ -668,11 +669,15 @@ def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious")
         })
     cols = ["id", "intervention", "outcome", "outcome_domain", "design", "assignment", "cluster_overall_attrition",
             "cluster_differential_attrition", "overall_attrition", "differential_attrition", "attrition",
-            "max_baseline_es", "rating", "wwc_rating_published", "agrees", "effect_size", "improvement_index",
+            "max_baseline_es", "rating", "wwc_rating_published", "wwc_standards_version", "agrees", "effect_size",
+            "improvement_index",
             "effect", "significant",
             "n", "sites", "derived", "reasons", "citation_key", "locator"]
     return pd.DataFrame(rows, columns=cols)
 
+
+#: The WWC standards version whose rules ``ek.wwc_rating`` implements (v4.1 rules, kept in v5.0).
+WWC_VERSION = 5.0
 
 _RATING_BY_KEY = {"without": "Meets WWC Standards Without Reservations",
                   "with": "Meets WWC Standards With Reservations",
@@ -684,7 +689,9 @@ def essa_tiers(ratings: pd.DataFrame) -> pd.DataFrame:
 
     Each finding enters with the rating computed here; where none could be computed (a fact
     missing from the report, or a cluster design, whose WWC rules this package does not implement)
-    the WWC's own published rating of the study is used instead, and the reasons say so. Findings
+    the WWC's own published rating of the study is used instead, and the reasons say so; it counts
+    towards Tiers 1-2 only if made under WWC standards 2.1 or later (``wwc_standards_version``;
+    see ``ek.essa_tier``), while a rating computed here follows the current rules. Findings
     with neither are left out, and the reasons say how many. A finding whose report gives no
     number of students or sites cannot show the Tier 1-2 sample (350 students in 2 or more sites)
     and counts as short of it, so it can support Tier 3 only; the reasons name it. Tier 4
@@ -721,10 +728,13 @@ def essa_tiers(ratings: pd.DataFrame) -> pd.DataFrame:
         if unsized.any():
             reasons.append(f"students or sites not reported for {', '.join(use.loc[unsized, 'id'])}: counted as "
                            "short of the Tier 1-2 sample (they can support Tier 3 only)")
+        # a rating computed here follows the current WWC rules (WWC_VERSION); the WWC's own rating
+        # carries the version of the standards it was made under (NaN where not recorded)
+        version = np.where(use["rating_source"] == "computed", WWC_VERSION, use["wwc_standards_version"])
         studies = pd.DataFrame({"study": use["citation_key"], "design": use["design"],
                                 "rating": use["rating_used"], "effect": use["effect"],
                                 "significant": use["significant"].astype(bool), "n": use["n"].fillna(0),
-                                "sites": use["sites"].fillna(0)})
+                                "sites": use["sites"].fillna(0), "standards_version": version.astype(float)})
         res = essa_tier(studies, rationale=False)
         reasons += [r.replace("no rationale was stated", "Tier 4 (a rationale) is not assessed in evidence/")
                     for r in res.reasons]

@@ -140,6 +140,7 @@ WWC_FINDINGS_COLUMNS = {
     "n": False,
     "sites": False,
     "wwc_rating_published": False,
+    "wwc_standards_version": False,
     "wwc_source": False,
     "source_url": True,
     "locator": True,
@@ -149,7 +150,7 @@ WWC_FINDINGS_COLUMNS = {
 }
 WWC_COUNTS = ("clusters_t_assigned", "clusters_t_analyzed", "clusters_c_assigned", "clusters_c_analyzed",
               "t_assigned", "t_analyzed", "c_assigned", "c_analyzed", "n", "sites")
-WWC_FINDINGS_NUMERIC = (*WWC_COUNTS, "effect_size", "p_value")
+WWC_FINDINGS_NUMERIC = (*WWC_COUNTS, "effect_size", "p_value", "wwc_standards_version")
 WWC_DESIGNS = ("RCT", "QED")
 WWC_ASSIGNMENTS = ("individual", "cluster")
 WWC_EFFECTS = ("favorable", "unfavorable", "null")

@@ -387,6 +387,7 @@ LEDGER_MUTATIONS = [
     ({"search_date": "2026-11"}, "search_date", "not a YYYY-MM-DD date"),
     ({"citation_key": "nosuch2020"}, "citation_key", "not in references/"),
     ({"doi": "10.1000/sleep.9"}, "doi", "DOI 10.1000/sleep.9 differs from the DOI of smith2020sleep (10.1000/sleep.1)"),
+    ({"exclusion_reason": "no k"}, "exclusion_reason", "only for full-text exclusions"),
 ]
 
 

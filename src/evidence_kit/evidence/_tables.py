@@ -305,6 +305,9 @@ def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: 
           lambda r: f"unknown decision {r['full_text']!r}; expected one of {', '.join(S.FULL_TEXT_DECISIONS)}")
     _flag(problems, df, df["full_text"].eq("exclude") & df["exclusion_reason"].eq(""), "exclusion_reason",
           "required when full_text is exclude")
+    # as ek.prisma_counts: the reason belongs to a full-text exclusion only (screening notes go in notes)
+    _flag(problems, df, ~df["full_text"].eq("exclude") & df["exclusion_reason"].ne(""), "exclusion_reason",
+          "only for full-text exclusions (put screening remarks in notes)")
     kept = df["full_text"].eq("include")
     _flag(problems, df, kept & df["citation_key"].eq(""), "citation_key", "required when full_text is include")
     _flag(problems, df, df["citation_key"].ne("") & ~df["citation_key"].isin(list(references)), "citation_key",

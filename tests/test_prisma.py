@@ -120,3 +120,26 @@ def test_duplicate_chain_is_a_warning_naming_the_row():
     df.loc[3, "doi"] = "10.12/x"
     with pytest.warns(LedgerWarning, match=r"row 5, doi: not a DOI"):
         assert prisma_counts(df) == counts
+
+
+def test_coded_reasons_replace_the_free_text_in_the_box():
+    df = pd.DataFrame(ROWS, columns=COLUMNS)
+    df.loc[df["record_id"] == "a-4", "exclusion_reason"] = "children aged 3-5 only (Table 1)"
+    df["exclusion_code"] = ""
+    df.loc[df["full_text"] == "exclude", "exclusion_code"] = "population out of scope"
+    c = prisma_counts(df)
+    assert c.excluded_full_text == {"population out of scope": 2}
+    assert c.assessed == sum(c.excluded_full_text.values()) + c.included
+
+
+@pytest.mark.parametrize(("record", "value", "message"), [
+    ("a-4", "", "exclusion_code is required when full_text is exclude"),
+    ("a-1", "population out of scope", "exclusion_code is only for full-text exclusions"),
+])
+def test_coded_reason_problems(record, value, message):
+    df = pd.DataFrame(ROWS, columns=COLUMNS)
+    df["exclusion_code"] = ""
+    df.loc[df["full_text"] == "exclude", "exclusion_code"] = "population out of scope"
+    df.loc[df["record_id"] == record, "exclusion_code"] = value
+    with pytest.raises(ValueError, match=message):
+        prisma_counts(df)

@@ -132,6 +132,11 @@ def validate_ledger(df: pd.DataFrame) -> list[str]:
            "exclusion_reason is required when full_text is exclude")
     report((ft != "exclude") & (reason != ""), "exclusion_reason",
            "exclusion_reason is only for full-text exclusions")
+    if "exclusion_code" in df.columns:
+        code = _clean(df["exclusion_code"])
+        report((ft == "exclude") & (code == ""), "exclusion_code",
+               "exclusion_code is required when full_text is exclude (the ledger has the column)")
+        report((ft != "exclude") & (code != ""), "exclusion_code", "exclusion_code is only for full-text exclusions")
     report((ft == "include") & (key == ""), "citation_key",
            "citation_key is required when full_text is include")
     return problems
@@ -175,7 +180,7 @@ def prisma_counts(ledger) -> PrismaCounts:
     ledger : DataFrame, path to a CSV, folder of CSVs, or list of CSV paths
         Columns (evidence/README.md): record_id, source, title, doi, year, duplicate_of,
         screening (or title_abstract), full_text, exclusion_reason, citation_key, notes;
-        identified_via (database, register, other) when present.
+        identified_via (database, register, other) and exclusion_code when present.
 
     Returns
     -------
@@ -192,7 +197,8 @@ def prisma_counts(ledger) -> PrismaCounts:
     identified = all rows; duplicates removed = rows with duplicate_of; screened = the rest;
     excluded = screening exclude; sought = screening include; not retrieved = full_text
     not_retrieved; assessed = full_text include or exclude; excluded with reasons = full_text
-    exclude by exclusion_reason; included = full_text include.
+    exclude by exclusion_reason, or by exclusion_code (a short coded reason) when the ledger has
+    that column; included = full_text include.
     """
     df = read_ledger(ledger)
     problems = validate_ledger(df)
@@ -207,7 +213,9 @@ def prisma_counts(ledger) -> PrismaCounts:
     ft = _clean(df["full_text"]).str.lower()
     via = (_clean(df["identified_via"]).str.lower() if "identified_via" in df.columns
            else pd.Series("database", index=df.index))
-    reasons = _clean(df["exclusion_reason"])[ft == "exclude"].value_counts()
+    # the PRISMA box lists reasons: the coded reason when the ledger has one, else the free text
+    why = "exclusion_code" if "exclusion_code" in df.columns else "exclusion_reason"
+    reasons = _clean(df[why])[ft == "exclude"].value_counts()
     counts = PrismaCounts(
         identified={str(k): int(v) for k, v in _clean(df["source"]).value_counts().sort_index().items()},
         identified_via={v: int((via == v).sum()) for v in VIA if (via == v).any()},

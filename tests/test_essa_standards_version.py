@@ -52,3 +52,25 @@ def test_unknown_and_absent_versions_are_named():
     assert res.tier == 1 and any("standards version not checked" in r for r in res.reasons)
     with pytest.raises(ValueError, match="standards_version must be a number"):
         ek.essa_tier(_study(standards_version="v4"))
+
+
+def test_an_unfavourable_finding_overrides_only_its_own_outcome():
+    """Positive Action, Hawaii (WWC Study 65132, "promising evidence"): suspensions favourable and
+    significant (finding 315), serious violence unfavourable and significant (finding 321), both
+    from the same RCT rated under standards 1.0 (WWC study-review data). Per outcome, the
+    unfavourable finding does not override suspensions, so Tier 3, as the WWC says."""
+    rows = pd.concat([_study(outcome="suspensions", standards_version=1.0),
+                      _study(outcome="serious violence", effect="unfavorable", standards_version=1.0)])
+    res = ek.essa_tier(rows)
+    assert res.tier == 3
+    assert any("Tier 3" in r and "flay2006 (suspensions)" in r for r in res.reasons)
+    # the same outcome: overridden, and nothing else qualifies
+    same = pd.concat([_study(outcome="suspensions", standards_version=1.0),
+                      _study(study="other2010", outcome="suspensions", effect="unfavorable", standards_version=4.0)])
+    res = ek.essa_tier(same, rationale=False)
+    assert res.tier is None
+    assert any("overridden by significant unfavorable findings on the same outcome: other2010 (suspensions)" in r
+               for r in res.reasons)
+    # without an outcome column the override is evidence-wide (the conservative reading)
+    res = ek.essa_tier(rows.drop(columns="outcome"), rationale=False)
+    assert res.tier is None and any("anywhere in the evidence" in r for r in res.reasons)

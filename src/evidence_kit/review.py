@@ -734,7 +734,8 @@ def essa_tiers(ratings: pd.DataFrame) -> pd.DataFrame:
         studies = pd.DataFrame({"study": use["citation_key"], "design": use["design"],
                                 "rating": use["rating_used"], "effect": use["effect"],
                                 "significant": use["significant"].astype(bool), "n": use["n"].fillna(0),
-                                "sites": use["sites"].fillna(0), "standards_version": version.astype(float)})
+                                "sites": use["sites"].fillna(0), "standards_version": version.astype(float),
+                                "outcome": use["outcome"]})
         res = essa_tier(studies, rationale=False)
         reasons += [r.replace("no rationale was stated", "Tier 4 (a rationale) is not assessed in evidence/")
                     for r in res.reasons]

@@ -475,6 +475,9 @@ def essa_tier(
         ``sites`` (number of educational sites). Optional: ``overlaps_population`` (bool: the
         sample overlaps the populations and settings proposed), required True for Tiers 1-2
         when given; when the column is absent the reasons say it was not checked.
+        Optional: ``outcome`` (the outcome a finding measures, named alike across studies): a
+        significant unfavorable finding then overrides only favorable findings on the same
+        outcome; without the column it overrides every finding (the conservative reading).
         Optional: ``standards_version`` (the version of the WWC standards the rating was made
         under, e.g. 1.0, 2.1, 3.0, 4.1, 5.0; NaN where unknown): the WWC counts only ratings under
         version 2.1 or later towards Tiers 1-2, so an older rating supports Tier 3 at most;
@@ -526,8 +529,13 @@ def essa_tier(
     * Tier 3 (promising): a correlational study with statistical controls for selection bias, or
       an experimental / quasi-experimental study without the large multi-site sample (the
       guidance's table of tiers lists both), with a significant favorable finding;
-    * Tiers 1-3 also require "no overriding negative effects from causal studies": no
-      statistically significant unfavorable finding from a study meeting WWC standards;
+    * Tiers 1-3 also require "no overriding negative effects from causal studies": a
+      statistically significant unfavorable finding from a study meeting WWC standards overrides
+      the favorable findings on the same outcome (with the ``outcome`` column; every finding
+      without it). The guidance's wording of the scope was not read; the WWC's own labels show
+      the per-outcome reading: it calls Positive Action's Hawaii trial "promising evidence"
+      (WWC Study 65132) although the same study has a significant unfavorable finding on another
+      outcome (serious violence; WWC study-review data, finding 321);
     * Tiers 1-2 also require that the sample overlaps the populations or settings proposed
       (checked when ``overlaps_population`` is given);
     * Tiers 1-2 count a rating only if it was made under WWC standards version 2.1 or later (the
@@ -564,7 +572,6 @@ def essa_tier(
     big = (df["n"].astype(float) >= min_sample) & (df["sites"].astype(float) >= min_sites)
     reasons: list[str] = []
 
-    negative_meets = df["study"][sig_unfav & meets].tolist()
     if "overlaps_population" in studies.columns:
         overlap = studies["overlaps_population"].reset_index(drop=True)
         if not overlap.map(lambda v: isinstance(v, bool | np.bool_)).all():
@@ -594,30 +601,46 @@ def essa_tier(
         current = pd.Series(True, index=df.index)
         reasons.append("WWC standards version not checked (no 'standards_version' column)")
 
-    def qualifies(mask, tier, what, negatives):
-        hits = df["study"][mask].tolist()
-        if not hits:
+    negative = sig_unfav & meets
+    if "outcome" in studies.columns:
+        outcome = studies["outcome"].reset_index(drop=True).astype(str)
+        df["outcome"] = outcome
+        overridden = outcome.isin(set(outcome[negative]))
+        scope = "on the same outcome"
+    else:
+        overridden = pd.Series(bool(negative.any()), index=df.index)
+        scope = "anywhere in the evidence (no 'outcome' column, so the override is not limited to one outcome)"
+
+    def label(mask):
+        if "outcome" in df.columns:
+            return ", ".join(f"{s} ({o})" for s, o in zip(df["study"][mask], df["outcome"][mask]))
+        return ", ".join(map(str, df["study"][mask]))
+
+    def qualifies(mask, tier, what):
+        if not mask.any():
             return False
-        if negatives:
-            reasons.append(f"{what} ({', '.join(map(str, hits))}) but overridden by significant unfavorable "
-                           f"findings in {', '.join(map(str, negatives))} (no overriding negative effects from causal studies, "
-                           f"ESSA guidance 2016): not Tier {tier}")
+        blocked, ok = mask & overridden, mask & ~overridden
+        if blocked.any():
+            reasons.append(f"{what}: {label(blocked)} overridden by significant unfavorable findings {scope}: "
+                           f"{label(negative & (overridden if 'outcome' in df.columns else negative))} "
+                           f"(no overriding negative effects from causal studies): not counted for Tier {tier}")
+        if not ok.any():
             return False
-        reasons.append(f"Tier {tier}: {what}: {', '.join(map(str, hits))} (ESSA 8101(21)(A); guidance 2016)")
+        reasons.append(f"Tier {tier}: {what}: {label(ok)} (ESSA 8101(21)(A); guidance 2016)")
         return True
 
     tier: int | None = None
     if qualifies((df["design"] == "RCT") & meets_without & sig_fav & big & overlap & current, 1,
                  f"RCT meeting WWC standards without reservations, significant favorable, >= {min_sample} "
-                 f"students in >= {min_sites} sites", negative_meets):
+                 f"students in >= {min_sites} sites"):
         tier = 1
     elif qualifies(meets & sig_fav & big & overlap & current, 2,
                    f"study meeting WWC standards with or without reservations, significant favorable, "
-                   f">= {min_sample} students in >= {min_sites} sites", negative_meets):
+                   f">= {min_sample} students in >= {min_sites} sites"):
         tier = 2
     elif qualifies((correlational | meets) & sig_fav, 3,
                    "correlational study with controls for selection bias (or a study meeting WWC standards "
-                   f"short of {min_sample} students / {min_sites} sites), significant favorable", negative_meets):
+                   f"short of {min_sample} students / {min_sites} sites), significant favorable"):
         tier = 3
     if tier is None:
         if rationale is None:

@@ -34,7 +34,7 @@ RECORD = {
     "record_id": "sleep-0001", "identified_via": "database", "source": "search:pages",
     "query": "sleep academic meta-analysis", "search_date": "2026-11-28", "title": "Sleep and grades",
     "doi": "10.1000/sleep.1", "url": "", "duplicate_of": "", "screening": "include",
-    "full_text": "include", "exclusion_reason": "", "citation_key": "smith2020sleep",
+    "full_text": "include", "exclusion_reason": "", "exclusion_code": "", "citation_key": "smith2020sleep",
     "screened_by": "helper-a", "notes": "",
 }
 BIB = """@article{smith2020sleep,
@@ -357,7 +357,8 @@ def test_duplicate_ids_name_both_rows(tmp_path):
 
 
 def test_syntheses_cite_records_the_ledger_included(tmp_path):
-    records = [dict(RECORD, full_text="exclude", exclusion_reason="no pooled estimate", citation_key="")]
+    records = [dict(RECORD, full_text="exclude", exclusion_reason="no pooled estimate",
+                    exclusion_code="no pooled estimate in what was read", citation_key="")]
     base = ek.load_evidence(make_tree(tmp_path, records=records), strict=False)
     assert _where(base.problems) == [(SYN, 2, "citation_key")]
     assert "not a record included at full text in screening/sleep.csv" in base.problems[0].message
@@ -388,6 +389,7 @@ LEDGER_MUTATIONS = [
     ({"citation_key": "nosuch2020"}, "citation_key", "not in references/"),
     ({"doi": "10.1000/sleep.9"}, "doi", "DOI 10.1000/sleep.9 differs from the DOI of smith2020sleep (10.1000/sleep.1)"),
     ({"exclusion_reason": "no k"}, "exclusion_reason", "only for full-text exclusions"),
+    ({"exclusion_code": "no k or CI for the estimate"}, "exclusion_code", "only for full-text exclusions"),
 ]
 
 
@@ -425,6 +427,13 @@ def test_duplicate_bibtex_key_across_files(tmp_path):
     assert _where(base.problems) == [("references/sleep.bib", 1, "key")]
     assert "also in references/other.bib line 1" in base.problems[0].message
     assert base.references["smith2020sleep"].title == "Copy"  # the first file read wins
+
+
+def test_exclusion_codes_are_a_closed_list(tmp_path):
+    rec = dict(RECORD, full_text="exclude", exclusion_reason="abstract only", exclusion_code="paywalled", citation_key="")
+    base = ek.load_evidence(make_tree(tmp_path, records=[rec]), strict=False)
+    assert (SCR, 2, "exclusion_code") in _where(base.problems)
+    assert any("unknown exclusion_code 'paywalled'" in p.message for p in base.problems)
 
 
 def test_schema_lists():

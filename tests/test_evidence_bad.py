@@ -28,6 +28,7 @@ ROWS = [
     ("screening/area.csv", 4, "citation_key", "required when full_text is include"),
     ("screening/area.csv", 5, "record_id", "record_id 'area-0004' is used by more than one row"),
     ("screening/area.csv", 5, "exclusion_reason", "required when full_text is exclude"),
+    ("screening/area.csv", 5, "exclusion_code", "required when full_text is exclude: one of no k or CI for the estimate, no pooled estimate in what was read, outcome out of scope, metric outside the schema, citation incomplete, same study recorded elsewhere, secondary summary only, not an impact design, not extracted in this pass"),
     ("screening/area.csv", 6, "record_id", "record_id 'area-0004' is used by more than one row"),
     ("screening/area.csv", 6, "screening", "required unless the record is a duplicate: include or exclude"),
     ("screening/area.csv", 6, "doi", "not a DOI: 'abc'"),

@@ -130,7 +130,8 @@ def test_cluster_counts_on_an_individual_design(tmp_path):
 def test_a_finding_cites_a_record_the_ledger_included(tmp_path):
     root = tree(tmp_path)
     _write_csv(root / "screening" / "wwc.csv", [dict(VISION_RECORD, citation_key="", full_text="exclude",
-                                                     exclusion_reason="no attrition counts")])
+                                                     exclusion_reason="no attrition counts",
+                                                     exclusion_code="no k or CI for the estimate")])
     base = ek.load_evidence(root, strict=False)
     assert _where(base.problems) == [(F, 2, "citation_key")]
     assert "not a record included at full text in screening/wwc.csv" in base.problems[0].message

@@ -52,14 +52,14 @@ def test_warnings_alone_exit_0(tmp_path, capsys):
 def test_check_broken_tree_exits_1_and_lists_every_problem(capsys):
     assert main(["check", str(BAD / "rows")]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 6 + 45  # 6 warnings first, then 44 problems and the count
+    assert len(out) == 6 + 46  # 6 warnings first, then 45 problems and the count
     assert out[0] == ("warning: syntheses/area.csv:2:outcome_domain: academic_achievement is not among "
                       "the outcomes principles.yaml lists for Q1.2")
     assert out[5] == "warning: principles.yaml:Q2.2:: no synthesis row and no stated gap (gaps.yaml) for this question"
     assert out[6] == "references/one.bib:16:author: entry 'noauthor2018' has no author or editor"
     assert "studies.yaml::: file not found" in out
     assert "syntheses/area.csv:5:k: k must be an integer >= 1; got 2.5" in out
-    assert out[-1] == f"44 problem(s) in {BAD / 'rows'}"
+    assert out[-1] == f"45 problem(s) in {BAD / 'rows'}"
 
 
 def test_check_missing_folder_exits_2(tmp_path, capsys):

@@ -77,6 +77,7 @@ SCREENING_COLUMNS = {
     "screening": False,
     "full_text": False,
     "exclusion_reason": False,
+    "exclusion_code": False,
     "citation_key": False,
     "screened_by": False,
     "notes": False,
@@ -85,6 +86,20 @@ SCREENING_COLUMNS = {
 IDENTIFIED_VIA = ("database", "register", "other")
 SCREENING_DECISIONS = ("include", "exclude")
 FULL_TEXT_DECISIONS = ("include", "exclude", "not_retrieved")
+
+#: Coded reasons for a full-text exclusion (the PRISMA 2020 box lists these; the free-text
+#: ``exclusion_reason`` keeps the detail).
+EXCLUSION_CODES = (
+    "no k or CI for the estimate",
+    "no pooled estimate in what was read",
+    "outcome out of scope",
+    "metric outside the schema",
+    "citation incomplete",
+    "same study recorded elsewhere",
+    "secondary summary only",
+    "not an impact design",
+    "not extracted in this pass",
+)
 
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 _DOI_URL_RE = re.compile(r"^https?://(dx\.)?doi\.org/", re.I)

@@ -308,6 +308,13 @@ def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: 
     # as ek.prisma_counts: the reason belongs to a full-text exclusion only (screening notes go in notes)
     _flag(problems, df, ~df["full_text"].eq("exclude") & df["exclusion_reason"].ne(""), "exclusion_reason",
           "only for full-text exclusions (put screening remarks in notes)")
+    _flag(problems, df, df["full_text"].eq("exclude") & df["exclusion_code"].eq(""), "exclusion_code",
+          f"required when full_text is exclude: one of {', '.join(S.EXCLUSION_CODES)}")
+    _flag(problems, df, ~df["full_text"].eq("exclude") & df["exclusion_code"].ne(""), "exclusion_code",
+          "only for full-text exclusions")
+    _flag(problems, df, df["exclusion_code"].ne("") & ~df["exclusion_code"].isin(S.EXCLUSION_CODES),
+          "exclusion_code",
+          lambda r: f"unknown exclusion_code {r['exclusion_code']!r}; expected one of {', '.join(S.EXCLUSION_CODES)}")
     kept = df["full_text"].eq("include")
     _flag(problems, df, kept & df["citation_key"].eq(""), "citation_key", "required when full_text is include")
     _flag(problems, df, df["citation_key"].ne("") & ~df["citation_key"].isin(list(references)), "citation_key",

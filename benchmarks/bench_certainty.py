@@ -67,6 +67,17 @@ def main(n: int) -> None:
                                                 small_study_pvalue="small_study_pvalue"))
     print(f"{'  -> classes':<58s} {out['credibility'].value_counts().to_dict()}")
     timed("improvement_index (n effect sizes)", lambda: ek.improvement_index(est))
+    found = pd.DataFrame({"study": studies, "design": "RCT",
+                          "rating": rng.choice(["Meets WWC Standards Without Reservations",
+                                                "Meets WWC Standards With Reservations",
+                                                "Does Not Meet WWC Standards"], n),
+                          "effect": rng.choice(["favorable", "null", "unfavorable"], n, p=[0.3, 0.699, 0.001]),
+                          "n": rng.integers(50, 3000, n), "sites": rng.integers(1, 40, n),
+                          "outcome": rng.choice([f"outcome {i}" for i in range(5000)], n),
+                          "standards_version": rng.choice([1.0, 2.1, 3.0, 4.1, 5.0], n)})
+    found["significant"] = found["effect"] != "null"
+    tier = timed("essa_tier (n findings, per-outcome override)", lambda: ek.essa_tier(found, rationale=False))
+    print(f"{'  -> tier':<58s} {tier.label}")
 
 
 if __name__ == "__main__":

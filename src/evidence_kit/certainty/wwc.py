@@ -556,13 +556,16 @@ def essa_tier(
         if df[col].isna().any():
             rows = df["study"][df[col].isna()].tolist()
             raise ValueError(f"essa_tier: column {col!r} is missing for studies {rows}")
-    df["design"] = [check_choice("design", d, ("RCT", "QED", "correlational")) for d in df["design"]]
-    df["effect"] = [check_choice("effect", e, ("favorable", "unfavorable", "null"),
-                                 aliases={"favourable": "favorable", "unfavourable": "unfavorable"})
-                    for e in df["effect"]]
+    def canonical(column, check):  # each distinct value checked once (columns repeat down the rows)
+        return df[column].map({v: check(v) for v in df[column].unique()})
+
+    df["design"] = canonical("design", lambda d: check_choice("design", d, ("RCT", "QED", "correlational")))
+    df["effect"] = canonical("effect", lambda e: check_choice(
+        "effect", e, ("favorable", "unfavorable", "null"),
+        aliases={"favourable": "favorable", "unfavourable": "unfavorable"}))
     rating_options = RATINGS + ("controls for selection bias", "no controls")
-    df["rating"] = [check_choice("rating", r, rating_options) for r in df["rating"]]
-    if not df["significant"].map(lambda v: isinstance(v, bool | np.bool_)).all():
+    df["rating"] = canonical("rating", lambda r: check_choice("rating", r, rating_options))
+    if not (df["significant"].dtype == bool or df["significant"].map(lambda v: isinstance(v, bool | np.bool_)).all()):
         raise ValueError("essa_tier: column 'significant' must be True/False for every finding")
     meets_without = df["rating"] == RATINGS[0]
     meets = meets_without | (df["rating"] == RATINGS[1])

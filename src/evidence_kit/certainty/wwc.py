@@ -642,8 +642,8 @@ def essa_tier(
                    f">= {min_sample} students in >= {min_sites} sites"):
         tier = 2
     elif qualifies((correlational | meets) & sig_fav, 3,
-                   "correlational study with controls for selection bias (or a study meeting WWC standards "
-                   f"short of {min_sample} students / {min_sites} sites), significant favorable"):
+                   "study meeting WWC standards that falls short of Tiers 1-2 (sample, sites or standards "
+                   "version), or a correlational study with controls for selection bias; significant favorable"):
         tier = 3
     if tier is None:
         if rationale is None:

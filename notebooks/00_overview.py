@@ -79,9 +79,10 @@ eb.evidence_map(include_studies=True)
 # For each cell, the pooled effect that the principle notebook rates with GRADE (per question and
 # outcome domain the published estimate with a CI and the most studies; across questions the one
 # with the most studies), on its common metric (SMD or r), with its certainty. Cells with sources
-# but no rated effect hold only estimates without a CI or without a common metric. Certainty is
-# low across the board because no risk-of-bias assessments exist in the evidence base yet: see
-# the footnotes of each principle's Summary of Findings.
+# but no rated effect hold only estimates without a CI or without a common metric. The footnotes
+# of each principle's Summary of Findings say why a certainty is what it is; a domain on which the
+# source review reports nothing the evidence base could record (`evidence/appraisals/`) is rated
+# down as not assessable.
 
 # %%
 emap = rv.evidence_map_table(eb)
@@ -122,6 +123,32 @@ for (i, j), v in np.ndenumerate(counts.to_numpy()):
     ax.text(j, i, str(v), ha="center", va="center", color="black" if v < counts.to_numpy().max() / 2 else "white")
 ax.set_title("published syntheses per principle and outcome domain")
 cbar = fig.colorbar(im, ax=ax)
+
+# %% [markdown]
+# ## Interventions: WWC study ratings and ESSA tiers
+# Schools choosing a programme under ESSA are asked for its evidence tier. `evidence/wwc/` records,
+# for trials of programmes that bear on a principle, the facts a What Works Clearinghouse rating
+# needs (numbers randomized and analysed per arm and per cluster, baseline statistics of the
+# analytic sample) as the trial reports print them, and the WWC's own published rating where the
+# WWC has reviewed the study, with the version of the WWC standards it was made under.
+# `ek.wwc_rating` rates each finding under the cautious attrition boundary; a finding whose report
+# lacks a fact the rating needs is not rated and the reason names the fact, and cluster designs are
+# not rated because the WWC's decision steps for them could not be read. `ek.essa_tier` then gives
+# each programme's tier from the rated findings, using the WWC's own rating where ours could not
+# be computed; a WWC rating counts towards Tiers 1-2 only if made under standards 2.1 or later, and
+# a significant unfavourable finding overrides the favourable ones on its outcome. Details and
+# reasons are in each principle's notebook.
+
+# %%
+ratings = rv.wwc_ratings(eb)
+print(ratings["rating"].value_counts().rename("findings").to_string())
+
+# %%
+tiers = rv.essa_tiers(ratings)
+principles = eb.wwc_findings.groupby("intervention")["principle"].agg(
+    lambda s: ";".join(sorted(set(";".join(s).split(";")))))
+tiers.insert(0, "principles", principles.reindex(tiers.index))
+tiers[["principles", "label", "findings", "rating_source"]]
 
 # %% [markdown]
 # ## Coverage of the questions

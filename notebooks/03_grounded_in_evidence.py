@@ -134,21 +134,59 @@ print(f"study-level datasets mapped to {P}: {len(mapped)}")
 
 # %% [markdown]
 # ## Certainty of the evidence
-# GRADE, outcome by outcome. For each question and outcome domain the published estimate with a
-# CI and the most studies is rated (estimates without a CI cannot be rated for imprecision). No
-# risk-of-bias assessments of the pooled studies exist in the evidence base, and the extraction
-# holds no small-study tests and not always I^2: each domain that cannot be assessed is rated
-# down one level and the footnote says what is missing. Indirectness is judged not serious
-# because each row was extracted for a question whose PICO it matches. Designs other than
-# randomized trials (including mixed or unstated designs) start at the observational level.
+# GRADE, outcome by outcome. For each question and outcome domain the published estimate with a CI
+# and the most studies is rated (estimates without a CI cannot be rated for imprecision). Risk of
+# bias is rated from what each source review reports about its own studies (`evidence/appraisals/`:
+# the share of studies at high risk, unweighted because reviews report counts), and publication
+# bias, for 10 or more studies, from the small-study test the review reports. Where a review reports
+# neither, or no I^2, that domain cannot be assessed: it is rated down one level and the footnote
+# says what is missing. Indirectness is judged not serious because each row was extracted for a
+# question whose PICO it matches. Designs other than randomized trials (including mixed or unstated
+# designs) start at the observational level.
 
 # %%
-grades = rv.grade_published(pub)
+grades = rv.grade_published(pub, appraisals=eb.appraisals)
 sof = ek.summary_of_findings(grades)
 sof
 
 # %%
 print(pd.Series({name: g.level for name, g in grades.items()}, name="certainty").to_string())
+
+# %% [markdown]
+# What the source reviews report about the studies they pooled (`evidence/appraisals/`; scope
+# `review` means counts over the whole review, not one estimate):
+
+# %%
+appraisals = rv.appraisals_table(eb, P)
+appraisals[["synthesis_id", "scope", "reported", "share_high", "locator"]]
+
+# %% [markdown]
+# Our GRADE level beside the review's own, where the review reports one:
+
+# %%
+rv.review_grades(grades, eb.appraisals)
+
+# %% [markdown]
+# ## WWC study ratings and ESSA tiers
+# Trials of school physical activity programmes with learning or behaviour outcomes (after-school
+# fitness, recess, exercise, active lessons), rated as the What Works Clearinghouse rates group
+# designs, with the ESSA evidence tier each programme's findings support (`evidence/wwc/`; how the
+# ratings and tiers are computed, and when the WWC's own rating stands in for ours: the overview
+# notebook).
+
+# %%
+ratings = rv.wwc_ratings(eb, P)
+ratings[rv.WWC_DISPLAY]
+
+# %%
+rv.print_reasons(ratings)
+
+# %%
+tiers = rv.essa_tiers(ratings)
+tiers[["tier", "label", "findings", "rating_source"]]
+
+# %%
+rv.print_reasons(tiers.reset_index(), key="intervention")
 
 # %% [markdown]
 # ## Gaps, and what would change the conclusion

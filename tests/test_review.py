@@ -369,7 +369,8 @@ def test_every_principle_has_its_notebook_and_it_uses_these_helpers(eb):
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert f'P = "{pid}"' in code and 'ek.load_evidence("../evidence")' in code
         for helper in ("questions_table", "sources_table", "published_syntheses", "published_forest",
-                       "grade_published", "summary_of_findings", "gaps_table", "stated_gaps", "what_would_change"):
+                       "grade_published", "summary_of_findings", "gaps_table", "stated_gaps", "what_would_change",
+                       "appraisals_table", "review_grades", "wwc_ratings", "essa_tiers"):
             assert helper in code, f"{path.name} does not call {helper}"
     assert (notebooks / "00_overview.ipynb").exists() and (notebooks / "07_methods_metafor.ipynb").exists()
 

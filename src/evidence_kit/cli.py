@@ -15,6 +15,7 @@ _SUBCOMMANDS = [
     "evidence_kit.evidence_cli",   # evidence-kit check evidence/
     "evidence_kit.citations.cli",  # evidence-kit cite ...
     "evidence_kit.report",         # evidence-kit build
+    "evidence_kit.certainty.cli",  # evidence-kit certainty evidence/
 ]
 
 

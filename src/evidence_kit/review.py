@@ -282,10 +282,6 @@ def grade_study(result, *, indirectness: str, design: str = "RCT", outcome: str 
                            overrides=overrides, **kwargs)
 
 
-def _count(value) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)
-
-
 def rob_counts(appraisal) -> dict | None:
     """The ``rob_counts`` of ``ek.grade_certainty`` from a row of ``eb.appraisals``: assessed, high,
     some (None where not reported), tool, source (the locator) and scope; None when the review

@@ -21,6 +21,8 @@ from scipy import stats
 
 import evidence_kit as ek
 from evidence_kit import review as rv
+from evidence_kit.review._common import _rows_for
+from evidence_kit.review.grading import _reported
 
 matplotlib.use("Agg")
 
@@ -207,7 +209,7 @@ def test_gaps_table_marks_cells_without_syntheses(eb):
 def test_sources_table_covers_every_cited_key(eb):
     for p in eb.principles["id"]:
         src = rv.sources_table(eb, p)
-        rows = rv._rows_for(eb, p)
+        rows = _rows_for(eb, p)
         assert set(rows["citation_key"]) <= set(src["citation_key"])
         assert src.loc[src["role"] == "published synthesis", "rows"].sum() == len(rows)
         assert src["reference"].str.contains(r"\(\d{4}", regex=True).all()
@@ -450,8 +452,8 @@ def test_appraisals_table_of_the_real_evidence(eb):
 def test_reported_says_what_the_review_gives_in_one_line():
     row = _appraisal("x", rob_tool="NOS", studies_assessed=25.0, studies_high=2.0, studies_some=5.0,
                      studies_low=18.0, review_grade="low", small_study_test="Egger", small_study_p=0.03)
-    assert rv._reported(row) == "risk of bias (NOS): 2 high / 5 middle / 18 low of 25; own GRADE: low; Egger p = 0.03"
-    assert rv._reported(_appraisal("x", rob_tool="RoB 2")) == "risk of bias (RoB 2): in words only"
-    assert rv._reported(_appraisal("x", rob_tool="", small_study_test="selection model")) == \
+    assert _reported(row) == "risk of bias (NOS): 2 high / 5 middle / 18 low of 25; own GRADE: low; Egger p = 0.03"
+    assert _reported(_appraisal("x", rob_tool="RoB 2")) == "risk of bias (RoB 2): in words only"
+    assert _reported(_appraisal("x", rob_tool="", small_study_test="selection model")) == \
         "selection model (no p printed)"
-    assert rv._reported(_appraisal("x", rob_tool="")).startswith("in words only")
+    assert _reported(_appraisal("x", rob_tool="")).startswith("in words only")

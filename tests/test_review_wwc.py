@@ -16,6 +16,7 @@ from test_evidence_certainty import BASELINE, FINDING, tree
 
 import evidence_kit as ek
 from evidence_kit import review as rv
+from evidence_kit.review.wwc import _rating_key
 
 IND = dict(FINDING, assignment="individual", unit="students", clusters_t_assigned="", clusters_t_analyzed="",
            clusters_c_assigned="", clusters_c_analyzed="", joiners="")
@@ -92,10 +93,10 @@ def test_principle_filter(tmp_path):
 
 
 def test_rating_key_reads_every_wwc_wording():
-    assert rv._rating_key("Meets WWC Group Design Standards Without Reservations") == "without"
-    assert rv._rating_key("Meets WWC Standards With Reservations") == "with"
-    assert rv._rating_key("Does Not Meet WWC Group Design Standards") == "does not meet"
-    assert rv._rating_key("") == ""
+    assert _rating_key("Meets WWC Group Design Standards Without Reservations") == "without"
+    assert _rating_key("Meets WWC Standards With Reservations") == "with"
+    assert _rating_key("Does Not Meet WWC Group Design Standards") == "does not meet"
+    assert _rating_key("") == ""
 
 
 def test_real_evidence_ratings_run(tmp_path):

@@ -39,10 +39,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def table(base, which: str, principle: str | None = None):
     """The ``which`` table (grade, wwc, essa) of an evidence base, for one principle or all."""
     from evidence_kit import review as rv
+    from evidence_kit.review._common import _check_principle
 
     if which == "grade":
         out = rv.certainty_table(base)
-        return out if principle is None else out.loc[out["principle"] == rv._check_principle(base, principle)]
+        return out if principle is None else out.loc[out["principle"] == _check_principle(base, principle)]
     ratings = rv.wwc_ratings(base, principle)
     return ratings if which == "wwc" else rv.essa_tiers(ratings).reset_index()
 

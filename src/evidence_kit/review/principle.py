@@ -1,0 +1,258 @@
+"""One principle's evidence: its questions, sources, published syntheses on a common metric with
+their umbrella credibility, and its gaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evidence_kit._validate import check_choice
+from evidence_kit.review._common import (
+    SCALES,
+    _check_principle,
+    _rows_for,
+    _split,
+)
+
+
+def principle_text(eb, principle: str) -> str:
+    """``"P4 Support for educators: Acknowledge that ..."``: the principle as principles.yaml has it."""
+    principle = _check_principle(eb, principle)
+    row = eb.principles.set_index("id").loc[principle]
+    return f"{principle} {row['short']}: {row['text']}"
+
+
+def questions_table(eb, principle: str) -> pd.DataFrame:
+    """The principle's evidence questions as a PICO/PECO table (one row per question, by id)."""
+    principle = _check_principle(eb, principle)
+    q = eb.questions.loc[eb.questions["principle"] == principle]
+    out = q[["id", "type", "population", "intervention_or_exposure", "comparator"]].copy()
+    out["outcomes"] = q["outcomes"].map(", ".join)
+    return out.set_index("id").rename_axis("question")
+
+
+def sources_table(eb, principle: str) -> pd.DataFrame:
+    """The sources behind a principle: every cited synthesis and mapped dataset, APA formatted.
+
+    Returns
+    -------
+    DataFrame
+        One row per citation key, sorted by the formatted reference: ``citation_key``, ``role``
+        ("published synthesis" or "dataset <name>"), ``questions``, ``rows`` (synthesis rows) and
+        ``reference`` (``ek.format_reference``, APA 7).
+    """
+    from evidence_kit.citations import format_reference
+
+    principle = _check_principle(eb, principle)
+    syn = _rows_for(eb, principle)
+    parts = []
+    if len(syn):
+        g = syn.groupby("citation_key")
+        parts.append(pd.DataFrame({
+            "role": "published synthesis",
+            "questions": g["question"].agg(lambda s: "; ".join(sorted({q for v in s for q in _split(v)}))),
+            "rows": g.size(),
+        }))
+    st = eb.studies.loc[eb.studies["principles"].map(lambda ps: principle in ps)]
+    if len(st):
+        parts.append(pd.DataFrame({"role": "dataset " + st["dataset"], "questions": st["questions"].map("; ".join),
+                                   "rows": 0}, ).set_axis(st["citation_key"]))
+    if not parts:
+        return pd.DataFrame(columns=["citation_key", "role", "questions", "rows", "reference"])
+    out = pd.concat(parts).rename_axis("citation_key").reset_index()
+    missing = sorted(set(out["citation_key"]) - set(eb.references))
+    if missing:
+        raise ValueError(f"citation keys without a reference in evidence/references: {', '.join(missing)}")
+    out["reference"] = out["citation_key"].map(lambda key: format_reference(eb.references[key]))
+    return out.sort_values(["reference", "role"], kind="stable").reset_index(drop=True)
+
+
+def common_metric(syntheses: pd.DataFrame) -> pd.DataFrame:
+    """Published estimates on a common metric: SMD for d, g, SMD and OR; r for r and Fisher's z.
+
+    Adds ``scale`` ("SMD", "r" or None when not convertible), ``value``, ``lower``, ``upper`` and
+    ``conversion`` (what was done, or why nothing was) to a copy of ``syntheses``.
+
+    Notes
+    -----
+    OR: d = ln(OR) sqrt(3) / pi (Chinn 2000; Borenstein et al. 2009, eq. 7.1), applied to the
+    estimate and both CI limits. z: r = tanh(z) (Fisher 1921), limits likewise.
+    """
+    from evidence_kit.conversions import log_or_to_d
+
+    out = syntheses.copy()
+    metric = out["metric"].astype(str)
+    cols = ["estimate", "ci_lower", "ci_upper"]
+    vals = out[cols].to_numpy(dtype=float)
+    conv = np.full(vals.shape, np.nan)
+    is_smd = metric.isin(["d", "g", "SMD"]).to_numpy()
+    is_or = metric.eq("OR").to_numpy()
+    is_z = metric.eq("z").to_numpy()
+    is_r = metric.eq("r").to_numpy()
+    conv[is_smd | is_r] = vals[is_smd | is_r]
+    conv[is_or] = np.asarray(log_or_to_d(np.log(vals[is_or]))).reshape(-1, 3)  # Chinn 2000: d = ln OR sqrt(3)/pi
+    conv[is_z] = np.tanh(vals[is_z])  # r = tanh(z)
+    out["scale"] = np.where(is_smd | is_or, "SMD", np.where(is_r | is_z, "r", None))
+    out["value"], out["lower"], out["upper"] = conv[:, 0], conv[:, 1], conv[:, 2]
+    out["conversion"] = np.select(
+        [metric.eq("SMD").to_numpy(), metric.isin(["d", "g"]).to_numpy(), is_or, is_z, is_r],
+        ["as reported", metric.radd("read as SMD (").add(")").to_numpy(), "d = ln(OR) sqrt(3)/pi (Chinn 2000)",
+         "r = tanh(z)", "as reported"],
+        default=metric.radd("not converted: ").add(" has no common metric here").to_numpy())
+    return out
+
+
+def credibility(frame: pd.DataFrame) -> pd.DataFrame:
+    """Umbrella credibility (``ek.umbrella_credibility``) of rows on a common metric.
+
+    ``frame`` is the output of :func:`common_metric`. Rows with a CI on a common scale are
+    classified; the others keep ``credibility`` empty and say why in ``not_assessable``.
+    Returns ``frame`` with ``pvalue``, ``credibility``, ``not_assessable`` and ``criteria_not_met``.
+    """
+    from evidence_kit.certainty import umbrella_credibility
+
+    out = frame.copy()
+    out["pvalue"] = np.nan
+    out["credibility"] = ""
+    out["not_assessable"] = "no CI reported: the p value cannot be rebuilt"
+    out.loc[out["scale"].isna(), "not_assessable"] = "no common metric"
+    out["criteria_not_met"] = ""
+    ok = (out["scale"].notna() & out["lower"].notna() & out["upper"].notna()).to_numpy()
+    levels = out["ci_level"].fillna(95.0).to_numpy(dtype=float)  # README: CI level in percent, usually 95
+    for level in np.unique(levels[ok]):  # one call per CI level (a handful at most)
+        rows = ok & (levels == level)
+        sub = out.loc[rows]
+        u = umbrella_credibility(sub, estimate="value", ci_lower="lower", ci_upper="upper", k="k",
+                                 measure=sub["scale"].to_numpy(), n_cases="n", i2="i2",
+                                 pi_lower=_pi(sub, "pi_lower"), pi_upper=_pi(sub, "pi_upper"),
+                                 level=float(level), label=sub["id"].to_numpy())
+        out.loc[rows, "pvalue"] = u["pvalue"].to_numpy()
+        out.loc[rows, "credibility"] = u["credibility"].to_numpy()
+        out.loc[rows, "not_assessable"] = u["not_assessable"].map(", ".join).to_numpy()
+        out.loc[rows, "criteria_not_met"] = u["criteria_not_met"].map(", ".join).to_numpy()
+    return out
+
+
+def _pi(sub: pd.DataFrame, col: str) -> np.ndarray:
+    """Published prediction limits on the common scale (OR and z rows converted like the estimate)."""
+    from evidence_kit.conversions import log_or_to_d
+
+    v = sub[col].to_numpy(dtype=float).copy()
+    m = sub["metric"].to_numpy()
+    v[m == "OR"] = log_or_to_d(np.log(v[m == "OR"])) if (m == "OR").any() else v[m == "OR"]
+    v[m == "z"] = np.tanh(v[m == "z"])
+    return v
+
+
+def published_syntheses(eb, principle: str) -> pd.DataFrame:
+    """The principle's published pooled estimates on a common metric with umbrella credibility.
+
+    One row per synthesis row (sorted by question, outcome domain, id): id, question,
+    outcome_domain, outcome, metric, estimate, ci_lower, ci_upper, k, n, i2, design, scale, value,
+    lower, upper, conversion, pvalue, credibility, not_assessable, criteria_not_met, locator.
+    """
+    principle = _check_principle(eb, principle)
+    rows = _rows_for(eb, principle).copy()
+    own = set(eb.questions.loc[eb.questions["principle"] == principle, "id"])
+    # a row mapped to two principles lists only this principle's question(s) here
+    rows["question"] = rows["question"].map(lambda q: ";".join(x for x in _split(q) if x in own))
+    out = credibility(common_metric(rows))
+    keep = ["id", "question", "outcome_domain", "outcome", "metric", "estimate", "ci_lower", "ci_upper", "ci_level",
+            "k", "n", "i2", "pi_lower", "pi_upper", "design", "scale", "value", "lower", "upper", "conversion",
+            "pvalue", "credibility", "not_assessable", "criteria_not_met", "citation_key", "locator"]
+    return out[keep].sort_values(["question", "outcome_domain", "id"], kind="stable").reset_index(drop=True)
+
+
+def published_forest(frame: pd.DataFrame, scale: str = "SMD", ax=None):
+    """Forest plot of published estimates on one common scale, labelled "id: outcome [class]".
+
+    Rows without a CI are drawn as open circles (point only). Returns the Axes; never calls
+    ``plt.show()``.
+    """
+    import matplotlib.pyplot as plt
+
+    scale = check_choice("scale", scale, SCALES)
+    sub = frame.loc[frame["scale"] == scale]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.3 * len(sub) + 1.2))
+    y = np.arange(len(sub))[::-1]
+    ci = sub["lower"].notna().to_numpy()
+    ax.hlines(y[ci], sub["lower"][ci], sub["upper"][ci], color="black", lw=1)
+    ax.plot(sub["value"][ci], y[ci], "s", color="black", ms=4)
+    ax.plot(sub["value"][~ci], y[~ci], "o", mfc="white", color="black", ms=4)
+    cls = sub["credibility"].replace("", "no CI")
+    outcome = sub["outcome"].astype(str).map(lambda o: o if len(o) <= 32 else o[:31] + "…")
+    ax.set_yticks(y, [f"{i}: {o} [{c}]" for i, o, c in zip(sub["id"], outcome, cls)], fontsize=7)
+    ax.axvline(0, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("standardized mean difference" if scale == "SMD" else "correlation r")
+    ax.set_ylim(-1, len(sub))
+    return ax
+
+
+def indirectness_from_note(note: str) -> str:
+    """GRADE indirectness from the opening word of a studies.yaml ``directness`` note.
+
+    "Direct ..." -> not serious; "Indirect ..." or "Moderately direct ..." -> serious;
+    "Very indirect ..." -> very serious. Anything else raises: the note must say.
+    """
+    text = str(note).strip().lower()
+    for start, rating in (("very indirect", "very serious"), ("moderately direct", "serious"),
+                          ("indirect", "serious"), ("direct", "not serious")):
+        if text.startswith(start):
+            return rating
+    raise ValueError(f"directness note does not start with Direct, Moderately direct, Indirect or Very indirect: "
+                     f"{note[:60]!r}")
+
+
+def gaps_table(eb, principle: str) -> pd.DataFrame:
+    """What is missing for a principle: each question x outcome domain with its synthesis rows,
+    sources, mapped datasets and stated gap, and ``gap`` True where no published synthesis stands."""
+    principle = _check_principle(eb, principle)
+    cov = eb.coverage(by="outcome")
+    cov = cov.loc[cov["principle"] == principle].drop(columns="principle")
+    st = eb.studies.explode("questions").explode("outcome_domain")
+    ds = st.groupby(["questions", "outcome_domain"]).size() if len(st) else pd.Series(dtype=int)
+    cov["datasets"] = ds.reindex(cov.index, fill_value=0).astype(int).to_numpy()
+    cov["gap"] = cov["synthesis_rows"].eq(0)
+    return cov
+
+
+def compare_published(published: dict, computed: dict) -> pd.DataFrame:
+    """Published values next to computed ones, with the difference and whether it is within rounding.
+
+    Parameters
+    ----------
+    published : dict
+        quantity -> (value as printed, decimals printed), e.g. ``{"tau^2": (0.3132, 4)}``.
+    computed : dict
+        quantity -> full-precision value computed here (same keys).
+
+    Returns
+    -------
+    DataFrame indexed by quantity: published, decimals, computed, difference (computed -
+    published) and ``within_rounding`` (|difference| <= half a unit in the last printed decimal,
+    plus 1e-12 for floating-point representation).
+    """
+    missing = sorted(set(published) ^ set(computed))
+    if missing:
+        raise ValueError(f"published and computed name different quantities: {', '.join(map(str, missing))}")
+    names = list(published)
+    value = np.array([float(published[q][0]) for q in names])
+    decimals = np.array([int(published[q][1]) for q in names])
+    got = np.array([float(computed[q]) for q in names])
+    diff = got - value
+    return pd.DataFrame({"published": value, "decimals": decimals, "computed": got, "difference": diff,
+                         "within_rounding": np.abs(diff) <= 0.5 * 10.0 ** -decimals + 1e-12},
+                        index=pd.Index(names, name="quantity"))
+
+
+def stated_gaps(eb, principle: str) -> pd.DataFrame:
+    """The gaps ``evidence/gaps.yaml`` states for a principle: question, outcome_domain, searched
+    and reason (a gap naming several principles is listed under each)."""
+    principle = _check_principle(eb, principle)
+    gaps = eb.gaps
+    cols = ["question", "outcome_domain", "searched", "reason"]
+    if not len(gaps):
+        return pd.DataFrame(columns=cols)
+    hit = gaps["principle"].map(lambda p: principle in _split(p)).to_numpy(dtype=bool)
+    return gaps.loc[hit, cols].reset_index(drop=True)

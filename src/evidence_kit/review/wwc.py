@@ -197,10 +197,11 @@ def essa_tiers(ratings: pd.DataFrame) -> pd.DataFrame:
                                   ).rename_axis("intervention")
 
 
-#: The columns of :func:`wwc_ratings` a notebook shows (the reasons are printed in full below it).
-WWC_DISPLAY = ["id", "intervention", "outcome", "design", "assignment", "cluster_overall_attrition",
-               "overall_attrition", "differential_attrition", "attrition", "max_baseline_es", "rating",
-               "wwc_rating_published", "agrees", "improvement_index"]
+#: The columns of :func:`wwc_ratings` a notebook shows: our rating beside the WWC's first, then the facts
+#: behind ours (the programme is in the tiers table, the reasons are printed in full below it).
+WWC_DISPLAY = ["id", "outcome", "design", "assignment", "rating", "wwc_rating_published", "wwc_standards_version",
+               "agrees", "overall_attrition", "differential_attrition", "cluster_overall_attrition", "attrition",
+               "max_baseline_es", "improvement_index"]
 
 
 def print_reasons(frame: pd.DataFrame, *, key: str = "id", column: str = "reasons", width: int = 100) -> None:

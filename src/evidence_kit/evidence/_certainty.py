@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from evidence_kit.evidence import _schema as S
@@ -21,6 +20,7 @@ from evidence_kit.evidence._tables import (
     _map_unique,
     _numbers,
     _required,
+    check_citations_and_ids,
     check_mapping,
     check_outcome_domains,
     check_reads,
@@ -100,15 +100,7 @@ def check_wwc_findings(df: pd.DataFrame, questions: Mapping[str, str], reference
     check_mapping(problems, df, questions)
     if warnings is not None and outcomes is not None:
         check_outcome_domains(warnings, df, outcomes)
-    _flag(problems, df, ~df["citation_key"].isin(list(references)) & df["citation_key"].ne(""),
-          "citation_key", lambda r: f"citation_key {r['citation_key']!r} is not in references/")
-    _flag(problems, df, df["id"].duplicated(keep=False) & df["id"].ne(""), "id",
-          lambda r: f"id {r['id']!r} is used by more than one row")
-    prefix_ok = np.fromiter((i.startswith(f"{c}-") for i, c in zip(df["id"], df["citation_key"])),
-                            dtype=bool, count=len(df))
-    _flag(problems, df, ~prefix_ok & df["id"].ne("") & df["citation_key"].ne(""), "id",
-          lambda r: f"id {r['id']!r} should be <citation_key>-<n>, i.e. start with '{r['citation_key']}-'")
-    check_source_urls(problems, df, references)
+    check_citations_and_ids(problems, df, references)
     check_reads(problems, df)
     _ledger(problems, df, included_keys, "wwc")
 

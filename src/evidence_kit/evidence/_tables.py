@@ -149,17 +149,7 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     if warnings is not None and outcomes is not None:
         check_outcome_domains(warnings, df, outcomes)
 
-    # citations and ids
-    _flag(problems, df, ~df["citation_key"].isin(list(references)) & df["citation_key"].ne(""),
-          "citation_key", lambda r: f"citation_key {r['citation_key']!r} is not in references/")
-    dup = df["id"].duplicated(keep=False) & df["id"].ne("")
-    _flag(problems, df, dup, "id", lambda r: f"id {r['id']!r} is used by more than one row")
-    prefix_ok = np.fromiter((i.startswith(f"{c}-") for i, c in zip(df["id"], df["citation_key"])),
-                            dtype=bool, count=len(df))
-    _flag(problems, df, ~prefix_ok & df["id"].ne("") & df["citation_key"].ne(""), "id",
-          lambda r: f"id {r['id']!r} should be <citation_key>-<n>, i.e. start with '{r['citation_key']}-'")
-    check_source_urls(problems, df, references)
-
+    check_citations_and_ids(problems, df, references)
     check_reads(problems, df)
 
     # a screened area's syntheses cite records the ledger included
@@ -174,6 +164,20 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     out = df.copy()
     out[list(S.SYNTHESES_NUMERIC)] = num
     return out
+
+
+def check_citations_and_ids(problems, df, references: Mapping[str, dict]) -> None:
+    """citation_key is in references/, ids are unique and read ``<citation_key>-<n>``, and
+    source_url is a DOI or URL agreeing with the reference (rows of syntheses/ and wwc/)."""
+    _flag(problems, df, ~df["citation_key"].isin(list(references)) & df["citation_key"].ne(""),
+          "citation_key", lambda r: f"citation_key {r['citation_key']!r} is not in references/")
+    dup = df["id"].duplicated(keep=False) & df["id"].ne("")
+    _flag(problems, df, dup, "id", lambda r: f"id {r['id']!r} is used by more than one row")
+    prefix_ok = np.fromiter((i.startswith(f"{c}-") for i, c in zip(df["id"], df["citation_key"])),
+                            dtype=bool, count=len(df))
+    _flag(problems, df, ~prefix_ok & df["id"].ne("") & df["citation_key"].ne(""), "id",
+          lambda r: f"id {r['id']!r} should be <citation_key>-<n>, i.e. start with '{r['citation_key']}-'")
+    check_source_urls(problems, df, references)
 
 
 def check_reads(problems, df) -> None:

@@ -206,7 +206,7 @@ def essa_tier(
         blocked, ok = mask & overridden, mask & ~overridden
         if blocked.any():
             reasons.append(f"{what}: {label(blocked)} overridden by significant unfavorable findings {scope}: "
-                           f"{label(negative & (overridden if 'outcome' in df.columns else negative))} "
+                           f"{label(negative)} "
                            f"(no overriding negative effects from causal studies): not counted for Tier {tier}")
         if not ok.any():
             return False

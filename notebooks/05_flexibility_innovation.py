@@ -57,9 +57,7 @@ print(textwrap.fill(rv.principle_text(eb, P), 100))
 
 # %%
 questions = rv.questions_table(eb, P)
-for qid, q in questions.iterrows():
-    print(textwrap.fill(f"{qid} ({q['type']}) P: {q['population']}; I/E: {q['intervention_or_exposure']}; "
-                        f"C: {q['comparator']}; O: {q['outcomes']}", 100, subsequent_indent="    "))
+rv.print_questions(questions)
 
 # %%
 with pd.option_context("display.max_colwidth", None):
@@ -75,8 +73,7 @@ sources = rv.sources_table(eb, P)
 sources[["citation_key", "role", "questions", "rows"]]
 
 # %%
-for ref in sources["reference"]:
-    print(textwrap.fill(ref, 100, subsequent_indent="    "), end="\n\n")
+rv.print_references(sources)
 
 # %% [markdown]
 # ## Published syntheses on a common metric
@@ -90,8 +87,7 @@ for ref in sources["reference"]:
 
 # %%
 pub = rv.published_syntheses(eb, P)
-pub[["id", "question", "outcome_domain", "metric", "estimate", "ci_lower", "ci_upper", "k", "n", "i2",
-     "scale", "value", "lower", "upper", "credibility"]]
+pub[rv.PUBLISHED_DISPLAY]
 
 # %%
 print(pub.groupby(["scale", "credibility"]).size().rename("rows").to_string())
@@ -101,12 +97,10 @@ print(pub.groupby(["scale", "credibility"]).size().rename("rows").to_string())
 # such criterion counts as not met, so the class is a lower bound):
 
 # %%
-classified = pub[pub["credibility"] != ""]
-print(f"{len(classified)} of {len(pub)} rows classified")
-print(classified["not_assessable"].str.split(", ").explode().value_counts().rename("rows").to_string())
+rv.print_not_assessable(pub)
 
 # %%
-pub[["id", "outcome", "conversion", "not_assessable", "criteria_not_met", "locator"]]
+pub[rv.CREDIBILITY_DISPLAY]
 
 # %% [markdown]
 # Standardized mean differences of new delivery formats (physically active lessons, digital
@@ -324,11 +318,7 @@ print(f"{int(gaps['gap'].sum())} of {len(gaps)} question x outcome pairs have no
 
 # %%
 stated = rv.stated_gaps(eb, P)
-print(f"{len(stated)} stated gap(s)")
-for g in stated.itertuples():
-    where = " ".join(x for x in (g.question or P, g.outcome_domain) if x)
-    print(textwrap.fill(f"{where}: {g.reason}", 100, subsequent_indent="    "))
-    print(textwrap.fill(f"searched: {g.searched}", 100, initial_indent="    ", subsequent_indent="    "))
+rv.print_stated_gaps(stated, P)
 
 # %% [markdown]
 # How much of the low certainty comes from what is not yet assessed: for each rated outcome, the

@@ -457,3 +457,21 @@ def test_reported_says_what_the_review_gives_in_one_line():
     assert _reported(_appraisal("x", rob_tool="", small_study_test="selection model")) == \
         "selection model (no p printed)"
     assert _reported(_appraisal("x", rob_tool="")).startswith("in words only")
+
+
+def test_print_helpers_write_what_the_notebooks_show(eb, capsys):
+    rv.print_questions(rv.questions_table(eb, "P3"))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Q3.1 (intervention) P: ") and max(map(len, out)) <= 100
+    sources = rv.sources_table(eb, "P3")
+    rv.print_references(sources)
+    assert capsys.readouterr().out.count("\n\n") == len(sources)
+    pub = rv.published_syntheses(eb, "P3")
+    rv.print_not_assessable(pub)
+    n = int((pub["credibility"] != "").sum())
+    assert capsys.readouterr().out.startswith(f"{n} of {len(pub)} rows classified\n")
+    stated = rv.stated_gaps(eb, "P3")
+    rv.print_stated_gaps(stated, "P3")
+    out = capsys.readouterr().out
+    assert out.startswith(f"{len(stated)} stated gap(s)") and out.count("    searched: ") == len(stated)
+    assert set(rv.PUBLISHED_DISPLAY) | set(rv.CREDIBILITY_DISPLAY) <= set(pub.columns)

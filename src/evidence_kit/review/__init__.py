@@ -43,12 +43,18 @@ from evidence_kit.review.grading import (
     what_would_change,
 )
 from evidence_kit.review.principle import (
+    CREDIBILITY_DISPLAY,
+    PUBLISHED_DISPLAY,
     common_metric,
     compare_published,
     credibility,
     gaps_table,
     indirectness_from_note,
     principle_text,
+    print_not_assessable,
+    print_questions,
+    print_references,
+    print_stated_gaps,
     published_forest,
     published_syntheses,
     questions_table,
@@ -68,7 +74,8 @@ __all__ = [
     # one principle
     "principle_text", "questions_table", "sources_table", "common_metric", "credibility",
     "published_syntheses", "published_forest", "indirectness_from_note", "gaps_table", "stated_gaps",
-    "compare_published", "SMD_METRICS", "R_METRICS", "SCALES",
+    "compare_published", "SMD_METRICS", "R_METRICS", "SCALES", "PUBLISHED_DISPLAY", "CREDIBILITY_DISPLAY",
+    "print_questions", "print_references", "print_not_assessable", "print_stated_gaps",
     # certainty
     "PublishedEstimate", "grade_study", "rob_counts", "grade_published", "review_grades", "appraisals_table",
     "certainty_table", "evidence_map_table", "what_would_change",

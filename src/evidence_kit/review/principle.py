@@ -256,3 +256,45 @@ def stated_gaps(eb, principle: str) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     hit = gaps["principle"].map(lambda p: principle in _split(p)).to_numpy(dtype=bool)
     return gaps.loc[hit, cols].reset_index(drop=True)
+
+
+#: The columns of :func:`published_syntheses` a notebook shows: the estimate as published, then on
+#: the common metric with its umbrella class; and the conversion and credibility details.
+PUBLISHED_DISPLAY = ["id", "question", "outcome_domain", "metric", "estimate", "ci_lower", "ci_upper", "k", "n",
+                     "i2", "scale", "value", "lower", "upper", "credibility"]
+CREDIBILITY_DISPLAY = ["id", "outcome", "conversion", "not_assessable", "criteria_not_met", "locator"]
+
+
+def _wrap(text: str, width: int, **kwargs) -> str:
+    import textwrap
+
+    return textwrap.fill(text, width, **kwargs)
+
+
+def print_questions(questions: pd.DataFrame, width: int = 100) -> None:
+    """Each question of :func:`questions_table` in one wrapped PICO line."""
+    for qid, q in questions.iterrows():
+        print(_wrap(f"{qid} ({q['type']}) P: {q['population']}; I/E: {q['intervention_or_exposure']}; "
+                    f"C: {q['comparator']}; O: {q['outcomes']}", width, subsequent_indent="    "))
+
+
+def print_references(sources: pd.DataFrame, width: int = 100) -> None:
+    """The formatted references of :func:`sources_table`, one paragraph each."""
+    for ref in sources["reference"]:
+        print(_wrap(ref, width, subsequent_indent="    "), end="\n\n")
+
+
+def print_not_assessable(frame: pd.DataFrame) -> None:
+    """How many classified rows of :func:`published_syntheses` could not assess each umbrella criterion."""
+    classified = frame[frame["credibility"] != ""]
+    print(f"{len(classified)} of {len(frame)} rows classified")
+    print(classified["not_assessable"].str.split(", ").explode().value_counts().rename("rows").to_string())
+
+
+def print_stated_gaps(stated: pd.DataFrame, principle: str, width: int = 100) -> None:
+    """Each gap of :func:`stated_gaps`: where it is, why nothing could be pooled, what was searched."""
+    print(f"{len(stated)} stated gap(s)")
+    for g in stated.itertuples():
+        where = " ".join(x for x in (g.question or principle, g.outcome_domain) if x)
+        print(_wrap(f"{where}: {g.reason}", width, subsequent_indent="    "))
+        print(_wrap(f"searched: {g.searched}", width, initial_indent="    ", subsequent_indent="    "))

@@ -43,7 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
+from evidence_kit.bias import egger_test
 from evidence_kit.certainty.rob import HIGH_RISK, SOME_CONCERNS, RobAssessment
 
 LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
@@ -326,10 +327,6 @@ def _publication_bias(result, small_study, alpha):
         return _domain_row(rule, "not serious", 0,
                            f"k = {k} < 10: small-study tests have too little power (Sterne et al. 2011); not tested.")
     if small_study is None:
-        try:
-            from evidence_kit import egger_test  # the bias module, when present
-        except ImportError:
-            raise ValueError("k >= 10: pass small_study= (e.g. ek.egger_test(result)) to rate publication bias") from None
         small_study = egger_test(result)
     p = small_study["pvalue"] if isinstance(small_study, Mapping) else small_study.pvalue
     p = float(p)

@@ -55,7 +55,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._validate import check_choice, get_column, row_labels
+from evidence_kit._core.validate import check_choice, get_column, row_labels
+from evidence_kit.effects.conversions import log_or_to_d, r_to_d, se_from_ci
 
 RATIO = ("OR", "RR", "HR", "IRR")
 LINEAR = ("SMD", "MD", "d", "g")
@@ -193,7 +194,7 @@ def umbrella_credibility(
         metaumbrella; 0.10 in some of Ioannidis's reviews).
     to : {"SMD"}, optional
         Also report the effect converted to SMD (OR via d = ln OR sqrt(3)/pi; r via
-        d = 2r/sqrt(1 - r^2); from ``evidence_kit.conversions``). RR/HR have no SMD conversion
+        d = 2r/sqrt(1 - r^2); from ``evidence_kit.effects.conversions``). RR/HR have no SMD conversion
         and give NaN with the reason in ``notes``.
 
     Returns
@@ -209,8 +210,6 @@ def umbrella_credibility(
     -----
     See the module docstring for the criteria and formulas.
     """
-    from evidence_kit.conversions import log_or_to_d, r_to_d, se_from_ci
-
     est = get_column(data, estimate, "estimate")
     n = est.shape[0]
     lo = get_column(data, ci_lower, "ci_lower", n=n)

@@ -12,7 +12,7 @@ import html
 import re
 import unicodedata
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"]

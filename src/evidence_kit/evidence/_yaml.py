@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from evidence_kit import datasets
+from evidence_kit.data import datasets
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._problems import Problem
 

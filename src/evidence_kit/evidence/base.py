@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
 import pandas as pd
 
-from evidence_kit import datasets
+from evidence_kit.citations import prisma_counts
+from evidence_kit.data import datasets
+from evidence_kit.effects import effect_sizes
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._bib import read_references
 from evidence_kit.evidence._certainty import (
@@ -209,8 +212,6 @@ class EvidenceBase:
 
     def prisma_counts(self):
         """PRISMA 2020 flow counts of the screening ledger (``ek.prisma_counts``), all areas together."""
-        from evidence_kit.citations import prisma_counts
-
         return prisma_counts(self.screening)
 
     def load_study(self, dataset: str) -> pd.DataFrame:
@@ -229,10 +230,8 @@ class EvidenceBase:
             yi = data[spec["yi"]].astype(float)
             vi = data[spec["vi"]].astype(float) if "vi" in spec else data[spec["sei"]].astype(float) ** 2
             return data.assign(yi=yi, vi=vi)
-        import evidence_kit as ek
-
         measure = spec.pop("measure")
-        return ek.effect_sizes(data, measure=measure, **spec)
+        return effect_sizes(data, measure=measure, **spec)
 
     def _study(self, dataset: str) -> pd.Series:
         name = dataset if dataset.startswith("dat.") else f"dat.{dataset}"
@@ -246,8 +245,6 @@ class EvidenceBase:
 
     def _repr_html_(self) -> str:
         """JupyterLab: the summary, the evidence map, then the problems and warnings if any."""
-        from html import escape
-
         parts = [f"<p><b>Evidence base</b> <code>{escape(str(self.path))}</code>: {escape(self.summary())}</p>",
                  "<p>Sources per principle and outcome domain</p>", self.evidence_map().to_html()]
         for title, items in (("Problems", self.problems), ("Warnings", self.warnings)):

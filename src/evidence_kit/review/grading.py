@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
+from evidence_kit.certainty import grade_certainty
+from evidence_kit.certainty.grade import DOMAIN_TITLES, DOWNGRADE, UNASSESSED_PREFIX, UPGRADE
 from evidence_kit.review._common import _RATINGS, _check_principle, _rows_for
 from evidence_kit.review.principle import _pi, published_syntheses
 
@@ -30,8 +32,6 @@ class PublishedEstimate:
 
 
 def _unassessed(rating: str, reason: str) -> tuple[str, str]:
-    from evidence_kit.certainty.grade import UNASSESSED_PREFIX
-
     return rating, f"{UNASSESSED_PREFIX} {reason}"
 
 
@@ -42,8 +42,6 @@ def grade_study(result, *, indirectness: str, design: str = "RCT", outcome: str 
     Risk of bias is rated ``unassessed`` with that reason; everything else as grade_certainty
     suggests (Egger's test when k >= 10).
     """
-    from evidence_kit.certainty import grade_certainty
-
     unassessed = check_choice("unassessed", unassessed, _RATINGS)
     overrides = {"risk_of_bias": _unassessed(unassessed, "no risk-of-bias assessments of these studies "
                                                          "are in evidence/.")}
@@ -89,8 +87,6 @@ def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = No
     dict
         ``"<question> <outcome_domain> (<id>)"`` -> GradeResult, in question order.
     """
-    from evidence_kit.certainty import grade_certainty
-
     unassessed = check_choice("unassessed", unassessed, _RATINGS)
     found = {} if appraisals is None else {r["synthesis_id"]: r for r in appraisals.to_dict("records")}
     ok = frame.loc[frame["scale"].notna() & frame["lower"].notna()]
@@ -247,8 +243,6 @@ def what_would_change(grades: dict) -> pd.DataFrame:
     is rated down, GRADE guidelines 9). The upper bound is what assessing the missing domains can
     at most give; a serious finding would keep the level where it is or lower it.
     """
-    from evidence_kit.certainty.grade import DOMAIN_TITLES, DOWNGRADE, UPGRADE
-
     rows = {}
     for name, g in grades.items():
         dom = g.domains

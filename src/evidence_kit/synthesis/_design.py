@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evidence_kit._validate import get_column
+from evidence_kit._core.validate import get_column
 
 
 def check_rows(bad, column: str, reason: str, values, labels=None, *, limit: int = 5) -> None:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
-from evidence_kit._validate import check_choice
-from evidence_kit.synthesis import MetaResult, fit
+from evidence_kit._core.validate import check_choice
 from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS
+from evidence_kit.synthesis.model import MetaResult, fit
 
 __all__ = ["PermutationResult", "permutation_test"]
 
@@ -236,8 +237,6 @@ def permutation_test(result: MetaResult, n_permutations: int = 1000, *, seed=Non
     show = progress if progress is not None else total > (50_000 if method in VECTORIZED else 500)
     bar = None
     if show:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=total, desc="permutations", unit="fit")
     zs, qms = [], []
     for signs, orders in batches():

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._format import df_label
-from evidence_kit._results import FirstCoefficient
-from evidence_kit._validate import check_choice
-from evidence_kit.multilevel import MultilevelResult, coefficient_table, solve_nested
+from evidence_kit._core.format import df_label
+from evidence_kit._core.results import FirstCoefficient
+from evidence_kit._core.validate import check_choice
+from evidence_kit.synthesis.multilevel import MultilevelResult, coefficient_table, solve_nested
 
 __all__ = ["RobustResult", "robust", "wald_test"]
 

@@ -12,13 +12,18 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import pandas as pd
+from nbclient import NotebookClient
+from nbconvert import HTMLExporter
+
+from evidence_kit.evidence import load_evidence
+from evidence_kit.review import certainty_table
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -47,9 +52,6 @@ class BuildReport:
 
 def execute_notebook(path: Path, *, timeout: int = 900):
     """Execute one notebook in its own folder and return the executed ``NotebookNode``."""
-    import nbformat
-    from nbclient import NotebookClient
-
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:  # no timestamps: a re-executed notebook differs only where outputs moved
         cell.metadata.pop("execution", None)
@@ -66,8 +68,6 @@ def execute_notebook(path: Path, *, timeout: int = 900):
 
 def notebook_html(nb, title: str) -> str:
     """Reader-view HTML for an executed notebook (offline: no external scripts)."""
-    from nbconvert import HTMLExporter
-
     exporter = HTMLExporter(
         template_name="reader",
         extra_template_basedirs=[str(TEMPLATE_DIR)],
@@ -95,8 +95,6 @@ def conclusions(evidence) -> pd.DataFrame:
     else empty). A later build compares this table with the previous one
     (:func:`compare_conclusions`).
     """
-    from evidence_kit.review import certainty_table
-
     cols = ["id", "principle", "question", "outcome_domain", "metric", "estimate", "ci_lower", "ci_upper"]
     syn = evidence.syntheses
     if syn is None or len(syn) == 0:
@@ -247,8 +245,6 @@ def build(
         before committing, so that the committed outputs are what the code computes today).
     log : called with one progress line per step (``None`` for silence).
     """
-    import nbformat
-
     root = Path(root)
     site = Path(out) if out is not None else root / "_build" / "site"
     say = log or (lambda _msg: None)
@@ -278,8 +274,6 @@ def build(
     evidence, downloads, changes, first = None, [], pd.DataFrame(), True
     evidence_dir = root / "evidence"
     if evidence_dir.is_dir():
-        from evidence_kit.evidence import load_evidence
-
         evidence = load_evidence(evidence_dir)
         for csv in sorted(evidence_dir.glob("**/*.csv")):
             target = site / "data" / csv.relative_to(evidence_dir).as_posix().replace("/", "__")
@@ -297,25 +291,3 @@ def build(
                          first_build=first)
     say(repr(report))
     return report
-
-
-def add_parser(subparsers) -> None:
-    """Register ``evidence-kit build``."""
-    p = subparsers.add_parser("build", help="execute the notebooks and render the review to _build/site/")
-    p.add_argument("root", nargs="?", default=".", help="project folder holding notebooks/ and evidence/")
-    p.add_argument("--out", default=None, help="site folder (default: ROOT/_build/site)")
-    p.add_argument("--no-execute", action="store_true", help="render the committed outputs as they are")
-    p.add_argument("--update-notebooks", action="store_true",
-                   help="write executed outputs back to notebooks/ (before committing)")
-    p.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
-    p.set_defaults(func=_run)
-
-
-def _run(args) -> int:
-    try:
-        build(args.root, out=args.out, execute=not args.no_execute, timeout=args.timeout,
-              update_notebooks=args.update_notebooks)
-    except FileNotFoundError as exc:
-        print(f"evidence-kit build: {exc}", file=sys.stderr)
-        return 1
-    return 0

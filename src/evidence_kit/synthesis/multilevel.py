@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from evidence_kit._format import df_label
-from evidence_kit._results import FirstCoefficient
-from evidence_kit._validate import check_choice, check_rows, get_column, row_labels
-from evidence_kit.synthesis import design_matrix
+from evidence_kit._core.format import df_label
+from evidence_kit._core.results import FirstCoefficient
+from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
+from evidence_kit.synthesis._design import design_matrix
 
 __all__ = ["MultilevelResult", "multilevel_meta_analysis"]
 

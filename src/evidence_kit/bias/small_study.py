@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.optimize import brentq
 
-from evidence_kit._validate import check_choice, get_column
+from evidence_kit._core.validate import check_choice, get_column
 from evidence_kit.synthesis import MetaResult, fit
 
 __all__ = [
@@ -552,8 +553,6 @@ def excess_significance_test(result: MetaResult, *, alpha: float = 0.05,
 
 def _tes_limit(n_sig, sei, tau2, crit, H0, alternative, test, tes_alternative, tes_alpha, theta1):
     """The true effect at which the excess-significance p-value equals tes_alpha (metafor)."""
-    from scipy.optimize import brentq
-
     def diff(t):
         pw = _study_power(np.full(sei.shape, t), sei, tau2, crit, H0, alternative)
         return _tes_pvalue(n_sig, pw, test, tes_alternative)[1] - tes_alpha

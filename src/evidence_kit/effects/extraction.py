@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._validate import get_column, row_labels
+from evidence_kit._core.validate import get_column, row_labels
 
 __all__ = ["FLAG_COLUMNS", "check_extraction"]
 

@@ -12,6 +12,8 @@ from matplotlib import transforms
 from matplotlib.patches import Polygon
 from scipy import stats
 
+from evidence_kit.synthesis.subgroup import SubgroupResult
+
 RATIO_MEASURES = ("OR", "RR", "HR", "ROM", "IRR", "PETO", "PLN", "IRLN", "CVR", "VR", "MN_LOG")
 _NICE_RATIOS = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 4, 5, 10, 20, 50, 100])
 
@@ -91,8 +93,6 @@ def forest_plot(result, ax=None, *, columns=None, log_scale=None, show_pi=True, 
     confidence interval, the bar below it the prediction interval of :meth:`MetaResult.predict`
     (Riley, Higgins & Deeks 2011, BMJ 342:d549). For a meta-regression only the studies are drawn.
     """
-    from evidence_kit.synthesis.subgroup import SubgroupResult
-
     base = result.overall if isinstance(result, SubgroupResult) else result
     if log_scale is None:
         log_scale = (base.measure or "").upper() in RATIO_MEASURES

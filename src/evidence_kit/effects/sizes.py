@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from evidence_kit._special import hyp2f1
-from evidence_kit._validate import check_choice, get_column, row_labels
+from evidence_kit._core.validate import check_choice, get_column, row_labels
+from evidence_kit.effects._special import hyp2f1
 
 __all__ = ["MEASURES", "effect_sizes"]
 

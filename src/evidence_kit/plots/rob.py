@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
-from evidence_kit.certainty.rob import RobAssessment
+from evidence_kit.certainty.rob import RobAssessment, _select, rob_summary_table
 
 # Okabe-Ito: bluish green, yellow, vermillion, reddish purple, grey; orange for "some concerns".
 PALETTE = {
@@ -30,17 +32,6 @@ PALETTE = {
 }
 SYMBOLS = {"Low": "+", "Some concerns": "-", "Moderate": "-", "Unclear": "?", "High": "x",
            "Serious": "x", "Critical": "!", "No information": "?"}
-
-
-def _select(assessments: RobAssessment, studies: Sequence[str] | None, outcome: str | None) -> RobAssessment:
-    if not isinstance(assessments, RobAssessment):
-        raise TypeError("assessments must be a RobAssessment (see evidence_kit.rob_assessment)")
-    sel = assessments.for_outcome(outcome) if outcome is not None else assessments
-    if studies is not None:
-        sel = sel.subset(studies)
-    if sel.table.empty:
-        raise ValueError("no studies to plot")
-    return sel
 
 
 def rob_traffic_light(
@@ -74,8 +65,6 @@ def rob_traffic_light(
     robvis traffic-light layout (McGuinness & Higgins 2021); colours and symbols in
     :data:`PALETTE` and :data:`SYMBOLS`.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
 
     sel = _select(assessments, studies, outcome)
     t = sel.table
@@ -139,7 +128,6 @@ def rob_summary_plot(
     The share for judgement j in domain d is sum_i w_i [J_id = j] / sum_i w_i, with w_i = 1 when
     no weights are given (robvis ``rob_summary``, McGuinness & Higgins 2021).
     """
-    import matplotlib.pyplot as plt
 
     table = rob_summary_table(assessments, weights=weights, studies=studies, outcome=outcome,
                               show_overall=show_overall)
@@ -160,40 +148,3 @@ def rob_summary_plot(
     ax.set_xlabel("Share of " + ("weight" if weights is not None else "studies") + " (%)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, title="Judgement")
     return ax
-
-
-def rob_summary_table(
-    assessments: RobAssessment,
-    *,
-    weights: pd.Series | dict | None = None,
-    studies: Sequence[str] | None = None,
-    outcome: str | None = None,
-    show_overall: bool = True,
-) -> pd.DataFrame:
-    """The numbers behind :func:`rob_summary_plot`: rows domains, columns judgements, shares in [0, 1]."""
-    sel = _select(assessments, studies, outcome)
-    t = sel.table
-    if weights is not None and hasattr(weights, "weights") and hasattr(weights, "slab"):
-        # a meta-analysis result: its percent weights by study label
-        weights = pd.Series(np.asarray(weights.weights, dtype=float),
-                            index=[str(s) for s in np.asarray(weights.slab, dtype=object)])
-        t = t.assign(study=t["study"].astype(str))
-    if weights is None:
-        w = np.ones(len(t))
-    else:
-        w_series = pd.Series(weights, dtype=float)
-        missing = [s for s in t["study"] if s not in w_series.index]
-        if missing:
-            raise ValueError(f"weights missing for studies: {', '.join(map(str, missing))}")
-        w = w_series.reindex(t["study"]).to_numpy()
-        bad = ~np.isfinite(w) | (w < 0)
-        if bad.any():
-            raise ValueError(f"weights must be finite and non-negative: studies {list(t['study'][bad])}")
-        if w.sum() <= 0:
-            raise ValueError("weights sum to zero")
-    cols = list(sel.domains) + (["overall"] if show_overall else [])
-    index = [f"{c}: {sel.domain_names.get(c, c)}" for c in sel.domains] + (["Overall"] if show_overall else [])
-    values = t[cols].to_numpy(dtype=object)
-    # share[d, j] = sum_i w_i [J_id = j] / sum_i w_i (robvis rob_summary, weighted)
-    shares = np.stack([(w[:, None] * (values == lab)).sum(axis=0) / w.sum() for lab in sel.labels], axis=1)
-    return pd.DataFrame(shares, index=index, columns=list(sel.labels))

@@ -6,6 +6,7 @@ import html
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 
 def fmt(x, digits: int = 4) -> str:
@@ -132,8 +133,6 @@ def report_html(res, digits: int = 4) -> str:
 
 def summary_frame(res) -> pd.DataFrame:
     """Study rows (yi, se, CI, weight) and the pooled row(s), full precision."""
-    from scipy import stats
-
     z = stats.norm.ppf(1 - (1 - res.level / 100) / 2)
     sei = np.sqrt(res.vi)
     studies = pd.DataFrame({"yi": res.yi, "se": sei, "ci_lower": res.yi - z * sei, "ci_upper": res.yi + z * sei,

@@ -5,15 +5,18 @@ relative likelihoods of selection, fitted by maximum likelihood.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from scipy.optimize import minimize
 
-from evidence_kit._validate import check_choice
-from evidence_kit.bias import _require
+from evidence_kit._core.validate import check_choice
+from evidence_kit.bias.small_study import _require
 from evidence_kit.synthesis import MetaResult, fit
+from evidence_kit.synthesis.multilevel import coefficient_table
 
 __all__ = ["SelectionResult", "selection_model"]
 
@@ -114,8 +117,6 @@ def selection_model(result: MetaResult, steps=(0.025, 1.0), *,
     -log L on the original scale (as metafor); LRT = 2 (ll - ll_0) on (N - 1) df against the
     unadjusted model's maximized ML log-likelihood (metafor refits it with method "ML").
     """
-    from scipy.optimize import minimize
-
     _require(result, "selection_model", 3)
     alternative = check_choice("alternative", alternative, ["greater", "less"], case_sensitive=True)
     steps = np.unique(np.asarray(steps, dtype=float))
@@ -169,8 +170,6 @@ def selection_model(result: MetaResult, steps=(0.025, 1.0), *,
             theta = theta - step
     beta, tau2, delta = unpack(theta)
     if np.any(delta[1:] > 100) or np.any(delta[1:] < 1e-6):
-        import warnings
-
         warnings.warn("a selection weight is at the edge of its range (0, 100]: the estimates "
                       "are unreliable", RuntimeWarning, stacklevel=2)
     ll = -f(theta)
@@ -186,8 +185,6 @@ def selection_model(result: MetaResult, steps=(0.025, 1.0), *,
     H = _hessian(f_orig, par, np.maximum(np.abs(par), 1e-2) * 1e-3)  # O(h^4) after Richardson
     cov = np.linalg.inv(H)
     se = np.sqrt(np.diag(cov)[:p])  # -y = (-X) b: b keeps its sign under "less"
-    from evidence_kit.multilevel import coefficient_table
-
     coefs = coefficient_table(beta, se, result.term_names, "z", None, result.level)
     se_tau2 = np.nan if fixed_tau2 else float(np.sqrt(cov[p, p]))
     se_delta = np.r_[np.nan, np.sqrt(np.diag(cov)[n_par - (N - 1):])]

@@ -109,7 +109,7 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     num = _numbers(problems, df, S.SYNTHESES_NUMERIC)
 
     # counts: integers >= 1
-    for col in ("k", "n"):
+    for col in ("k", "k_total", "n"):
         bad = num[col].notna() & ((num[col] < 1) | (num[col] % 1 != 0))
         _flag(problems, df, bad, col, lambda r, c=col: f"{c} must be an integer >= 1; got {r[c]}")
     _flag(problems, df, (num["i2"] < 0) | (num["i2"] > 100), "i2",
@@ -148,6 +148,7 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     check_mapping(problems, df, questions)
     if warnings is not None and outcomes is not None:
         check_outcome_domains(warnings, df, outcomes)
+    check_counts_and_reading(problems, df, num)
 
     check_citations_and_ids(problems, df, references)
     check_reads(problems, df)
@@ -164,6 +165,29 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     out = df.copy()
     out[list(S.SYNTHESES_NUMERIC)] = num
     return out
+
+
+def check_counts_and_reading(problems, df, num) -> None:
+    """The outcome's own k (and what it counts) against the review's total; direction, what was
+    read and why only the abstract; a checked row says what the check compared."""
+    k_given = num["k"].notna()
+    _flag(problems, df, k_given & df["k_unit"].eq(""), "k_unit",
+          f"required when k is given: what k counts ({', '.join(S.K_UNITS)})")
+    _flag(problems, df, df["k_unit"].ne("") & ~df["k_unit"].isin(S.K_UNITS), "k_unit",
+          lambda r: f"unknown k_unit {r['k_unit']!r}; expected one of {', '.join(S.K_UNITS)}")
+    _flag(problems, df, df["k_unit"].ne("") & ~k_given & df["k"].eq(""), "k_unit", "k_unit without a k")
+    # k counts this estimate's studies; the review's total cannot be smaller
+    over = df["k_unit"].eq("studies") & (num["k_total"] >= 1) & (num["k"] > num["k_total"])
+    _flag(problems, df, over, "k",
+          lambda r: f"k = {r['k']} studies is more than the review's total k_total = {r['k_total']}")
+    _flag(problems, df, df["favourable"].ne("") & ~df["favourable"].isin(S.FAVOURABLE), "favourable",
+          lambda r: f"unknown favourable {r['favourable']!r}; expected one of {', '.join(S.FAVOURABLE)}")
+    _flag(problems, df, df["text_read"].ne("") & ~df["text_read"].isin(S.TEXT_READ), "text_read",
+          lambda r: f"unknown text_read {r['text_read']!r}; expected one of {', '.join(S.TEXT_READ)}")
+    _flag(problems, df, df["text_read"].eq("abstract") & df["access_notes"].eq(""), "access_notes",
+          "required when only the abstract was read: what was tried to reach the full text")
+    _flag(problems, df, df["checked"].ne("") & df["check_notes"].eq(""), "check_notes",
+          "required when checked: which fields the second read compared at the locator, and the result")
 
 
 def check_citations_and_ids(problems, df, references: Mapping[str, dict]) -> None:

@@ -143,7 +143,7 @@ def _codes(raw: pd.Series, labels: np.ndarray, where: str, *, panel: bool = Fals
     """Answer codes of one column (float, NaN where missing); unknown spellings raise, naming the row."""
     missing = raw.isna().to_numpy()
     spellings = {**_SPELLINGS, **_PANEL_SPELLINGS} if panel else _SPELLINGS
-    codes = _normalise(raw).map(spellings).to_numpy(dtype=float)
+    codes = np.array(_normalise(raw).map(spellings), dtype=float)  # a writable copy
     bad = ~missing & np.isnan(codes)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -419,6 +419,9 @@ def _as_frame(items) -> tuple[pd.DataFrame, str | None]:
         unknown = []
     if unknown:
         raise ValueError(f"unknown item keys {unknown}; expected 1..16 (or item1..item16, item9_rct, ...)")
+    for i in ITEMS:  # an item left out is reported as unanswered, like an empty cell
+        if not any(k == f"item{i}" or k.startswith(f"item{i}_") for k in row):
+            row[f"item{i}"] = None
     return pd.DataFrame([row], index=[label if label is not None else "review"], dtype=object), label
 
 

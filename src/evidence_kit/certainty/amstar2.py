@@ -74,6 +74,7 @@ AMSTAR 2 is not a score: no function here sums item answers [Q].
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -133,23 +134,27 @@ _PANEL_SPELLINGS = {
 _EXPECTED = "yes, partial yes, no, no meta-analysis (or Y, PY, N, NMA / 'no MA')"
 
 
-def _normalise(values: pd.Series) -> pd.Series:
-    """Lower case, '-'/'_' as spaces, runs of spaces collapsed, trailing full stop dropped."""
-    s = values.astype(str).str.strip().str.lower().str.replace(r"[-_]", " ", regex=True)
-    return s.str.replace(r"\s+", " ", regex=True).str.rstrip(".").str.strip()
+def _normalise(value: str) -> str:
+    """Lower case, '-'/'_' as spaces, runs of spaces collapsed, a trailing full stop dropped."""
+    return " ".join(re.sub(r"[-_]", " ", value.strip().lower()).split()).rstrip(".").strip()
 
 
 def _codes(raw: pd.Series, labels: np.ndarray, where: str, *, panel: bool = False) -> np.ndarray:
-    """Answer codes of one column (float, NaN where missing); unknown spellings raise, naming the row."""
-    missing = raw.isna().to_numpy()
+    """Answer codes of one column (float, NaN where missing); unknown spellings raise, naming the row.
+    Each distinct spelling is looked up once, so a long table costs little more than a short one."""
+    values = raw.to_numpy(dtype=object)
+    missing = pd.isna(values)
     spellings = {**_SPELLINGS, **_PANEL_SPELLINGS} if panel else _SPELLINGS
-    codes = np.array(_normalise(raw).map(spellings), dtype=float)  # a writable copy
+    codes = np.full(values.shape[0], np.nan)
+    if (~missing).any():
+        inverse, distinct = pd.factorize(values[~missing])
+        looked_up = np.array([spellings.get(_normalise(str(v)), np.nan) for v in distinct], dtype=float)
+        codes[~missing] = looked_up[inverse]
     bad = ~missing & np.isnan(codes)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         extra = "; a design panel may also be 'not applicable' / 'includes only RCTs|NRSI'" if panel else ""
         raise ValueError(f"review {labels[i]!r}, {where}: unknown answer {raw.iloc[i]!r}; expected {_EXPECTED}{extra}")
-    codes[missing] = np.nan
     return codes
 
 
@@ -257,8 +262,10 @@ def _rate(codes: np.ndarray, critical: tuple[int, ...], partial_yes: str, modera
 
 
 def _item_sets(mask: np.ndarray) -> list[tuple[int, ...]]:
-    items = np.arange(1, 17)
-    return [tuple(int(i) for i in items[row]) for row in mask]
+    """Per row, the tuple of items where ``mask`` is true; built once per distinct pattern."""
+    _, first, inverse = np.unique(mask @ (1 << np.arange(16)), return_index=True, return_inverse=True)
+    tuples = [tuple(int(i) + 1 for i in np.flatnonzero(mask[j])) for j in first]
+    return [tuples[k] for k in inverse.ravel()]
 
 
 def _options(critical, partial_yes, combine_designs, moderate_to_low):

@@ -54,10 +54,12 @@ and cited again on the line that applies it:
 Where the sources are silent, the choice is an argument with a documented default:
 
 * ``partial_yes`` - how a Partial Yes counts (no source read says): ``"met"`` (default: partial
-  adherence is adherence; the tool of [CL] defaults to ``"weakness"`` instead), ``"weakness"``
-  (a non-critical weakness wherever it stands) or ``"no"`` (counted as a No: a critical flaw in
-  a critical item, a weakness elsewhere). The published ratings in
-  tests/data/published/amstar2_*.csv do not discriminate between ``"met"`` and ``"weakness"``.
+  adherence is adherence), ``"weakness"`` (a non-critical weakness wherever it stands; the
+  default of the tool of [CL]) or ``"no"`` (counted as a No: a critical flaw in a critical item,
+  a weakness elsewhere). The default is the convention of the published appraisals below:
+  ``"met"`` reproduces all 21 of their ratings, ``"weakness"`` misses Krishnaratne et al. 2022
+  in Hume et al. 2023 Table 1 (partial yes in items 2 and 4 and nothing else short of yes,
+  printed "High"), ``"no"`` misses 5.
 * ``combine_designs`` - how separate RCT and NRSI answers to items 9 and 11 make one item answer
   (the sources say the answers are given separately, not how they combine): ``"worst"``
   (default: the item is no better than its weaker applicable panel, so a review is not credited
@@ -69,6 +71,14 @@ Where the sources are silent, the choice is an argument with a documented defaul
   other critical domains" [Q].
 
 AMSTAR 2 is not a score: no function here sums item answers [Q].
+
+Validation (tests/test_amstar2.py; fixtures and sources in tests/data/published/amstar2_*): the
+ratings printed by two overviews that apply the scheme are reproduced row for row: Hume S, Brown
+SR, Mahtani KR. School closures during COVID-19: an overview of systematic reviews. BMJ Evid
+Based Med 2023;28:164-174 (doi:10.1136/bmjebm-2022-112085), Table 1, 12 reviews; and
+doi:10.1155/2020/4140692 (PMC7382724), Table 2, 9 reviews. Four other published tables (35
+reviews) agree in 9 rows; the 26 others are listed in the test as divergences, every one a
+published rating more favourable than the scheme gives to the printed answers.
 """
 
 from __future__ import annotations
@@ -125,8 +135,9 @@ _SPELLINGS = {
     "n": _NO, "no": _NO,
     "nma": _NMA, "nmac": _NMA, "no ma": _NMA, "no meta analysis": _NMA, "no meta analysis conducted": _NMA,
 }
-# a design panel of item 9 or 11 that the review has no studies for (checklist option "Includes
-# only NRSI" on the RCT panel, "Includes only RCTs" on the NRSI panel)
+# a design panel of item 9 or 11 that the review has no studies for; published tables write it
+# "NSRI Only includes non-randomised studies of interventions, RCT Only includes RCTs" (legend of
+# BMC Geriatr 2022;22:501 Table 2, https://pmc.ncbi.nlm.nih.gov/articles/PMC9188066/table/Tab2)
 _PANEL_SPELLINGS = {
     "not applicable": _NA, "n/a": _NA, "includes only nrsi": _NA, "only nrsi": _NA, "nrsi only": _NA,
     "includes only rcts": _NA, "includes only rct": _NA, "only rcts": _NA, "only rct": _NA, "rct only": _NA,

@@ -26,11 +26,14 @@ from evidence_kit.bias import (
     trim_and_fill,
 )
 from evidence_kit.certainty import (
+    Amstar2Result,
     EssaTier,
     GradeResult,
     RobAssessment,
     SummaryOfFindings,
     WwcRating,
+    amstar2,
+    amstar2_table,
     essa_tier,
     grade_certainty,
     improvement_index,
@@ -196,6 +199,9 @@ __all__ = [
     "read_citations",
     "write_citations",
     # certainty
+    "Amstar2Result",
+    "amstar2",
+    "amstar2_table",
     "EssaTier",
     "GradeResult",
     "RobAssessment",

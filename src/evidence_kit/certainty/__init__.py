@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from evidence_kit.certainty.amstar2 import CRITICAL_ITEMS, Amstar2Result, amstar2, amstar2_table
 from evidence_kit.certainty.essa import EssaTier, essa_tier
 from evidence_kit.certainty.grade import GradeResult, grade_certainty, optimal_information_size
 from evidence_kit.certainty.rob import (
@@ -24,6 +25,10 @@ from evidence_kit.certainty.wwc import (
 )
 
 __all__ = [
+    "Amstar2Result",
+    "CRITICAL_ITEMS",
+    "amstar2",
+    "amstar2_table",
     "EssaTier",
     "GradeResult",
     "RobAssessment",

@@ -91,7 +91,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
 
 ITEMS = tuple(range(1, 17))
 CRITICAL_ITEMS = (2, 4, 7, 9, 11, 13, 15)  # [T2] Table 2, "AMSTAR 2 critical domains (item 2) ... (item 15)"

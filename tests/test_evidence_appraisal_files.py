@@ -108,3 +108,38 @@ def test_reproduction_entry_problems(tmp_path):
 def test_no_reproductions_is_fine(tmp_path):
     base = ek.load_evidence(make_tree(tmp_path, rows=[dict(ROW)]))
     assert base.reproductions.empty and base.reproduction_rows.empty and base.amstar2.empty
+
+
+DATASET_YAML = """reproductions:
+  - synthesis_id: smith2020sleep-1
+    dataset: dat.bcg
+    escalc: {measure: RR, ai: tpos, bi: tneg, ci: cpos, di: cneg}
+    subset: "year > 1940"
+    measure: RR
+    method: REML
+    locator: Table 1
+    source_url: https://doi.org/10.1000/sleep.1
+    extracted_by: helper-a 2026-11-28
+"""
+
+
+def test_reproduction_from_a_shipped_dataset(tmp_path):
+    root = make_tree(tmp_path)
+    (root / "reproductions.yaml").write_text(DATASET_YAML, encoding="utf-8")
+    base = ek.load_evidence(root)
+    entry = base.reproductions.iloc[0]
+    assert entry["dataset"] == "dat.bcg" and entry["escalc"]["ai"] == "tpos" and entry["subset"] == "year > 1940"
+
+
+@pytest.mark.parametrize(("old", "new", "column", "message"), [
+    ("dataset: dat.bcg", "dataset: dat.nosuch", "dataset", "'dat.nosuch' is not a shipped dataset"),
+    ("ai: tpos", "ai: tpositive", "escalc", "ai='tpositive' is not a column of dat.bcg"),
+    ('subset: "year > 1940"', 'subset: "year >> 1940"', "subset", "not a valid query on dat.bcg"),
+    ("    dataset: dat.bcg\n", "    dataset: dat.bcg\n    file: x.csv\n", "file", "either file"),
+])
+def test_reproduction_dataset_problems(tmp_path, old, new, column, message):
+    root = make_tree(tmp_path)
+    (root / "reproductions.yaml").write_text(DATASET_YAML.replace(old, new), encoding="utf-8")
+    base = ek.load_evidence(root, strict=False)
+    assert _where(base)[0] == ("reproductions.yaml", "smith2020sleep-1", column), base.problems
+    assert message in base.problems[0].message

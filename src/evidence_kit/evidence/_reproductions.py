@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from evidence_kit.data import datasets
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._problems import Problem
 from evidence_kit.evidence._tables import _flag, _numbers
 from evidence_kit.evidence._yaml import read_yaml
 
-ENTRY_COLUMNS = ["synthesis_id", "file", "measure", "method", "locator", "source_url", "scale", "notes",
-                 "extracted_by", "checked", "check_notes", "yaml"]
+ENTRY_COLUMNS = [*S.REPRODUCTION_KEYS, "yaml"]
 
 
 def read_reproductions(root: Path, syntheses: pd.DataFrame, problems: list[Problem]):
@@ -30,8 +30,10 @@ def read_reproductions(root: Path, syntheses: pd.DataFrame, problems: list[Probl
         rel = path.relative_to(root).as_posix()
         for item in read_yaml(path, root, "reproductions", problems):
             entry = {key: "" if item.get(key) is None else str(item.get(key)).strip() for key in S.REPRODUCTION_KEYS}
+            escalc = item.get("escalc") or {}
+            entry["escalc"] = dict(escalc) if isinstance(escalc, dict) else {}
             sid = entry["synthesis_id"] or "?"
-            for key in set(item) - set(S.REPRODUCTION_KEYS):
+            for key in sorted(set(item) - set(S.REPRODUCTION_KEYS)):
                 problems.append(Problem(rel, sid, key, "unknown key (see evidence/README.md, reproductions)"))
             for key, required in S.REPRODUCTION_KEYS.items():
                 if required and not entry[key]:
@@ -39,7 +41,12 @@ def read_reproductions(root: Path, syntheses: pd.DataFrame, problems: list[Probl
             if entry["synthesis_id"] and entry["synthesis_id"] not in ids:
                 problems.append(Problem(rel, sid, "synthesis_id", f"{sid!r} is not an id in syntheses/*.csv"))
             measure = entry["measure"]
-            if measure and measure not in S.REPRODUCTION_INPUTS:
+            if bool(entry["file"]) == bool(entry["dataset"]):
+                problems.append(Problem(rel, sid, "file", "give either file (a CSV in reproductions/) or dataset "
+                                                          "(a shipped dataset), not both or neither"))
+            if entry["dataset"]:
+                _check_dataset_entry(problems, rel, sid, entry, escalc)
+            elif measure and measure not in S.REPRODUCTION_INPUTS:
                 problems.append(Problem(rel, sid, "measure", f"unknown measure {measure!r}; expected one of "
                                                              f"{', '.join(S.REPRODUCTION_INPUTS)}"))
             if entry["extracted_by"] and entry["checked"] and \
@@ -58,6 +65,28 @@ def read_reproductions(root: Path, syntheses: pd.DataFrame, problems: list[Probl
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["file", "row", "synthesis_id", *S.REPRODUCTION_COLUMNS])
     return table, rows
+
+
+def _check_dataset_entry(problems, rel, sid, entry, escalc) -> None:
+    """A shipped dataset with the escalc arguments that give yi and vi, and a valid subset query."""
+    name = entry["dataset"]
+    if name not in datasets.list_datasets():
+        problems.append(Problem(rel, sid, "dataset", f"{name!r} is not a shipped dataset"))
+        return
+    if not isinstance(escalc, dict):
+        problems.append(Problem(rel, sid, "escalc", "escalc must map argument -> column"))
+        return
+    data = datasets.load_dataset(name)
+    for arg, col in escalc.items():
+        if arg != "measure" and str(col) not in data.columns:
+            problems.append(Problem(rel, sid, "escalc", f"{arg}={col!r} is not a column of {name}"))
+    if not escalc and not {"yi", "vi"} <= set(data.columns):
+        problems.append(Problem(rel, sid, "escalc", f"{name} has no yi and vi; say how to compute them (escalc)"))
+    if entry["subset"]:
+        try:
+            data.query(entry["subset"])
+        except Exception as exc:  # pandas raises many kinds for a bad query
+            problems.append(Problem(rel, sid, "subset", f"not a valid query on {name}: {exc}"))
 
 
 def _read_rows(root: Path, entry: dict, problems: list[Problem]) -> pd.DataFrame | None:

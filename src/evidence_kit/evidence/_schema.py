@@ -270,6 +270,8 @@ REPRODUCTION_INPUTS = {
     "RR": (("ai", "n1i", "ci", "n2i"),),
     "RD": (("ai", "n1i", "ci", "n2i"),),
 }
-REPRODUCTION_KEYS = {"synthesis_id": True, "file": True, "measure": True, "method": True, "locator": True,
-                     "source_url": True, "scale": False, "notes": False, "extracted_by": True,
-                     "checked": False, "check_notes": False}
+#: reproductions*.yaml entry keys; ``file`` (a CSV in reproductions/) or ``dataset`` (a shipped dataset,
+#: the authors' public data, with ``escalc`` arguments and an optional pandas ``subset`` query).
+REPRODUCTION_KEYS = {"synthesis_id": True, "file": False, "dataset": False, "escalc": False, "subset": False,
+                     "measure": True, "method": True, "locator": True, "source_url": True, "scale": False,
+                     "notes": False, "extracted_by": True, "checked": False, "check_notes": False}

@@ -22,9 +22,11 @@ from scipy import optimize, stats
 from evidence_kit._core.format import df_label
 from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
+from evidence_kit.synthesis._blockmodel import BlockEngine, level_engine, maximize
 from evidence_kit.synthesis._design import design_matrix
+from evidence_kit.synthesis.vcalc import BlockCovariance, as_block_covariance
 
-__all__ = ["MultilevelResult", "multilevel_meta_analysis"]
+__all__ = ["MultilevelResult", "marginal_solve", "multilevel_meta_analysis"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,6 +259,8 @@ class MultilevelResult(FirstCoefficient):
     vb: np.ndarray = field(repr=False)
     codes: np.ndarray = field(repr=False)
     labels: pd.DataFrame = field(repr=False)
+    V: BlockCovariance | None = field(repr=False, default=None)
+    design: tuple = field(repr=False, default=())
 
     @property
     def p(self) -> int:
@@ -353,6 +357,7 @@ def multilevel_meta_analysis(
     mods=None,
     method: str = "REML",
     *,
+    V=None,
     test: str = "z",
     level: float = 95,
 ) -> MultilevelResult:
@@ -371,6 +376,11 @@ def multilevel_meta_analysis(
     mods : list of str, optional
         Moderator columns; categorical columns are dummy-coded against their first sorted level.
     method : {"REML", "ML"}
+    V : BlockCovariance, array or sparse matrix, optional
+        Known sampling covariance matrix of the effects (for example from :func:`vcalc`), as
+        metafor's ``rma.mv(yi, V, ...)``; replaces ``vi`` (whose values are then diag(V)). Kept
+        block-sparse: correlated effects must not span different groups of a level that holds
+        whole blocks (V blocks by study under ``district/study/esid`` is fine).
     test : {"z", "t"}
         "t" uses t and F distributions with k - p degrees of freedom (metafor ``test="t"``).
     level : float
@@ -395,7 +405,8 @@ def multilevel_meta_analysis(
     test = check_choice("test", test, ["z", "t"])
     y = get_column(data, yi, "yi")
     k = y.shape[0]
-    v = get_column(data, vi, "vi", n=k)
+    Vcov = None if V is None else as_block_covariance(V, k)
+    v = get_column(data, vi, "vi", n=k) if Vcov is None else Vcov.diagonal_values()
     labels = row_labels(data, k)
     _check(~np.isfinite(y), "yi", "effect sizes must be finite (drop missing rows first)", y, labels)
     _check(~np.isfinite(v), "vi", "sampling variances must be finite (drop missing rows first)", v,
@@ -406,7 +417,7 @@ def multilevel_meta_analysis(
     if not level_names:
         raise ValueError("levels: give at least one grouping variable")
     codes = nested_codes(data, levels, k)
-    X, terms, _ = design_matrix(data, mods, k)
+    X, terms, coding = design_matrix(data, mods, k)
     X = np.ones((k, 1)) if X is None else X
     bad = np.isnan(X).any(axis=1)
     _check(bad, "mods", "missing moderator values (drop these rows first)",
@@ -431,20 +442,28 @@ def multilevel_meta_analysis(
     # start: split the excess variance evenly over levels (on the log scale)
     start = np.full(len(level_names), np.log(max(np.var(y) - np.mean(v), 0.01 * np.var(y), 1e-6)
                                               / len(level_names)))
-    theta, converged = _maximize(y, v, X, codes, method == "REML", start)
-    sigma2 = np.exp(theta)
-    fit = _gls(y, v, X, codes, sigma2)
-    ll = _loglik(theta, y, v, X, codes, method == "REML", float(np.linalg.slogdet(_cross(X, X))[1]))
+    if Vcov is None:
+        theta, converged = _maximize(y, v, X, codes, method == "REML", start)
+        sigma2 = np.exp(theta)
+        fit = _gls(y, v, X, codes, sigma2)
+        ll = _loglik(theta, y, v, X, codes, method == "REML",
+                     float(np.linalg.slogdet(_cross(X, X))[1]))
+    else:
+        sigma2, fit, ll, converged = _fit_with_v(y, Vcov, X, codes, method == "REML", start)
     se = np.sqrt(np.diag(fit.vb))
     df = k - p
     coefs = coefficient_table(fit.beta, se, terms, test, df, level)
 
-    # Q test for residual heterogeneity (equal-effects fit with W = diag(1/v))
+    # Q test for residual heterogeneity (equal-effects fit with W = diag(1/v), or V^-1)
     w = 1.0 / v
     P_mid = np.linalg.inv(_cross(X * w[:, None], X))
-    b_fe = P_mid @ np.einsum("ki,k->i", X * w[:, None], y)
-    e_fe = y - np.einsum("ki,i->k", X, b_fe)
-    q = float(np.sum(w * e_fe**2))
+    if Vcov is None:
+        b_fe = P_mid @ np.einsum("ki,k->i", X * w[:, None], y)
+        e_fe = y - np.einsum("ki,i->k", X, b_fe)
+        q = float(np.sum(w * e_fe**2))
+    else:  # metafor rma.mv: QE = e'V^-1 e with the GLS residuals under W = V^-1
+        b_fe, _, rw = BlockEngine(Vcov, [], [], None).gls([], [], y, X)
+        q = float((y - X @ b_fe) @ rw)
     q_p = float(stats.chi2.sf(q, df))
 
     # omnibus test of the moderators (all but the intercept)
@@ -473,4 +492,29 @@ def multilevel_meta_analysis(
         sigma2=sigma2, n_groups=n_groups, i2_levels=pd.Series(shares, index=list(level_names)),
         i2=float(np.sum(shares)), q=q, q_df=df, q_pvalue=q_p, qm=qm, qm_df=qm_df,
         qm_pvalue=qm_p, ll=float(ll), converged=converged, yi=y, vi=v, X=X,
-        term_names=tuple(terms), vb=fit.vb, codes=codes, labels=label_frame)
+        term_names=tuple(terms), vb=fit.vb, codes=codes, labels=label_frame, V=Vcov,
+        design=tuple(coding))
+
+
+def _fit_with_v(y, Vcov, X, codes, reml, start):
+    """Maximise over log sigma2 with the block engine (known V); returns sigma2, fit, ll, ok."""
+    engine, par, _ = level_engine(Vcov, codes)
+    lo, hi = _bounds(y, Vcov.diagonal_values())
+    phi, ll, converged = maximize(engine, par, y, X, reml, start, lo, hi)
+    coef, _ = par.to_linear(phi)
+    beta, vb, rw = engine.gls(coef[:par.n_inner], coef[par.n_inner:], y, X)
+    return np.exp(phi), _Fit(beta=beta, vb=vb, resid_weighted=rw), ll, converged
+
+
+def marginal_solve(vi, codes, sigma2, U, V: BlockCovariance | None = None) -> np.ndarray:
+    """V_marginal^-1 U for diag(vi) (or the known V) plus the nested random intercepts."""
+    if V is None:
+        return solve_nested(vi, codes, sigma2, U)[0]
+    engine, par, _ = level_engine(V, codes)
+    coef, _ = par.to_linear(np.log(np.asarray(sigma2, dtype=float)))
+    return engine.solve(coef[:par.n_inner], coef[par.n_inner:], U)[0]
+
+
+def _bounds(yi, vi):
+    """Search range of log sigma2, as in ``_maximize``."""
+    return np.log(1e-12 * max(np.var(yi), 1e-8)), np.log(1e4 * max(np.var(yi), np.max(vi)))

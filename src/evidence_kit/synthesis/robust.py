@@ -17,7 +17,7 @@ from scipy import stats
 from evidence_kit._core.format import df_label
 from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice
-from evidence_kit.synthesis.multilevel import MultilevelResult, coefficient_table, solve_nested
+from evidence_kit.synthesis.multilevel import MultilevelResult, coefficient_table, marginal_solve
 
 __all__ = ["RobustResult", "robust", "wald_test"]
 
@@ -36,6 +36,7 @@ class _Model:
     level: float
     level_names: tuple
     top_labels: np.ndarray | None = None  # labels of the outermost level's groups, row by row
+    V: object = None  # known sampling covariance (BlockCovariance) replacing diag(vi)
 
 
 def _as_model(result) -> _Model:
@@ -43,7 +44,7 @@ def _as_model(result) -> _Model:
     if isinstance(result, MultilevelResult):
         return _Model(result.yi, result.vi, result.X, beta, np.asarray(result.sigma2),
                       result.codes, tuple(result.term_names), result.level, result.levels,
-                      result.labels.iloc[:, 0].to_numpy())
+                      result.labels.iloc[:, 0].to_numpy(), getattr(result, "V", None))
     if hasattr(result, "tau2") and hasattr(result, "X"):
         # rma.uni: V = diag(v_i + tau^2), one "level" with a group per effect
         k = len(result.yi)
@@ -89,6 +90,11 @@ def _check_nested(model: _Model, cl: np.ndarray) -> None:
         raise ValueError(f"level {model.level_names[0]!r} is not nested within the clusters: its "
                          f"group {label!r} spans {spans[g]} clusters; cluster at {model.level_names[0]!r} "
                          "or coarser")
+    if model.V is not None and np.any(np.bincount(model.V.block_of, minlength=1) > 1):
+        pairs = np.unique(np.column_stack([model.V.block_of, cl]), axis=0)
+        if pairs.shape[0] != model.V.n_blocks:
+            raise ValueError("correlated effects (a block of V) span several clusters; cluster at "
+                             "the level of V's blocks or coarser")
 
 
 def _blocks(model: _Model, cl: np.ndarray):
@@ -97,7 +103,7 @@ def _blocks(model: _Model, cl: np.ndarray):
     bounds = np.flatnonzero(np.diff(cl[order])) + 1
     for rows in np.split(order, bounds):
         c = model.codes[rows]
-        V = np.diag(model.vi[rows])
+        V = np.diag(model.vi[rows]) if model.V is None else model.V.submatrix(rows)
         for j, s2 in enumerate(model.sigma2):
             V = V + s2 * (c[:, j][:, None] == c[:, j][None, :])
         yield rows, V
@@ -176,7 +182,7 @@ def robust(result, cluster, small_sample: str = "CR2") -> RobustResult:
         raise ValueError(f"number of clusters ({J}) must be larger than the number of "
                          f"coefficients ({p})")
     e = model.yi - model.X @ model.beta
-    WX = solve_nested(model.vi, model.codes, model.sigma2, model.X)[0]
+    WX = marginal_solve(model.vi, model.codes, model.sigma2, model.X, model.V)
     M = np.linalg.inv(model.X.T @ WX)
     M = 0.5 * (M + M.T)
     parts: dict = {}

@@ -1,0 +1,365 @@
+"""Private numerics of linear mixed models with a block-sparse marginal covariance (rma.mv with V).
+
+The marginal covariance is
+
+    V(theta) = blockdiag_b( V_b + sum_m theta_m D_mb ) + sum_l sigma_l Z_l Z_l'
+
+where V_b is the known sampling covariance on block b, D_mb are fixed 0/1 patterns of the random
+effects that live inside blocks (random intercepts of groups nested in blocks, the outcome-by-study
+effects of a multivariate model), and Z_l are the indicator matrices of nested grouping levels that
+contain whole blocks (district above study). Blocks are the smallest row sets closed under V's
+non-zero pattern and the inner groupings, so for bounded block sizes time and memory are linear in k:
+
+- inner part: blocks of equal size are stacked and inverted at once (numpy's batched ``inv`` and
+  ``slogdet``), no k x k matrix is formed;
+- outer levels: one Sherman-Morrison step per level and group, A_new^-1 = A^-1 - s A^-1 1_g 1_g'
+  A^-1 / (1 + s 1_g' A^-1 1_g), with group sums by ``np.bincount`` (as ``multilevel.solve_nested``).
+
+The (restricted) log-likelihood and its score with respect to the linear coefficients theta and
+sigma, d ll / d theta_m = -1/2 tr(P D_m) + 1/2 e'V^-1 D_m V^-1 e (Harville 1977, J Am Stat Assoc
+72:320, eq. 4.6; P = V^-1 - V^-1 X (X'V^-1 X)^-1 X'V^-1), are computed block-wise. Parametrisations
+(log variances, atanh correlations) map to theta through a Jacobian.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, sparse
+from scipy.sparse.csgraph import connected_components
+
+from evidence_kit.synthesis.vcalc import BlockCovariance
+
+__all__ = ["BlockEngine", "Parametrization", "maximize"]
+
+
+def _cross(A, B):
+    return np.einsum("ki,kj->ij", A, B)
+
+
+def _parent(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    out = np.empty(int(inner.max()) + 1, dtype=np.intp)
+    out[inner] = outer
+    return out
+
+
+def join_blocks(k: int, groupings) -> np.ndarray:
+    """Block label per row: connected components of 'same group' over all groupings."""
+    rows, cols = [], []
+    for g in groupings:
+        g = np.asarray(g)
+        first = np.full(int(g.max()) + 1, -1, dtype=np.intp)
+        first[g[::-1]] = np.arange(k)[::-1]  # first row of each group
+        rows.append(np.arange(k))
+        cols.append(first[g])
+    A = sparse.csr_matrix((np.ones(sum(r.size for r in rows)),
+                           (np.concatenate(rows), np.concatenate(cols))), shape=(k, k))
+    _, labels = connected_components(A, directed=False)
+    return pd.factorize(labels)[0]
+
+
+def nested_in(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """True when every group of ``inner`` lies inside one group of ``outer``."""
+    pairs = np.unique(np.column_stack([inner, outer]), axis=0)
+    return pairs.shape[0] == np.unique(inner).size
+
+
+@dataclass
+class _Class:
+    """Blocks of one size n, stacked."""
+
+    idx: np.ndarray  # (nb, n) row indices
+    V: np.ndarray  # (nb, n, n)
+    D: list  # per inner parameter: (nb, n, n)
+
+
+class BlockEngine:
+    """Solves with V(theta, sigma) and evaluates the (restricted) likelihood and its score.
+
+    Parameters
+    ----------
+    Vcov : BlockCovariance
+        Known sampling covariance.
+    inner_groupings : list of int arrays
+        Groupings whose groups must lie inside a block (they define the blocks with V).
+    patterns : list of callables
+        ``pattern(idx) -> (nb, n, n)`` float stack of D_m for row-index stacks ``idx``.
+    outer_codes : (k, L) int array or None
+        Nested group codes of the outer levels, outermost first; each must contain whole blocks.
+    """
+
+    def __init__(self, Vcov: BlockCovariance, inner_groupings, patterns, outer_codes=None):
+        k = Vcov.k
+        self.k = k
+        self.n_inner = len(patterns)
+        block = join_blocks(k, [Vcov.block_of, *inner_groupings])
+        self.outer = (np.zeros((k, 0), dtype=np.intp) if outer_codes is None
+                      else np.asarray(outer_codes, dtype=np.intp).reshape(k, -1))
+        for j in range(self.outer.shape[1]):
+            if not nested_in(block, self.outer[:, j]):
+                raise ValueError("an outer level splits a block of correlated effects: the "
+                                 "sampling covariance V must be zero between its groups")
+        self.block = block
+        sizes = np.bincount(block)
+        order = np.argsort(block, kind="stable")
+        starts = np.cumsum(sizes) - sizes
+        self.classes: list[_Class] = []
+        for n in np.unique(sizes):
+            ids = np.flatnonzero(sizes == n)
+            idx = order[starts[ids][:, None] + np.arange(n)]
+            self.classes.append(_Class(idx, Vcov.stack(idx), [f(idx) for f in patterns]))
+
+    # ----- solving ------------------------------------------------------------------------
+    def solve(self, theta, sigma, U, *, score=False):
+        """V^-1 U, log|V| and (with ``score``) what the score needs. ``theta``: inner linear
+        coefficients; ``sigma``: outer level variances (outermost first)."""
+        k = self.k
+        Wu = np.empty_like(U)
+        r = np.empty(k)
+        logdet = 0.0
+        inv = []
+        for c in self.classes:
+            S = c.V.copy()
+            for t, D in zip(theta, c.D, strict=True):
+                S += t * D
+            sign, ld = np.linalg.slogdet(S)
+            if np.any(sign <= 0):
+                return None
+            logdet += float(ld.sum())
+            Si = np.linalg.inv(S)
+            Wu[c.idx] = np.einsum("bij,bjc->bic", Si, U[c.idx])
+            r[c.idx] = Si.sum(axis=2)
+            inv.append(Si)
+        L = self.outer.shape[1]
+        quad: list = [None] * L
+        link: list = [None] * L
+        steps = []  # (r before the step, s / denom per row) for the inner-trace correction
+        for j in range(L - 1, -1, -1):
+            g = self.outer[:, j]
+            ng = int(g.max()) + 1
+            a = np.bincount(g, weights=r, minlength=ng)  # 1_g' A^-1 1_g
+            denom = 1.0 + sigma[j] * a
+            if np.any(denom <= 0):
+                return None
+            logdet += float(np.sum(np.log(denom)))
+            t = np.stack([np.bincount(g, weights=Wu[:, c], minlength=ng)
+                          for c in range(Wu.shape[1])], axis=1)
+            Wu = Wu - sigma[j] * r[:, None] * (t / denom[:, None])[g]
+            if score:
+                steps.append((r, (sigma[j] / denom)[g]))
+                for i in range(j + 1, L):
+                    parent = _parent(self.outer[:, i], g)
+                    quad[i] = quad[i] - sigma[j] * link[i] ** 2 / denom[parent]
+                    link[i] = link[i] / denom[parent]
+                quad[j] = a / denom
+                link[j] = a / denom
+            r = r / denom[g]
+        return Wu, logdet, (inv, steps, quad)
+
+    # ----- likelihood ---------------------------------------------------------------------
+    def loglik(self, theta, sigma, y, X, reml, logdet_xx, *, score=False):
+        """(Restricted) log-likelihood and, with ``score``, d ll / d (theta, sigma)."""
+        k, p = X.shape
+        out = self.solve(theta, sigma, np.column_stack([X, y]), score=score)
+        if out is None:
+            return -np.inf, None
+        Wu, logdet, (inv, steps, quad) = out
+        VX, Vy = Wu[:, :p], Wu[:, p]
+        XtWX = _cross(X, VX)
+        try:
+            chol = np.linalg.cholesky(XtWX)
+        except np.linalg.LinAlgError:
+            return -np.inf, None
+        M = np.linalg.inv(XtWX)
+        b = M @ (X.T @ Vy)
+        Pe = Vy - VX @ b
+        rss = float(y @ Pe)
+        if reml:
+            ll = (-0.5 * (k - p) * np.log(2 * np.pi) + 0.5 * logdet_xx - 0.5 * logdet
+                  - float(np.sum(np.log(np.diag(chol)))) - 0.5 * rss)
+        else:
+            ll = -0.5 * k * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * rss
+        if not score:
+            return ll, None
+        grad = np.empty(self.n_inner + self.outer.shape[1])
+        for m in range(self.n_inner):
+            tr = quadform = 0.0
+            G = np.zeros((p, p))
+            for c, Si in zip(self.classes, inv, strict=True):
+                D = c.D[m]
+                tr += float(np.einsum("bij,bji->", Si, D))
+                for r_before, coef in steps:  # Sherman-Morrison corrections of diag blocks
+                    rb = r_before[c.idx]
+                    tr -= float(np.einsum("b,bi,bij,bj->", coef[c.idx[:, 0]], rb, D, rb))
+                pe = Pe[c.idx]
+                quadform += float(np.einsum("bi,bij,bj->", pe, D, pe))
+                if reml:
+                    vx = VX[c.idx]
+                    G += np.einsum("bia,bij,bjc->ac", vx, D, vx)
+            if reml:
+                tr -= float(np.sum(M * G))
+            grad[m] = -0.5 * tr + 0.5 * quadform
+        for j in range(self.outer.shape[1]):
+            g = self.outer[:, j]
+            ng = quad[j].shape[0]
+            zpe = np.bincount(g, weights=Pe, minlength=ng)
+            tr = float(np.sum(quad[j]))
+            if reml:
+                S = np.stack([np.bincount(g, weights=VX[:, c], minlength=ng) for c in range(p)],
+                             axis=1)
+                tr -= float(np.einsum("gi,ij,gj->", S, M, S))
+            grad[self.n_inner + j] = -0.5 * tr + 0.5 * float(zpe @ zpe)
+        return ll, grad
+
+    def gls(self, theta, sigma, y, X):
+        """beta, its covariance (X'V^-1X)^-1 and V^-1 (y - X beta)."""
+        p = X.shape[1]
+        Wu, _, _ = self.solve(theta, sigma, np.column_stack([X, y]))
+        vb = np.linalg.inv(_cross(X, Wu[:, :p]))
+        vb = 0.5 * (vb + vb.T)
+        beta = vb @ (X.T @ Wu[:, p])
+        return beta, vb, Wu[:, p] - Wu[:, :p] @ beta
+
+
+# --------------------------------------------------------------------------------------------
+# parametrisation and the optimiser
+
+
+@dataclass(frozen=True)
+class Parametrization:
+    """Maps unconstrained phi to the linear coefficients (theta inner..., sigma outer...).
+
+    ``kind[i]`` is "log" (a variance, phi = log value) or "atanh" (a correlation);
+    ``to_linear(phi)`` returns the coefficient vector and its Jacobian d coef / d phi.
+    """
+
+    kind: tuple
+    to_linear: object
+    n_inner: int
+    fixed: tuple = ()  # (index, value) pairs held at a value (profiling)
+
+    def bounds(self, lo, hi):
+        return [(lo, hi) if k == "log" else (-12.0, 12.0) for k in self.kind]
+
+
+def maximize(engine: BlockEngine, par: Parametrization, y, X, reml: bool, start, lo, hi,
+             fixed: dict | None = None):
+    """Maximise the (restricted) likelihood over phi (some components may be held fixed).
+
+    L-BFGS-B with the analytic score, then Newton steps on the interior components with a
+    Hessian from central differences of the score, to the optimum rather than a stopping point.
+    Returns (phi, ll, converged).
+    """
+    fixed = dict(fixed or {})
+    n = len(par.kind)
+    free_idx = np.array([i for i in range(n) if i not in fixed], dtype=np.intp)
+    logdet_xx = float(np.linalg.slogdet(_cross(X, X))[1])
+    bounds_all = par.bounds(lo, hi)
+
+    def full(phi_free):
+        phi = np.empty(n)
+        for i, v in fixed.items():
+            phi[i] = v
+        phi[free_idx] = phi_free
+        return phi
+
+    def fg(phi_free):
+        phi = full(phi_free)
+        coef, J = par.to_linear(phi)
+        ll, g = engine.loglik(coef[:par.n_inner], coef[par.n_inner:], y, X, reml, logdet_xx,
+                              score=True)
+        if not np.isfinite(ll):
+            return 1e300, np.zeros(free_idx.size)
+        return -ll, -(J.T @ g)[free_idx]
+
+    start = np.asarray(start, dtype=float)
+    x0 = np.clip(start[free_idx], [bounds_all[i][0] for i in free_idx],
+                 [bounds_all[i][1] for i in free_idx])
+    if free_idx.size == 0:
+        phi = full(x0)
+        return phi, -fg(x0)[0], True
+    bnds = [bounds_all[i] for i in free_idx]
+    res = optimize.minimize(fg, x0, jac=True, method="L-BFGS-B", bounds=bnds,
+                            options={"ftol": 1e-15, "gtol": 1e-9, "maxiter": 1000})
+    x = np.clip(res.x, [b[0] for b in bnds], [b[1] for b in bnds])
+    lower = np.array([b[0] for b in bnds])
+    upper = np.array([b[1] for b in bnds])
+    for _ in range(30):
+        free = (x > lower + 1e-6) & (x < upper - 1e-6)
+        if not free.any():
+            break
+        idx = np.flatnonzero(free)
+        f0, g0 = fg(x)
+        h = 1e-5
+        H = np.empty((idx.size, idx.size))
+        for a, i in enumerate(idx):
+            e = np.zeros(x.size)
+            e[i] = h
+            H[a] = (fg(x + e)[1] - fg(x - e)[1])[free] / (2 * h)
+        H = 0.5 * (H + H.T)
+        if not np.all(np.isfinite(H)) or np.any(np.linalg.eigvalsh(H) <= 0):
+            break
+        step = np.linalg.solve(H, g0[free])
+        new = x.copy()
+        new[free] = np.clip(x[free] - step, lower[free], upper[free])
+        if fg(new)[0] > f0 + 1e-12 * max(1.0, abs(f0)):
+            break
+        x = new
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    f, g = fg(x)
+    free = (x > lower + 1e-6) & (x < upper - 1e-6)
+    at_lo = x <= lower + 1e-6
+    converged = bool(np.isfinite(f) and f < 1e299 and np.all(np.abs(g[free]) < 1e-5)
+                     and np.all(g[at_lo] >= -1e-5))
+    return full(x), -f, converged
+
+
+# --------------------------------------------------------------------------------------------
+# nested random intercepts (rma.mv(yi, V, random = ~ 1 | a/b/c))
+
+
+def same_group(codes: np.ndarray):
+    """Pattern D = [same group] on stacks of row indices."""
+    def pattern(idx):
+        c = codes[idx]
+        return (c[:, :, None] == c[:, None, :]).astype(float)
+    return pattern
+
+
+def level_engine(Vcov: BlockCovariance, codes: np.ndarray):
+    """Engine and parametrisation (phi = log sigma2, outermost first) for nested intercepts.
+
+    Levels are taken innermost first: a level whose groups lie inside the current blocks (or
+    cross them) enters the blocks; the first level that contains whole blocks, and every level
+    above it, is handled by Sherman-Morrison steps.
+    """
+    k, L = codes.shape
+    block = Vcov.block_of
+    inner: list[int] = []
+    first_outer = 0
+    for j in range(L - 1, -1, -1):
+        if nested_in(block, codes[:, j]) and not nested_in(codes[:, j], block):
+            first_outer = j + 1
+            break
+        if not nested_in(codes[:, j], block):
+            block = join_blocks(k, [block, codes[:, j]])
+        inner.append(j)
+    else:
+        first_outer = 0
+    inner = sorted(inner)  # outermost first
+    outer = list(range(first_outer))
+    # a level equal to the blocks is inner (it costs nothing there)
+    engine = BlockEngine(Vcov, [codes[:, j] for j in inner], [same_group(codes[:, j]) for j in inner],
+                         codes[:, outer] if outer else None)
+    perm = np.array(inner + outer, dtype=np.intp)  # linear coefficient c <- level perm[c]
+
+    def to_linear(phi):
+        s = np.exp(phi)
+        J = np.zeros((L, L))
+        J[np.arange(L), perm] = s[perm]
+        return s[perm], J
+
+    return engine, Parametrization(("log",) * L, to_linear, len(inner)), perm

@@ -406,9 +406,11 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
         (default), "EB", "PM" -- metafor's codes.
     test : {"z", "knha"}
         Normal tests, or Knapp-Hartung t (and F) tests on k - p df.
-    mods : list of str, optional
+    mods : list of str or formula string, optional
         Moderator columns (meta-regression); categorical columns are dummy-coded against their
-        first sorted level.
+        first sorted level. Or a formula as metafor's ``mods = ~ ...``: ``"~ ablat + C(alloc)"``,
+        interactions ``"~ ablat * alloc"`` (formulaic; coefficients named as metafor prints
+        them, e.g. ``allocrandom``, ``ablat:allocrandom``).
     level : float
         Confidence level in percent.
     slab : str or array-like, optional
@@ -439,5 +441,8 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
     v = numeric_column(data, vi, "vi", n=n)
     labels = row_labels(data, n) if slab is None else get_column(data, slab, "slab", n=n, dtype=object)
     X, names, coding = design_matrix(data, mods, n)
+    if X is not None and names[0] != "intercept":
+        raise ValueError("mods: meta_analysis() needs an intercept; fit a model without one "
+                         "with multilevel_meta_analysis() or multivariate_meta_analysis()")
     return fit(y, v, X, method=method, test=test, level=level, term_names=names, slab=labels,
                measure=measure, design=coding)

@@ -23,7 +23,7 @@ from evidence_kit._core.format import df_label
 from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 from evidence_kit.synthesis._blockmodel import BlockEngine, level_engine, maximize
-from evidence_kit.synthesis._design import design_matrix
+from evidence_kit.synthesis._design import design_matrix, has_intercept
 from evidence_kit.synthesis.vcalc import BlockCovariance, as_block_covariance
 
 __all__ = ["MultilevelResult", "marginal_solve", "multilevel_meta_analysis"]
@@ -373,8 +373,10 @@ def multilevel_meta_analysis(
         Grouping variables, outermost first (e.g. ``["district", "school"]``, or
         ``["study", "esid"]`` for effects within studies). Inner labels are read within their
         outer group, as ``district/school`` in R.
-    mods : list of str, optional
+    mods : list of str or formula string, optional
         Moderator columns; categorical columns are dummy-coded against their first sorted level.
+        Or a formula (``"~ year"``, ``"~ deltype * year"``, ``"~ outcome - 1"`` without
+        intercept), as in :func:`meta_analysis`.
     method : {"REML", "ML"}
     V : BlockCovariance, array or sparse matrix, optional
         Known sampling covariance matrix of the effects (for example from :func:`vcalc`), as
@@ -468,16 +470,18 @@ def multilevel_meta_analysis(
 
     # omnibus test of the moderators (all but the intercept)
     qm = qm_p = qm_df = None
-    if p > 1:
-        b = fit.beta[1:]
-        qm = float(b @ np.linalg.solve(fit.vb[1:, 1:], b))
+    btt = np.arange(1, p) if has_intercept(terms) else np.arange(p)  # metafor's default btt
+    if btt.size:
+        m = btt.size
+        b = fit.beta[btt]
+        qm = float(b @ np.linalg.solve(fit.vb[np.ix_(btt, btt)], b))
         if test == "t":
-            qm = qm / (p - 1)
-            qm_df = (p - 1, df)
-            qm_p = float(stats.f.sf(qm, p - 1, df))
+            qm = qm / m
+            qm_df = (m, df)
+            qm_p = float(stats.f.sf(qm, m, df))
         else:
-            qm_df = (p - 1,)
-            qm_p = float(stats.chi2.sf(qm, p - 1))
+            qm_df = (m,)
+            qm_p = float(stats.chi2.sf(qm, m))
 
     # multilevel I^2: typical sampling variance (k - p) / tr(P)
     tr_p = float(np.sum(w) - np.trace(P_mid @ _cross(X * (w**2)[:, None], X)))

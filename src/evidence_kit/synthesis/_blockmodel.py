@@ -363,3 +363,112 @@ def level_engine(Vcov: BlockCovariance, codes: np.ndarray):
         return s[perm], J
 
     return engine, Parametrization(("log",) * L, to_linear, len(inner)), perm
+
+
+# --------------------------------------------------------------------------------------------
+# random = ~ outcome | study with a structured G (rma.mv struct = "UN", "CS", ...)
+
+STRUCTS = ("UN", "CS", "HCS", "DIAG", "ID", "AR", "HAR")
+
+
+def _pair_pattern(s, o, a, b):
+    """[same study] [{o_i, o_j} = {a, b}] on stacks of row indices."""
+    def pattern(idx):
+        ss, oo = s[idx], o[idx]
+        same = ss[:, :, None] == ss[:, None, :]
+        oi, oj = oo[:, :, None], oo[:, None, :]
+        hit = (oi == a) & (oj == b)
+        if a != b:
+            hit = hit | ((oi == b) & (oj == a))
+        return (same & hit).astype(float)
+    return pattern
+
+
+def _pairs(q):
+    """Lower-triangle (a, b), a > b, in column-major order as metafor's ``rho``."""
+    return [(a, b) for b in range(q) for a in range(b + 1, q)]
+
+
+def outcome_structure(struct: str, s: np.ndarray, o: np.ndarray, q: int):
+    """Patterns and parametrisation of G for a structure.
+
+    The linear coefficients are G's diagonal and its lower triangle (one pattern each); phi holds
+    log variances then atanh correlations. Returns (patterns, Parametrization, unpack, n_tau2,
+    n_rho) with unpack(phi) -> (tau2, rho, G).
+    """
+    pairs = _pairs(q)
+    patterns = [_pair_pattern(s, o, a, a) for a in range(q)] + [_pair_pattern(s, o, a, b)
+                                                                 for a, b in pairs]
+    dist = np.abs(np.subtract.outer(np.arange(q), np.arange(q)))
+    n_t = q if struct in ("UN", "HCS", "DIAG", "HAR") else 1
+    n_r = {"UN": len(pairs), "CS": 1, "HCS": 1, "AR": 1, "HAR": 1}.get(struct, 0) if q > 1 else 0
+
+    def G_and_grad(phi):
+        tau2 = np.exp(phi[:n_t]) * np.ones(q) if n_t == 1 else np.exp(phi[:n_t])
+        rho = np.tanh(phi[n_t:])
+        sd = np.sqrt(tau2)
+        R = np.eye(q)
+        dR = []  # d R / d atanh(rho_c)
+        if struct == "UN":
+            for c, (a, b) in enumerate(pairs):
+                R[a, b] = R[b, a] = rho[c]
+                d = np.zeros((q, q))
+                d[a, b] = d[b, a] = 1 - rho[c] ** 2
+                dR.append(d)
+        elif struct in ("CS", "HCS") and n_r:
+            R = np.where(dist > 0, rho[0], 1.0)
+            dR.append(np.where(dist > 0, 1 - rho[0] ** 2, 0.0))
+        elif struct in ("AR", "HAR") and n_r:
+            R = rho[0] ** dist
+            dR.append(np.where(dist > 0, dist * rho[0] ** np.maximum(dist - 1, 0), 0.0)
+                      * (1 - rho[0] ** 2))
+        G = sd[:, None] * R * sd[None, :]
+        grads = []
+        if n_t == 1:  # d G / d log tau2 = G
+            grads.append(G.copy())
+        else:
+            for a in range(q):
+                e = np.zeros(q)
+                e[a] = 0.5
+                grads.append(G * (e[:, None] + e[None, :]))  # d (sd_a sd_b R_ab) / d log tau2_a
+        grads += [sd[:, None] * d * sd[None, :] for d in dR]
+        return tau2, rho, G, grads
+
+    def unpack(phi):
+        tau2, rho, G, _ = G_and_grad(phi)
+        return (tau2[:n_t] if n_t > 1 else tau2[:1]), rho, G
+
+    def layout(M):
+        return np.concatenate([np.diag(M), [M[a, b] for a, b in pairs]])
+
+    def to_linear(phi):
+        _, _, G, grads = G_and_grad(phi)
+        return layout(G), np.column_stack([layout(d) for d in grads])
+
+    kind = ("log",) * n_t + ("atanh",) * n_r
+    return patterns, Parametrization(kind, to_linear, len(patterns)), unpack, n_t, n_r
+
+
+# --------------------------------------------------------------------------------------------
+# from a fitted result back to its engine (for profiles, fit statistics, BLUPs, refits)
+
+
+def engine_of(result):
+    """(engine, parametrisation, phi at the estimate) of a fitted multilevel or multivariate
+    model (duck-typed: ``struct`` marks a multivariate model, ``codes`` a multilevel one)."""
+    V = result.V if getattr(result, "V", None) is not None else BlockCovariance.diagonal(result.vi)
+    if hasattr(result, "struct"):
+        s, o = result.study_codes, result.outcome_codes
+        patterns, par, _, _, _ = outcome_structure(result.struct, s, o, len(result.outcomes))
+        return BlockEngine(V, [s], patterns, None), par, np.asarray(result.phi, dtype=float)
+    engine, par, _ = level_engine(V, result.codes)
+    with np.errstate(divide="ignore"):
+        phi = np.log(np.asarray(result.sigma2, dtype=float))
+    return engine, par, phi
+
+
+def loglik_at(engine, par, phi, y, X, reml: bool) -> float:
+    """(Restricted) log-likelihood at phi."""
+    coef, _ = par.to_linear(phi)
+    logdet_xx = float(np.linalg.slogdet(_cross(X, X))[1])
+    return engine.loglik(coef[:par.n_inner], coef[par.n_inner:], y, X, reml, logdet_xx)[0]

@@ -24,6 +24,10 @@ from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 from evidence_kit.synthesis._blockmodel import BlockEngine, level_engine, maximize
 from evidence_kit.synthesis._design import design_matrix, has_intercept
+from evidence_kit.synthesis.compare import fitstats
+from evidence_kit.synthesis.profile import profile as profile_ll
+from evidence_kit.synthesis.profile import profile_ci
+from evidence_kit.synthesis.residuals import ranef, rstandard, rstudent
 from evidence_kit.synthesis.vcalc import BlockCovariance, as_block_covariance
 
 __all__ = ["MultilevelResult", "marginal_solve", "multilevel_meta_analysis"]
@@ -261,6 +265,7 @@ class MultilevelResult(FirstCoefficient):
     labels: pd.DataFrame = field(repr=False)
     V: BlockCovariance | None = field(repr=False, default=None)
     design: tuple = field(repr=False, default=())
+    fixed_sigma2: tuple = field(repr=False, default=())  # levels whose sigma2 was fixed
 
     @property
     def p(self) -> int:
@@ -268,7 +273,7 @@ class MultilevelResult(FirstCoefficient):
 
     @property
     def aic(self) -> float:
-        return -2 * self.ll + 2 * (self.p + len(self.levels))
+        return -2 * self.ll + 2 * (self.p + len(self.levels) - len(self.fixed_sigma2))
 
     def predict(self, newmods=None) -> pd.DataFrame:
         """Predicted effect with confidence and prediction intervals (metafor ``predict.rma.mv``).
@@ -333,6 +338,39 @@ class MultilevelResult(FirstCoefficient):
                 + f"<p>Q({self.q_df}) = {self.q:.4f}, p = {self.q_pvalue:.4g}</p>"
                 + self.coefficients.to_html(float_format=lambda v: f"{v:.4f}"))
 
+    # ----- profiles, fit statistics, BLUPs, residuals (profile.py, compare.py, residuals.py) --
+    def confint(self, level_name=None, *, level: float | None = None) -> pd.DataFrame:
+        """Profile-likelihood CIs of the variance components (metafor ``confint(res, sigma2 =
+        j)``): rows sigma2.j and sigma.j for every level (or the one named / indexed)."""
+        which = (range(len(self.levels)) if level_name is None
+                 else [list(self.levels).index(level_name) if isinstance(level_name, str)
+                       else int(level_name)])
+        return pd.concat([profile_ci(self, j, level=level) for j in which
+                          if j not in self.fixed_sigma2])
+
+    def profile(self, level_name=0, *, values=None, xlim=None, steps: int = 20) -> pd.DataFrame:
+        """Profile (restricted) log-likelihood of one sigma2 with the others re-estimated
+        (metafor ``profile(res, sigma2 = j)``)."""
+        return profile_ll(self, level_name, values=values, xlim=xlim, steps=steps)
+
+    def fitstats(self) -> pd.Series:
+        """logLik, deviance, AIC, BIC, AICc (metafor ``fitstats``)."""
+        return fitstats(self)
+
+    def ranef(self, *, level: float | None = None) -> dict:
+        """Predicted random effects per level (metafor ``ranef.rma.mv``): level -> DataFrame."""
+        return ranef(self, level=level)
+
+    def rstandard(self, cluster=None):
+        """Standardized residuals; with ``cluster`` also X^2 per cluster (metafor
+        ``rstandard.rma.mv``)."""
+        return rstandard(self, cluster=cluster)
+
+    def rstudent(self) -> pd.DataFrame:
+        """Leave-one-out studentized residuals, refitting the variance components (metafor
+        ``rstudent.rma.mv``)."""
+        return rstudent(self)
+
 
 def coefficient_table(beta, se, term_names, test, df, level) -> pd.DataFrame:
     """estimate, se, statistic, pvalue, ci_lower, ci_upper (t with ``df`` or z)."""
@@ -358,6 +396,7 @@ def multilevel_meta_analysis(
     method: str = "REML",
     *,
     V=None,
+    sigma2=None,
     test: str = "z",
     level: float = 95,
 ) -> MultilevelResult:
@@ -383,6 +422,9 @@ def multilevel_meta_analysis(
         metafor's ``rma.mv(yi, V, ...)``; replaces ``vi`` (whose values are then diag(V)). Kept
         block-sparse: correlated effects must not span different groups of a level that holds
         whole blocks (V blocks by study under ``district/study/esid`` is fine).
+    sigma2 : sequence of float or None, optional
+        Fix variance components at given values (None or NaN: estimated), one per level, as
+        metafor's ``sigma2 = c(0, NA)`` (e.g. the reduced model of a likelihood-ratio test).
     test : {"z", "t"}
         "t" uses t and F distributions with k - p degrees of freedom (metafor ``test="t"``).
     level : float
@@ -444,14 +486,29 @@ def multilevel_meta_analysis(
     # start: split the excess variance evenly over levels (on the log scale)
     start = np.full(len(level_names), np.log(max(np.var(y) - np.mean(v), 0.01 * np.var(y), 1e-6)
                                               / len(level_names)))
-    if Vcov is None:
+    fixed = {}
+    if sigma2 is not None:
+        vals = list(sigma2)
+        if len(vals) != len(level_names):
+            raise ValueError(f"sigma2 has {len(vals)} values for {len(level_names)} levels")
+        for j, val in enumerate(vals):
+            if val is not None and not np.isnan(val):
+                if val < 0:
+                    raise ValueError(f"sigma2: a variance cannot be negative (got {val})")
+                fixed[j] = np.log(val) if val > 0 else -np.inf
+        if len(fixed) == len(vals):
+            raise ValueError("sigma2: leave at least one component to estimate (None)")
+        if Vcov is None:
+            Vcov_fit = BlockCovariance.diagonal(v)
+    if Vcov is None and not fixed:
         theta, converged = _maximize(y, v, X, codes, method == "REML", start)
         sigma2 = np.exp(theta)
         fit = _gls(y, v, X, codes, sigma2)
         ll = _loglik(theta, y, v, X, codes, method == "REML",
                      float(np.linalg.slogdet(_cross(X, X))[1]))
     else:
-        sigma2, fit, ll, converged = _fit_with_v(y, Vcov, X, codes, method == "REML", start)
+        sigma2, fit, ll, converged = _fit_with_v(y, Vcov if Vcov is not None else Vcov_fit, X,
+                                                 codes, method == "REML", start, fixed)
     se = np.sqrt(np.diag(fit.vb))
     df = k - p
     coefs = coefficient_table(fit.beta, se, terms, test, df, level)
@@ -497,14 +554,15 @@ def multilevel_meta_analysis(
         i2=float(np.sum(shares)), q=q, q_df=df, q_pvalue=q_p, qm=qm, qm_df=qm_df,
         qm_pvalue=qm_p, ll=float(ll), converged=converged, yi=y, vi=v, X=X,
         term_names=tuple(terms), vb=fit.vb, codes=codes, labels=label_frame, V=Vcov,
-        design=tuple(coding))
+        design=tuple(coding), fixed_sigma2=tuple(sorted(fixed)))
 
 
-def _fit_with_v(y, Vcov, X, codes, reml, start):
-    """Maximise over log sigma2 with the block engine (known V); returns sigma2, fit, ll, ok."""
+def _fit_with_v(y, Vcov, X, codes, reml, start, fixed=None):
+    """Maximise over log sigma2 with the block engine (known V, or components held fixed);
+    returns sigma2, fit, ll, ok."""
     engine, par, _ = level_engine(Vcov, codes)
     lo, hi = _bounds(y, Vcov.diagonal_values())
-    phi, ll, converged = maximize(engine, par, y, X, reml, start, lo, hi)
+    phi, ll, converged = maximize(engine, par, y, X, reml, start, lo, hi, fixed=fixed)
     coef, _ = par.to_linear(phi)
     beta, vb, rw = engine.gls(coef[:par.n_inner], coef[par.n_inner:], y, X)
     return np.exp(phi), _Fit(beta=beta, vb=vb, resid_weighted=rw), ll, converged

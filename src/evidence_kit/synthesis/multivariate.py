@@ -32,92 +32,16 @@ from scipy import stats
 from evidence_kit._core.format import df_label
 from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice, get_column, row_labels
-from evidence_kit.synthesis._blockmodel import BlockEngine, Parametrization, maximize
+from evidence_kit.synthesis._blockmodel import STRUCTS, BlockEngine, maximize, outcome_structure
 from evidence_kit.synthesis._design import check_rows, design_matrix, has_intercept, newmods_matrix
+from evidence_kit.synthesis.compare import fitstats
 from evidence_kit.synthesis.multilevel import coefficient_table
+from evidence_kit.synthesis.profile import profile as profile_ll
+from evidence_kit.synthesis.profile import profile_ci
 from evidence_kit.synthesis.vcalc import BlockCovariance, as_block_covariance
 
 __all__ = ["STRUCTS", "MultivariateResult", "multivariate_meta_analysis"]
 
-STRUCTS = ("UN", "CS", "HCS", "DIAG", "ID", "AR", "HAR")
-
-
-def _pair_pattern(s, o, a, b):
-    """[same study] [{o_i, o_j} = {a, b}] on stacks of row indices."""
-    def pattern(idx):
-        ss, oo = s[idx], o[idx]
-        same = ss[:, :, None] == ss[:, None, :]
-        oi, oj = oo[:, :, None], oo[:, None, :]
-        hit = (oi == a) & (oj == b)
-        if a != b:
-            hit = hit | ((oi == b) & (oj == a))
-        return (same & hit).astype(float)
-    return pattern
-
-
-def _pairs(q):
-    """Lower-triangle (a, b), a > b, in column-major order as metafor's ``rho``."""
-    return [(a, b) for b in range(q) for a in range(b + 1, q)]
-
-
-def structure(struct: str, s: np.ndarray, o: np.ndarray, q: int):
-    """Patterns and parametrisation of G for a structure.
-
-    The linear coefficients are G's diagonal and its lower triangle (one pattern each); phi holds
-    log variances then atanh correlations. Returns (patterns, Parametrization, unpack, n_tau2,
-    n_rho) with unpack(phi) -> (tau2, rho, G).
-    """
-    pairs = _pairs(q)
-    patterns = [_pair_pattern(s, o, a, a) for a in range(q)] + [_pair_pattern(s, o, a, b)
-                                                                 for a, b in pairs]
-    dist = np.abs(np.subtract.outer(np.arange(q), np.arange(q)))
-    n_t = q if struct in ("UN", "HCS", "DIAG", "HAR") else 1
-    n_r = {"UN": len(pairs), "CS": 1, "HCS": 1, "AR": 1, "HAR": 1}.get(struct, 0) if q > 1 else 0
-
-    def G_and_grad(phi):
-        tau2 = np.exp(phi[:n_t]) * np.ones(q) if n_t == 1 else np.exp(phi[:n_t])
-        rho = np.tanh(phi[n_t:])
-        sd = np.sqrt(tau2)
-        R = np.eye(q)
-        dR = []  # d R / d atanh(rho_c)
-        if struct == "UN":
-            for c, (a, b) in enumerate(pairs):
-                R[a, b] = R[b, a] = rho[c]
-                d = np.zeros((q, q))
-                d[a, b] = d[b, a] = 1 - rho[c] ** 2
-                dR.append(d)
-        elif struct in ("CS", "HCS") and n_r:
-            R = np.where(dist > 0, rho[0], 1.0)
-            dR.append(np.where(dist > 0, 1 - rho[0] ** 2, 0.0))
-        elif struct in ("AR", "HAR") and n_r:
-            R = rho[0] ** dist
-            dR.append(np.where(dist > 0, dist * rho[0] ** np.maximum(dist - 1, 0), 0.0)
-                      * (1 - rho[0] ** 2))
-        G = sd[:, None] * R * sd[None, :]
-        grads = []
-        if n_t == 1:  # d G / d log tau2 = G
-            grads.append(G.copy())
-        else:
-            for a in range(q):
-                e = np.zeros(q)
-                e[a] = 0.5
-                grads.append(G * (e[:, None] + e[None, :]))  # d (sd_a sd_b R_ab) / d log tau2_a
-        grads += [sd[:, None] * d * sd[None, :] for d in dR]
-        return tau2, rho, G, grads
-
-    def unpack(phi):
-        tau2, rho, G, _ = G_and_grad(phi)
-        return (tau2[:n_t] if n_t > 1 else tau2[:1]), rho, G
-
-    def layout(M):
-        return np.concatenate([np.diag(M), [M[a, b] for a, b in pairs]])
-
-    def to_linear(phi):
-        _, _, G, grads = G_and_grad(phi)
-        return layout(G), np.column_stack([layout(d) for d in grads])
-
-    kind = ("log",) * n_t + ("atanh",) * n_r
-    return patterns, Parametrization(kind, to_linear, len(patterns)), unpack, n_t, n_r
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,6 +170,20 @@ class MultivariateResult(FirstCoefficient):
                 + f"<p>QE({self.q_df}) = {self.q:.4f}, p = {self.q_pvalue:.4g}</p>"
                 + self.coefficients.to_html(float_format=lambda v: f"{v:.4f}"))
 
+    # ----- profiles and fit statistics (profile.py, compare.py) ----------------------------
+    def fitstats(self) -> pd.Series:
+        """logLik, deviance, AIC, BIC, AICc (metafor ``fitstats``)."""
+        return fitstats(self)
+
+    def profile(self, component=0, *, values=None, xlim=None, steps: int = 20) -> pd.DataFrame:
+        """Profile log-likelihood of one of tau2.1, ..., rho.1, ... (metafor ``profile``)."""
+        return profile_ll(self, component, values=values, xlim=xlim, steps=steps)
+
+    def confint(self, component=0, *, level: float | None = None) -> pd.DataFrame:
+        """Profile-likelihood CI of one variance or correlation (metafor ``confint(res, tau2 =
+        1)``, ``rho = 1``)."""
+        return profile_ci(self, component, level=level)
+
 
 def multivariate_meta_analysis(
     data: pd.DataFrame | None = None,
@@ -331,7 +269,7 @@ def multivariate_meta_analysis(
     if k <= p:
         raise ValueError(f"too few effects (k = {k}) for {p} coefficients")
 
-    patterns, par, unpack, n_t, n_r = structure(struct, s, o, q_out)
+    patterns, par, unpack, n_t, n_r = outcome_structure(struct, s, o, q_out)
     engine = BlockEngine(Vcov, [s], patterns, None)
     excess = max(np.var(y) - np.mean(v), 0.01 * np.var(y), 1e-6)
     start = np.concatenate([np.full(n_t, np.log(excess)), np.zeros(n_r)])

@@ -32,7 +32,13 @@ from scipy import stats
 from evidence_kit._core.format import df_label
 from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice, get_column, row_labels
-from evidence_kit.synthesis._blockmodel import STRUCTS, BlockEngine, maximize, outcome_structure
+from evidence_kit.synthesis._blockmodel import (
+    STRUCTS,
+    BlockEngine,
+    cholesky_parametrization,
+    maximize,
+    outcome_structure,
+)
 from evidence_kit.synthesis._design import check_rows, design_matrix, has_intercept, newmods_matrix
 from evidence_kit.synthesis.compare import fitstats
 from evidence_kit.synthesis.multilevel import coefficient_table
@@ -276,7 +282,16 @@ def multivariate_meta_analysis(
     lo = np.log(1e-12 * max(np.var(y), 1e-8))
     hi = np.log(1e4 * max(np.var(y), np.max(v)))
     reml = method == "REML"
+    if struct == "UN" and q_out > 1:  # find the optimum where G stays positive definite
+        chol, to_standard = cholesky_parametrization(q_out, par.n_inner)
+        start_c = np.concatenate([np.full(q_out, np.log(excess) / 2), np.zeros(n_r)])
+        phi_c, ll_c, conv_c = maximize(engine, chol, y, X, reml, start_c, lo, hi)
+        start = to_standard(phi_c)
     phi, ll, converged = maximize(engine, par, y, X, reml, start, lo, hi)
+    if struct == "UN" and q_out > 1 and (not converged or ll < ll_c):
+        # the optimum is on the boundary of positive-definite G (a singular G), where the
+        # (tau2, rho) score need not vanish: keep the Cholesky solution
+        phi, ll, converged = start, ll_c, conv_c
     tau2, rho, G = unpack(phi)
     coef_lin, _ = par.to_linear(phi)
     beta, vb, _ = engine.gls(coef_lin, [], y, X)

@@ -121,8 +121,9 @@ def test_rho_zero_and_diagonal_v_equal_the_plain_multilevel_model():
     plain = multilevel_meta_analysis(dat, levels=["study", "esid"])
     che0 = multilevel_meta_analysis(dat, levels=["study", "esid"],
                                     V=vcalc(dat, "vi", "study", obs="esid", rho=0.0))
-    np.testing.assert_allclose(che0.sigma2, plain.sigma2, rtol=1e-9)
-    np.testing.assert_allclose(che0.coefficients["se"], plain.coefficients["se"], rtol=1e-9)
+    # two optimisers (the nested Sherman-Morrison path and the block engine) on one surface
+    np.testing.assert_allclose(che0.sigma2, plain.sigma2, rtol=1e-7)
+    np.testing.assert_allclose(che0.coefficients["se"], plain.coefficients["se"], rtol=1e-8)
     np.testing.assert_allclose(che0.ll, plain.ll, rtol=1e-12)
 
 

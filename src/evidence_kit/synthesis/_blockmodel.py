@@ -62,8 +62,10 @@ def join_blocks(k: int, groupings) -> np.ndarray:
 
 def nested_in(inner: np.ndarray, outer: np.ndarray) -> bool:
     """True when every group of ``inner`` lies inside one group of ``outer``."""
-    pairs = np.unique(np.column_stack([inner, outer]), axis=0)
-    return pairs.shape[0] == np.unique(inner).size
+    inner = np.asarray(inner)
+    first = np.empty(int(inner.max()) + 1, dtype=np.intp)
+    first[inner[::-1]] = np.arange(inner.size)[::-1]  # first row of each inner group
+    return bool(np.all(np.asarray(outer)[first[inner]] == outer))
 
 
 @dataclass
@@ -73,6 +75,7 @@ class _Class:
     idx: np.ndarray  # (nb, n) row indices
     V: np.ndarray  # (nb, n, n)
     D: list  # per inner parameter: (nb, n, n)
+    identity: list  # per inner parameter: is D the identity (effect-level variance)?
 
 
 class BlockEngine:
@@ -109,7 +112,10 @@ class BlockEngine:
         for n in np.unique(sizes):
             ids = np.flatnonzero(sizes == n)
             idx = order[starts[ids][:, None] + np.arange(n)]
-            self.classes.append(_Class(idx, Vcov.stack(idx), [f(idx) for f in patterns]))
+            D = [f(idx) for f in patterns]
+            eye = np.eye(n)
+            self.classes.append(_Class(idx, Vcov.stack(idx), D,
+                                       [bool(np.all(d == eye)) for d in D]))
 
     # ----- solving ------------------------------------------------------------------------
     def solve(self, theta, sigma, U, *, score=False):
@@ -122,14 +128,18 @@ class BlockEngine:
         inv = []
         for c in self.classes:
             S = c.V.copy()
-            for t, D in zip(theta, c.D, strict=True):
-                S += t * D
-            sign, ld = np.linalg.slogdet(S)
-            if np.any(sign <= 0):
+            for t, D, ident in zip(theta, c.D, c.identity, strict=True):
+                if ident:
+                    S[:, np.arange(S.shape[1]), np.arange(S.shape[1])] += t
+                else:
+                    S += t * D
+            try:
+                chol = np.linalg.cholesky(S)  # positive definite, and log|S| = 2 sum log L_ii
+            except np.linalg.LinAlgError:
                 return None
-            logdet += float(ld.sum())
+            logdet += 2.0 * float(np.sum(np.log(np.einsum("bii->bi", chol))))
             Si = np.linalg.inv(S)
-            Wu[c.idx] = np.einsum("bij,bjc->bic", Si, U[c.idx])
+            Wu[c.idx] = Si @ U[c.idx]
             r[c.idx] = Si.sum(axis=2)
             inv.append(Si)
         L = self.outer.shape[1]
@@ -189,15 +199,21 @@ class BlockEngine:
             G = np.zeros((p, p))
             for c, Si in zip(self.classes, inv, strict=True):
                 D = c.D[m]
-                tr += float(np.einsum("bij,bji->", Si, D))
-                for r_before, coef in steps:  # Sherman-Morrison corrections of diag blocks
-                    rb = r_before[c.idx]
-                    tr -= float(np.einsum("b,bi,bij,bj->", coef[c.idx[:, 0]], rb, D, rb))
-                pe = Pe[c.idx]
-                quadform += float(np.einsum("bi,bij,bj->", pe, D, pe))
+                # the vectors D acts on: Pe, the carried r of each outer step, V^-1 X (REML)
+                Z = np.concatenate([Pe[c.idx][:, :, None]]
+                                   + [rb[c.idx][:, :, None] for rb, _ in steps]
+                                   + ([VX[c.idx]] if reml else []), axis=2)
+                DZ = Z if c.identity[m] else D @ Z
+                ZDZ = np.einsum("bia,bia->ba", Z[:, :, : 1 + len(steps)],
+                                DZ[:, :, : 1 + len(steps)])  # z'Dz per block
+                tr += (float(np.einsum("bii->", Si)) if c.identity[m]
+                       else float(np.einsum("bij,bij->", Si, D)))  # D symmetric
+                for s_i, (_, coef) in enumerate(steps):  # Sherman-Morrison corrections
+                    tr -= float(coef[c.idx[:, 0]] @ ZDZ[:, 1 + s_i])
+                quadform += float(np.sum(ZDZ[:, 0]))
                 if reml:
-                    vx = VX[c.idx]
-                    G += np.einsum("bia,bij,bjc->ac", vx, D, vx)
+                    q0 = 1 + len(steps)
+                    G += np.einsum("bia,bic->ac", Z[:, :, q0:], DZ[:, :, q0:])
             if reml:
                 tr -= float(np.sum(M * G))
             grad[m] = -0.5 * tr + 0.5 * quadform
@@ -252,8 +268,8 @@ def maximize(engine: BlockEngine, par: Parametrization, y, X, reml: bool, start,
 
     Projected Newton: the analytic score, a Hessian from forward differences of the score
     (made positive definite by taking absolute eigenvalues), components at a bound with the
-    score pointing outwards held there, and backtracking (Armijo) line searches that also step
-    back from points where V is not positive definite. Iterates to a zero score rather than
+    score pointing outwards held there, and backtracking (Armijo) line searches
+    that also step back from points where V is not positive definite. Iterates to a zero score rather than
     stopping near the optimum. Everything is numpy without BLAS-threaded calls on tiny arrays
     (scipy's L-BFGS-B stalls for milliseconds per iteration in its threaded BLAS on a busy
     machine). Returns (phi, ll, converged).
@@ -288,6 +304,24 @@ def maximize(engine: BlockEngine, par: Parametrization, y, X, reml: bool, start,
     if not np.isfinite(f):
         raise ValueError("the marginal covariance is not positive definite at the start values")
     edge = 1e-8
+
+    def fd_hessian(x, g, free):
+        idx = np.flatnonzero(free)
+        H = np.empty((idx.size, idx.size))
+        for a, i in enumerate(idx):
+            h = 1e-6 * max(1.0, abs(x[i]))
+            e = np.zeros(x.size)
+            e[i] = h if x[i] + h <= upper[i] else -h
+            g2 = fg(x + e)[1]
+            H[a] = (g2[free] - g[free]) / e[i] if g2 is not None else np.nan
+        H = 0.5 * (H + H.T)
+        if not np.all(np.isfinite(H)):
+            return np.eye(idx.size)
+        w, Q = np.linalg.eigh(H)
+        w = np.maximum(np.abs(w), max(1e-8 * np.max(np.abs(w)), 1e-12))
+        return np.einsum("ij,j,kj->ik", Q, w, Q)
+
+    H, H_free, reuse = None, None, False
     for _ in range(maxiter):
         active = ((x <= lower + edge) & (g > 0)) | ((x >= upper - edge) & (g < 0))
         free = ~active
@@ -296,25 +330,20 @@ def maximize(engine: BlockEngine, par: Parametrization, y, X, reml: bool, start,
         gf = g[free]
         if np.max(np.abs(gf)) < 1e-10 * max(1.0, abs(f)):
             break
-        idx = np.flatnonzero(free)
-        H = np.empty((idx.size, idx.size))
-        for a, i in enumerate(idx):
-            h = 1e-6 * max(1.0, abs(x[i]))
-            e = np.zeros(x.size)
-            e[i] = h if x[i] + h <= upper[i] else -h
-            g2 = fg(x + e)[1]
-            H[a] = (g2[free] - gf) / e[i] if g2 is not None else np.nan
-        H = 0.5 * (H + H.T)
-        if not np.all(np.isfinite(H)):
-            H = np.eye(idx.size)
-        w, Q = np.linalg.eigh(H)
-        w = np.maximum(np.abs(w), max(1e-8 * np.max(np.abs(w)), 1e-12))
-        d = -np.einsum("ij,j->i", Q, np.einsum("ji,j->i", Q, gf) / w)
+        # a fresh Hessian each step (Newton needs ~4 steps where BFGS updates needed ~10),
+        # except after a full step that cut the score tenfold: near the optimum the previous
+        # Hessian finishes the job (one score evaluation instead of 1 + n)
+        if not (reuse and H is not None and H.shape[0] == gf.size
+                and np.array_equal(free, H_free)):
+            H, H_free = fd_hessian(x, g, free), free.copy()
+        d = -np.linalg.solve(H, gf)
+        if -float(np.dot(gf, d)) < 1e-15 * max(1.0, abs(f)):
+            break  # the Newton decrement is at the rounding level of the likelihood
         big = np.max(np.abs(d))
         if big > 5.0:  # at most a factor e^5 per step on the log scale
             d *= 5.0 / big
         t, accepted = 1.0, False
-        for _ in range(40):
+        for _ in range(25):
             xn = x.copy()
             xn[free] = np.clip(x[free] + t * d, lower[free], upper[free])
             fn, gn = fg(xn)
@@ -322,9 +351,15 @@ def maximize(engine: BlockEngine, par: Parametrization, y, X, reml: bool, start,
                 accepted = True
                 break
             t *= 0.3
+            if t * np.max(np.abs(d)) < 1e-12:  # no step left to take
+                break
         if not accepted:
+            if reuse:  # the reused Hessian misled: try again with a fresh one
+                reuse = False
+                continue
             break
         moved = np.max(np.abs(xn - x))
+        reuse = t == 1.0 and np.max(np.abs(gn[free])) < 0.1 * np.max(np.abs(gf))
         x, f, g = xn, fn, gn
         if moved < 1e-11:
             break

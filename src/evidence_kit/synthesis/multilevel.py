@@ -58,9 +58,13 @@ def nested_codes(data: pd.DataFrame | None, levels, k: int) -> np.ndarray:
                row_labels(data, k))
         labels.append(values.astype(str).to_numpy())
     codes = np.empty((k, len(labels)), dtype=np.intp)
+    prev = np.zeros(k, dtype=np.int64)
     for j in range(len(labels)):
-        key = pd.MultiIndex.from_arrays(labels[: j + 1])
-        codes[:, j] = pd.factorize(key, sort=True)[0]
+        # sorted codes of (outer code, own label): the same as factorising the label tuples
+        own, uniq = pd.factorize(labels[j], sort=True)
+        key = prev * (len(uniq) + 1) + own
+        prev = np.unique(key, return_inverse=True)[1].astype(np.int64).ravel()
+        codes[:, j] = prev
     return codes
 
 

@@ -109,12 +109,6 @@ def _blocks(model: _Model, cl: np.ndarray):
         yield rows, V
 
 
-def _inv_sqrt(G: np.ndarray) -> np.ndarray:
-    vals, vecs = np.linalg.eigh(0.5 * (G + G.T))
-    vals = np.where(vals > 1e-12 * vals.max(), vals, np.inf)
-    return (vecs / np.sqrt(vals)) @ vecs.T
-
-
 @dataclass(frozen=True)
 class RobustResult(FirstCoefficient):
     """Cluster-robust inference. ``coefficients`` has a ``df`` column; ``qm`` tests all
@@ -220,17 +214,22 @@ def _cr2(model: _Model, cl, J, M, e):
     H = np.empty((p, p, J))
     for j, (rows, V) in enumerate(_blocks(model, cl)):
         Xj = model.X[rows]
-        U = np.linalg.cholesky(V).T  # upper: U'U = V_j
-        W = np.linalg.inv(V)
-        IH = np.eye(rows.size) - Xj @ M @ Xj.T @ W  # I - H_jj
-        G = U @ IH @ V @ U.T
-        A = U.T @ _inv_sqrt(G) @ U  # CR2 adjustment, Bell & McCaffrey 2002
-        E = Xj.T @ W @ A  # p x n_j
-        r = E @ e[rows]
+        Lj = np.linalg.cholesky(V)  # V_j = L L', U = L' in the notes
+        # With U'U = V_j and W_j = V_j^-1: G = U (I - H_jj) V_j U' = (L'L)^2 - (L'X) M (L'X)',
+        # A = U' G^-1/2 U (Bell & McCaffrey 2002) and E = X'W A = Q' G^-1/2 L' with
+        # Q = L^-1 X, since W U' = U^-1: no inverse of V_j is formed.
+        LtL = Lj.T @ Lj
+        LtX = Lj.T @ Xj
+        G = LtL @ LtL - LtX @ M @ LtX.T
+        vals, vecs = np.linalg.eigh(0.5 * (G + G.T))
+        vals = np.where(vals > 1e-12 * vals.max(), vals, np.inf)
+        Q = np.linalg.solve(Lj, Xj)  # L^-1 X (p columns)
+        T = ((Q.T @ vecs) / np.sqrt(vals)) @ vecs.T  # Q' G^-1/2 (p x n_j)
+        r = T @ (Lj.T @ e[rows])
         meat += np.outer(r, r)
-        ME = M @ E
-        G_rows.append(ME @ U.T)
-        H[:, :, j] = ME @ Xj @ L_M
+        MT = M @ T
+        G_rows.append(MT @ LtL)  # M E U'
+        H[:, :, j] = MT @ LtX @ L_M
     vb = M @ meat @ M
     vb = 0.5 * (vb + vb.T)
     # Satterthwaite: P_i = -H_i'H_i + diag(g_i), H_i (p x J) = H[i]; g_ij = |G_j[i, :]|^2

@@ -79,3 +79,20 @@ def test_names_and_prediction(case_id):
     if pr["pi_lb"] is not None:
         np.testing.assert_allclose(out["pi_lower"], pr["pi_lb"], **CLOSE)
         np.testing.assert_allclose(out["pi_upper"], pr["pi_ub"], **CLOSE)
+
+
+@pytest.mark.parametrize("case_id", sorted(GRID))
+def test_ranef_and_fitted(case_id):
+    ref = CASES[case_id]
+    res = _fit(case_id)
+    (r,) = ref["ranef"].values()
+    ours = res.ranef()
+    names = [" | ".join(part.strip() for part in n.split(" | ")) for n in r["names"]]
+    ours = ours.loc[names]
+    # BLUPs near zero carry the ~1e-7 relative agreement of G times the scale of the outcome
+    # (ishak2007: tens of points on a rating scale), so the absolute tolerance follows the scale
+    atol = 1e-6 * np.max(np.abs(r["pred"]))
+    np.testing.assert_allclose(ours["pred"], r["pred"], rtol=ITERATIVE_RTOL, atol=atol)
+    np.testing.assert_allclose(ours["se"], r["se"], rtol=ITERATIVE_RTOL, atol=atol)
+    np.testing.assert_allclose(ours["pi_lower"], r["pi_lb"], rtol=ITERATIVE_RTOL, atol=atol)
+    np.testing.assert_allclose(res.predict()["pred"], ref["fitted"]["pred"], **CLOSE)

@@ -44,6 +44,7 @@ from evidence_kit.synthesis.compare import fitstats
 from evidence_kit.synthesis.multilevel import coefficient_table
 from evidence_kit.synthesis.profile import profile as profile_ll
 from evidence_kit.synthesis.profile import profile_ci
+from evidence_kit.synthesis.residuals import ranef
 from evidence_kit.synthesis.vcalc import BlockCovariance, as_block_covariance
 
 __all__ = ["STRUCTS", "MultivariateResult", "multivariate_meta_analysis"]
@@ -91,6 +92,7 @@ class MultivariateResult(FirstCoefficient):
     study_codes: np.ndarray = field(repr=False)
     outcome_codes: np.ndarray = field(repr=False)
     phi: np.ndarray = field(repr=False)
+    study_labels: tuple = field(repr=False, default=())
 
     @property
     def p(self) -> int:
@@ -176,7 +178,11 @@ class MultivariateResult(FirstCoefficient):
                 + f"<p>QE({self.q_df}) = {self.q:.4f}, p = {self.q_pvalue:.4g}</p>"
                 + self.coefficients.to_html(float_format=lambda v: f"{v:.4f}"))
 
-    # ----- profiles and fit statistics (profile.py, compare.py) ----------------------------
+    # ----- profiles, fit statistics, random effects (profile.py, compare.py, residuals.py) ---
+    def ranef(self, *, level: float | None = None) -> pd.DataFrame:
+        """Predicted random effects per (outcome, study) pair (metafor ``ranef.rma.mv``)."""
+        return ranef(self, level=level)
+
     def fitstats(self) -> pd.Series:
         """logLik, deviance, AIC, BIC, AICc (metafor ``fitstats``)."""
         return fitstats(self)
@@ -261,7 +267,7 @@ def multivariate_meta_analysis(
     check_rows(pd.isna(out_lab), "outcome", "missing outcome labels", out_lab, labels)
     check_rows(pd.isna(st_lab), "study", "missing study labels", st_lab, labels)
     o, outcomes = pd.factorize(pd.Series(out_lab), sort=True)
-    s = pd.factorize(pd.Series(st_lab.astype(str)), sort=True)[0]
+    s, studies = pd.factorize(pd.Series(st_lab.astype(str)), sort=True)
     q_out = len(outcomes)
     X, terms, coding = design_matrix(data, mods, k)
     X = np.ones((k, 1)) if X is None else X
@@ -317,4 +323,4 @@ def multivariate_meta_analysis(
         n_studies=int(s.max()) + 1, q=q, q_df=df, q_pvalue=float(stats.chi2.sf(q, df)),
         qm=qm, qm_df=qm_df, qm_pvalue=qm_p, ll=float(ll), converged=converged, yi=y, V=Vcov,
         X=X, term_names=tuple(terms), vb=vb, design=tuple(coding), study_codes=s,
-        outcome_codes=o, phi=phi)
+        outcome_codes=o, phi=phi, study_labels=tuple(studies.tolist()))

@@ -71,6 +71,8 @@ def ranef(result, *, level=None):
     Var = sigma2_l - sigma2_l^2 diag(Z_l' P Z_l) (Henderson's BLUP; metafor ``ranef.rma.mv``).
     """
     crit = _crit(result, level)
+    if hasattr(result, "struct"):
+        return _ranef_multivariate(result, crit)
     if not _is_multilevel(result):
         X, y, v = np.asarray(result.X), result.yi, result.vi
         if result.method == "EE":
@@ -260,3 +262,33 @@ def _refit_multilevel(result, keep):
     beta, vb, _ = engine.gls(coef[:par.n_inner], coef[par.n_inner:], y, X)
     i = np.flatnonzero(~keep)[0]
     return beta, vb, result.vi[i] + float(np.sum(np.exp(phi)))
+
+
+def _ranef_multivariate(result, crit) -> pd.DataFrame:
+    """u = G_k V^-1 e per effect, Var = diag(G_k - G_k P G_k), one row per (outcome, study) pair
+    ordered by study then outcome, as metafor's ``ranef.rma.mv`` for ``~ outcome | study``."""
+    engine, par, phi = engine_of(result)
+    coef, _ = par.to_linear(phi)
+    X, y = np.asarray(result.X, dtype=float), result.yi
+    p = X.shape[1]
+    Wu, _, (inv, _, _) = engine.solve(coef, [], np.column_stack([X, y - X @ _beta(result)]),
+                                      score=True)
+    VX, Pe = Wu[:, :p], Wu[:, p]
+    M = np.linalg.inv(X.T @ VX)
+    pred = np.empty(result.k)
+    var = np.empty(result.k)
+    for c, Si in zip(engine.classes, inv, strict=True):
+        Gk = sum(t * D for t, D in zip(coef, c.D, strict=True))  # random-effects covariance
+        pred[c.idx] = np.einsum("bij,bj->bi", Gk, Pe[c.idx])
+        GSG = np.einsum("bij,bjk,bki->bi", Gk, Si, Gk)
+        GVX = Gk @ VX[c.idx]
+        var[c.idx] = (np.einsum("bii->bi", Gk) - GSG
+                      + np.einsum("bia,ac,bic->bi", GVX, M, GVX))
+    pred[np.abs(pred) < 100 * np.finfo(float).eps] = 0.0
+    se = np.sqrt(np.maximum(var, 0.0))
+    o, s = result.outcome_codes, result.study_codes
+    first = pd.DataFrame({"s": s, "o": o}).drop_duplicates().sort_values(["s", "o"]).index
+    names = [f"{result.outcomes[o[i]]} | {result.study_labels[s[i]]}" for i in first]
+    return pd.DataFrame({"pred": pred[first], "se": se[first], "pi_lower": pred[first] - crit * se[first],
+                         "pi_upper": pred[first] + crit * se[first]},
+                        index=pd.Index(names, name="outcome | study"))

@@ -170,6 +170,18 @@ cr2_out <- function(r, cluster, cluster_name, wald_coefs = NULL) {
   res$value
 }
 
+# What the object names in the stored calls stand for
+add("_names", list(
+  note = "object names used in the stored calls, and the dataset or case each stands for",
+  asn = "dat.assink2016", kon = "dat.konstantopoulos2011", kal = "dat.kalaian1996",
+  kal2 = "dat.kalaian1996 plus trial/grp1/grp2 (inputs in vcalc/kalaian1996_shared_control)",
+  arms = "inputs of vcalc/hasselblad1998_shared_control_OR", bd = "dat.bangertdrowns2004",
+  bcg = "data/bcg", berkey = "data/berkey1998", ishak_long = "data/ishak2007_long", dw = "data/welch2016_main",
+  V_asn = "vcalc/assink2016_obs_rho0.6", V_kon = "vcalc/konstantopoulos2011_obs_rho0.6",
+  V_kal = "vcalc/kalaian1996_type_rho0.66", V_berk = "vcalc/berkey1998_rvars", V_ishak = "vcalc/ishak2007_time_phi0.97",
+  Vr = "vcalc(vi, cluster = study, obs = esid, data = dat.assink2016, rho = rho) in che/assink2016_rho_sensitivity_REML",
+  res = "the case's fitted model", rows = "1-based row positions"))
+
 # =============================================================================================
 # data not shipped with evidence-kit (rows recorded here)
 # =============================================================================================
@@ -314,7 +326,7 @@ for (rho in c(0, 0.2, 0.4, 0.6, 0.8)) {
   assign("Vr", Vr, envir = globalenv())
   f <- fit_mv('rma.mv(yi, Vr, random = ~ 1 | study/esid, data = asn, method = "REML", control = ctrl_mv)')
   rb <- cr2_out(f$r, asn$study, "study")
-  sens$rho <- c(sens$rho, rho)
+  sens$rho <- c(sens$rho, rho); sens$fit_call <- c(sens$fit_call, f$call)
   sens$beta <- c(sens$beta, f$r$beta[1]); sens$se <- c(sens$se, f$r$se)
   sens$sigma2_study <- c(sens$sigma2_study, f$r$sigma2[1]); sens$sigma2_esid <- c(sens$sigma2_esid, f$r$sigma2[2])
   sens$logLik <- c(sens$logLik, as.numeric(logLik(f$r)))
@@ -325,7 +337,7 @@ for (rho in c(0, 0.2, 0.4, 0.6, 0.8)) {
 }
 sw <- sens$warnings; sens$warnings <- NULL
 add("che/assink2016_rho_sensitivity_REML", c(list(
-  call = 'for rho in rho: V <- vcalc(vi, cluster = study, obs = esid, data = dat.assink2016, rho = rho); rma.mv(yi, V, random = ~ 1 | study/esid, data = dat.assink2016, method = "REML", control = list(rel.tol = 1e-12, iter.max = 10000, eval.max = 10000)); CR2 by study (clubSandwich coef_test Satterthwaite, conf_int)'),
+  call = 'for rho in rho: V <- vcalc(vi, cluster = study, obs = esid, data = dat.assink2016, rho = rho); rma.mv(yi, V, random = ~ 1 | study/esid, data = dat.assink2016, method = "REML") with the control in fit_call (V is Vr there); CR2 by study (clubSandwich coef_test Satterthwaite, conf_int)'),
   lapply(sens, arr)), sw)
 
 # =============================================================================================

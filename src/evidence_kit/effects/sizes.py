@@ -112,7 +112,8 @@ def effect_sizes(
     Returns
     -------
     DataFrame
-        A copy of ``data`` (same index, every row kept) or a new frame, with ``yi`` and ``vi``.
+        A copy of ``data`` (same index, every row kept) or a new frame, with ``yi`` and ``vi``;
+        ``attrs["measure"]`` records the measure, so models fitted to it know their scale.
         A row with a missing input gets NaN in both; so does a row metafor gives NA (an infinite
         or NaN estimate, a negative variance, UCOR with ni <= 4, a variance with ni <= 3 for
         correlations).
@@ -187,6 +188,7 @@ def effect_sizes(
     out = data.copy() if data is not None else pd.DataFrame(index=pd.RangeIndex(n))
     out["yi"] = yi
     out["vi"] = vi
+    out.attrs["measure"] = measure  # read by meta_analysis() and the plots, as escalc's attribute
     return out
 
 

@@ -420,7 +420,8 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
     slab : str or array-like, optional
         Study labels (default: the index of ``data``).
     measure : str, optional
-        Effect measure (e.g. "RR", "SMD"); plots use it to back-transform ratio measures.
+        Effect measure (e.g. "RR", "SMD"); plots use it to back-transform ratio measures. By
+        default the measure ``effect_sizes`` recorded on ``data`` (``data.attrs["measure"]``).
 
     Returns
     -------
@@ -445,5 +446,7 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
     v = numeric_column(data, vi, "vi", n=n)
     labels = row_labels(data, n) if slab is None else get_column(data, slab, "slab", n=n, dtype=object)
     X, names, coding = design_matrix(data, mods, n)
+    if measure is None and isinstance(data, pd.DataFrame):
+        measure = data.attrs.get("measure")  # set by effect_sizes()
     return fit(y, v, X, method=method, test=test, level=level, term_names=names, slab=labels,
                measure=measure, design=coding)

@@ -80,6 +80,8 @@ def subgroup_analysis(data=None, yi="yi", vi="vi", *, by, method: str = "REML", 
     v = get_column(data, vi, "vi", n=n)
     g = get_column(data, by, "by", n=n, dtype=object)
     labels = row_labels(data, n) if slab is None else get_column(data, slab, "slab", n=n, dtype=object)
+    if measure is None and isinstance(data, pd.DataFrame):
+        measure = data.attrs.get("measure")  # set by effect_sizes()
     present = pd.notna(g)
     levels = sorted(set(g[present]), key=str)
     if len(levels) < 2:

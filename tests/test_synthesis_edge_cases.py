@@ -13,7 +13,6 @@ import pytest
 
 import evidence_kit as ek
 
-
 # ---- one study with Knapp-Hartung -------------------------------------------------------------
 
 def test_one_study_knha_falls_back_to_z_with_a_warning():

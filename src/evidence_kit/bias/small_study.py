@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from dataclasses import dataclass, field, fields
 
 import numpy as np

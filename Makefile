@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 
 unit: venv
 	$(BIN)/pytest tests

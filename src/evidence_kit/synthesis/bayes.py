@@ -271,23 +271,21 @@ class _TauPosterior:
         return tau.reshape(p.shape)
 
     def mode(self) -> float:
-        """The highest node (or 0), refined as the root of the score between its neighbours."""
-        pts = np.concatenate([[0.0], self.nodes])
-        lp, _, _ = self.evaluate(pts)
-        j = int(np.argmax(lp))
-        top = self.upper if not math.isinf(self.upper) else 2 * self.nodes[-1]
-        lo = float(pts[j - 1]) if j > 0 else 0.0
-        hi = float(pts[j + 1]) if j + 1 < pts.size else top
-        lo = max(lo, 1e-12 * self.T)  # the score is 0 at tau = 0 for every prior but Jeffreys
-        g_lo, g_hi = self.score(np.array([lo, hi]))
-        if not (g_lo > 0 > g_hi):
-            if j == 0:
-                return 0.0
-            res = optimize.minimize_scalar(lambda t: -float(self.evaluate(np.array([t]))[0][0]), bounds=(lo, hi),
-                                           method="bounded", options={"xatol": 1e-12 * hi})
-            return float(res.x)
-        best = optimize.brentq(lambda t: float(self.score(np.array([t]))[0]), lo, hi, xtol=1e-14 * hi, rtol=1e-15)
-        return best if self.evaluate(np.array([best]))[0][0] >= lp[0] else 0.0
+        """The highest local maximum: 0 when the score d log p(tau | y)/d tau starts <= 0, each
+        +/- sign change of the score over the nodes (refined by Brent's method) and a finite upper
+        bound where the score is still positive; ties within round-off go to the smallest."""
+        pts = np.concatenate([[1e-12 * self.T], self.nodes])
+        g = self.score(pts)
+        cands = [0.0] if g[0] <= 0 else []
+        for i in np.flatnonzero((g[:-1] > 0) & (g[1:] <= 0)):
+            cands.append(optimize.brentq(lambda t: float(self.score(np.array([t]))[0]), pts[i], pts[i + 1],
+                                         xtol=1e-14 * pts[i + 1], rtol=1e-15))
+        if g[-1] > 0:
+            cands.append(self.upper if not math.isinf(self.upper) else float(self.nodes[-1]))
+        lp = self.evaluate(np.array(cands))[0]
+        # the first candidate within 1e-12 of the best log density (the posterior can be flat to
+        # round-off near 0, where the score's sign is noise)
+        return float(cands[int(np.flatnonzero(lp >= lp.max() - 1e-12)[0])])
 
     def shortest(self, level: float) -> tuple[float, float]:
         """Shortest interval with probability ``level``: [0, q(level)] when the density at 0 is at

@@ -255,7 +255,8 @@ class _TauPosterior:
         out = self._cdf_u(u)[0]
         return np.where(tau >= self.upper, 1.0, np.where(tau < 0, 0.0, out))
 
-    def quantile(self, p):
+    def quantile(self, p, x0=None):
+        """Quantiles by Newton in u within the panel holding p (from x0, a tau, when given)."""
         p = np.asarray(p, dtype=float)
         flat = p.reshape(-1)
         idx = np.clip(np.searchsorted(self.cum, flat, side="right") - 1, 0, self.half_widths.size - 1)
@@ -265,7 +266,8 @@ class _TauPosterior:
             F, f = self._cdf_u(u)
             return F - flat, f
 
-        u = _newton_bracketed(fun, lo, hi, xtol=1e-15)
+        u0 = None if x0 is None else self.u_of_tau(np.asarray(x0, dtype=float).reshape(-1))
+        u = _newton_bracketed(fun, lo, hi, xtol=1e-15, ftol=1e-15, x0=u0)
         tau = self.tau_of_u(np.minimum(u, 1 - 1e-16))[0]
         tau = np.where(flat <= 0, 0.0, np.where(flat >= 1, self.upper, tau))
         return tau.reshape(p.shape)
@@ -289,18 +291,26 @@ class _TauPosterior:
 
     def shortest(self, level: float) -> tuple[float, float]:
         """Shortest interval with probability ``level``: [0, q(level)] when the density at 0 is at
-        least that at q(level); otherwise the interval whose ends have equal density."""
+        least that at q(level); otherwise the lower-tail probability a where the ends have equal
+        density, by Newton on a: d/da [log f(q(a + level)) - log f(q(a))] is score(hi) - score(lo)
+        times 1/f, and with g = f(lo) - f(hi), dg/da = score(lo) - score(hi) (dq/da = 1/f(q))."""
         q_hi = float(self.quantile(np.array([level]))[0])
         if self.pdf(np.array([0.0]))[0] >= self.pdf(np.array([q_hi]))[0]:
             return 0.0, q_hi
+        last = {}
 
-        def h(a):
-            lo = self.quantile(a)
-            hi = self.quantile(a + level)
-            return self.pdf(hi) - self.pdf(lo), lo, hi
+        def fun(a):
+            lo = self.quantile(a, last.get("lo"))
+            hi = self.quantile(a + level, last.get("hi"))
+            last["lo"], last["hi"] = lo, hi
+            f_lo, f_hi = self.pdf(lo), self.pdf(hi)
+            s_lo, s_hi = self.score(lo), self.score(hi)
+            return f_lo - f_hi, s_lo - s_hi
 
-        a, lo, hi = _illinois(h, np.array([0.0]), np.array([1.0 - level]))
-        return float(lo[0]), float(hi[0])
+        eps = 1e-12
+        _newton_bracketed(fun, np.array([eps]), np.array([1 - level - eps]), xtol=1e-14,
+                          x0=np.array([(1 - level) / 2]))
+        return float(last["lo"][0]), float(last["hi"][0])
 
 
 # ----- normal mixtures: mu, a new study's theta, each study's theta_i --------------------------
@@ -411,9 +421,10 @@ class _Mixture:
 
 # ----- root finding (vectorised) --------------------------------------------------------------
 
-def _newton_bracketed(fun, lo, hi, *, xtol, x0=None, maxiter=_MAXITER):
+def _newton_bracketed(fun, lo, hi, *, xtol, ftol=0.0, x0=None, maxiter=_MAXITER):
     """Solve g(x) = 0 for increasing g on [lo, hi], elementwise: Newton steps from x0 (default the
-    midpoint), bisection when a step leaves the bracket. ``fun`` returns (g, g')."""
+    midpoint), damped when a step leaves the bracket; stops when the step is below xtol or
+    |g| <= ftol. ``fun`` returns (g, g')."""
     lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
     x = 0.5 * (lo + hi) if x0 is None else np.clip(np.broadcast_to(x0, lo.shape), lo, hi)
     for _ in range(maxiter):
@@ -427,34 +438,11 @@ def _newton_bracketed(fun, lo, hi, *, xtol, x0=None, maxiter=_MAXITER):
         # from the middle instead is slow when the exact bracket is wide, as under heavy tails)
         xn = np.where(xn <= lo, 0.5 * (x + lo), np.where(xn >= hi, 0.5 * (x + hi), xn))
         xn = np.where(np.isfinite(xn), xn, 0.5 * (lo + hi))
-        done = (np.abs(xn - x) <= xtol) | (g == 0) | (hi - lo <= xtol)
+        done = (np.abs(xn - x) <= xtol) | (np.abs(g) <= ftol) | (hi - lo <= xtol)
         x = np.where(g == 0, x, xn)
         if np.all(done):
             break
     return x
-
-
-def _illinois(h, a0, a1, *, tol=1e-14, maxiter=100):
-    """Root of decreasing h on [a0, a1] by the Illinois method; h(a) returns (value, lo, hi) and
-    the ends a0, a1 stand for h = +f(q(level)) and -f(q(1 - level)) without evaluating q(0), q(1)."""
-    f0, lo0, hi0 = h(np.minimum(a0 + 1e-300, a1))
-    f1, lo1, hi1 = h(np.maximum(a1 - 1e-16, a0))
-    a, lo, hi = a0.copy(), lo0, hi0
-    side = np.zeros_like(a0)
-    for _ in range(maxiter):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a = np.where(f0 != f1, (a0 * f1 - a1 * f0) / (f1 - f0), 0.5 * (a0 + a1))
-        a = np.where((a <= a0) | (a >= a1) | ~np.isfinite(a), 0.5 * (a0 + a1), a)
-        fa, lo, hi = h(a)
-        pos = fa > 0
-        f1 = np.where(~pos & (side == -1), 0.5 * f1, f1)  # Illinois: halve the retained end
-        f0 = np.where(pos & (side == 1), 0.5 * f0, f0)
-        a0, f0 = np.where(pos, a, a0), np.where(pos, fa, f0)
-        a1, f1 = np.where(pos, a1, a), np.where(pos, f1, fa)
-        side = np.where(pos, -1, 1)
-        if np.all((a1 - a0 <= tol) | (fa == 0)):
-            break
-    return a, lo, hi
 
 
 # ----- the result ---------------------------------------------------------------------------

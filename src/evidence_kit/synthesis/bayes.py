@@ -33,7 +33,8 @@ MU_PRIORS = ("uniform", "normal")
 # puts 5% prior probability on tau > 1 (Spiegelhalter, Abrams & Myles 2004, as summarised in the
 # sl4bayesmeta documentation of pri_par_adjust_static; Roever et al. 2021, Res Synth Methods
 # 12:448, discuss such weakly informative priors). Standardised mean differences: the same scale,
-# which on the log-OR scale (log OR = pi/sqrt(3) d, Chinn 2000) is HN(0.91), between the HN(0.5)
+# which on the log-OR scale (ln OR = d pi/sqrt(3), Borenstein et al. 2009, eq. 7.3; as
+# ``conversions.d_to_log_or``) is HN(0.91), between the HN(0.5)
 # and HN(1) of that rule, i.e. no less conservative. Other measures need an explicit tau_scale.
 DEFAULT_TAU_SCALE = {"OR": 0.5, "PETO": 0.5, "SMD": 0.5, "SMDH": 0.5, "SMCC": 0.5, "SMCR": 0.5}
 
@@ -85,7 +86,6 @@ class _TauPrior:
 
     name: str
     scale: float | None
-    vi: np.ndarray
 
     @property
     def proper(self) -> bool:
@@ -291,9 +291,9 @@ class _TauPosterior:
 
     def shortest(self, level: float) -> tuple[float, float]:
         """Shortest interval with probability ``level``: [0, q(level)] when the density at 0 is at
-        least that at q(level); otherwise the lower-tail probability a where the ends have equal
-        density, by Newton on a: d/da [log f(q(a + level)) - log f(q(a))] is score(hi) - score(lo)
-        times 1/f, and with g = f(lo) - f(hi), dg/da = score(lo) - score(hi) (dq/da = 1/f(q))."""
+        least that at q(level); otherwise the lower-tail probability a where the ends lo = q(a),
+        hi = q(a + level) have equal density: Newton on g(a) = f(lo) - f(hi), whose derivative is
+        score(lo) - score(hi) since dq/da = 1/f(q) and f'/f is the score."""
         q_hi = float(self.quantile(np.array([level]))[0])
         if self.pdf(np.array([0.0]))[0] >= self.pdf(np.array([q_hi]))[0]:
             return 0.0, q_hi
@@ -423,8 +423,9 @@ class _Mixture:
 
 def _newton_bracketed(fun, lo, hi, *, xtol, ftol=0.0, x0=None, maxiter=_MAXITER):
     """Solve g(x) = 0 for increasing g on [lo, hi], elementwise: Newton steps from x0 (default the
-    midpoint), damped when a step leaves the bracket; stops when the step is below xtol or
-    |g| <= ftol. ``fun`` returns (g, g')."""
+    midpoint), bisection of the bracket when a step leaves it (or points the wrong way, where g is
+    not locally increasing); stops when the step is below xtol or |g| <= ftol. ``fun`` returns
+    (g, g')."""
     lo, hi = np.array(lo, dtype=float), np.array(hi, dtype=float)
     x = 0.5 * (lo + hi) if x0 is None else np.clip(np.broadcast_to(x0, lo.shape), lo, hi)
     for _ in range(maxiter):
@@ -433,12 +434,12 @@ def _newton_bracketed(fun, lo, hi, *, xtol, ftol=0.0, x0=None, maxiter=_MAXITER)
         lo = np.where(neg, x, lo)
         hi = np.where(neg, hi, x)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            xn = x - g / dg
-        # a step leaving the bracket goes halfway towards the end it crossed (halving the bracket
-        # from the middle instead is slow when the exact bracket is wide, as under heavy tails)
-        xn = np.where(xn <= lo, 0.5 * (x + lo), np.where(xn >= hi, 0.5 * (x + hi), xn))
-        xn = np.where(np.isfinite(xn), xn, 0.5 * (lo + hi))
-        done = (np.abs(xn - x) <= xtol) | (np.abs(g) <= ftol) | (hi - lo <= xtol)
+            step = g / dg
+        small = np.abs(step) <= xtol
+        xn = x - step
+        ok = small | ((xn > lo) & (xn < hi))
+        xn = np.where(ok, xn, 0.5 * (lo + hi))
+        done = small | (np.abs(g) <= ftol) | (hi - lo <= xtol)
         x = np.where(g == 0, x, xn)
         if np.all(done):
             break
@@ -732,7 +733,7 @@ def bayes_meta_analysis(data=None, yi="yi", vi="vi", *, sei=None, slab=None, tau
     else:
         prior_name = check_choice("tau_prior", tau_prior, TAU_PRIORS, aliases=_TAU_ALIASES)
         prior_scale = _tau_scale(prior_name, tau_scale, measure)
-        prior = _TauPrior(prior_name, prior_scale, v)
+        prior = _TauPrior(prior_name, prior_scale)
         _check_proper(prior, k, mu_sd is not None)
 
     if fixed_tau is not None:

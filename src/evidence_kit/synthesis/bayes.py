@@ -921,6 +921,7 @@ def _report_html(res, digits=4):
     if bf:
         parts.append('<pre style="margin: 0.5em 0">' + esc("\n".join(bf)) + "</pre>")
     sh = res.shrinkage.copy()
+    sh.index.name = None  # one header row
     parts.append(f"<details><summary>Shrinkage estimates ({res.k} studies)</summary>"
                  + sh.to_html(float_format=lambda v: _fmt(float(v), digits)) + "</details>")
     if res.omitted.size:

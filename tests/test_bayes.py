@@ -22,7 +22,7 @@ from scipy import integrate, stats
 from tolerances import published_atol
 
 import evidence_kit as ek
-from evidence_kit.bayes_plots import bayes_forest_plot, bayes_posterior_plot
+from evidence_kit.plots.bayes import bayes_forest_plot, bayes_posterior_plot
 from evidence_kit.synthesis.bayes import BayesMetaResult, bayes_meta_analysis
 
 FIXTURE = json.loads((Path(__file__).parent / "data" / "published" / "bayesmeta_rubin1981_vignette.json")

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from evidence_kit._validate import check_choice, get_column, row_labels
-from evidence_kit.synthesis._design import check_rows, numeric_column
+from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
+from evidence_kit.synthesis._design import numeric_column
 
 __all__ = ["BayesMetaResult", "bayes_meta_analysis", "TAU_PRIORS", "MU_PRIORS", "DEFAULT_TAU_SCALE"]
 

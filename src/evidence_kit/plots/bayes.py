@@ -12,7 +12,7 @@ from matplotlib import pyplot as plt
 from matplotlib.patches import Polygon
 from scipy import stats
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
 from evidence_kit.synthesis.bayes import BayesMetaResult
 
 __all__ = ["bayes_posterior_plot", "bayes_forest_plot"]

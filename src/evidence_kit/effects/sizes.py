@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from evidence_kit._core.validate import check_choice, get_column, row_labels
+from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 from evidence_kit.effects._special import hyp2f1
 
 __all__ = ["MEASURES", "effect_sizes"]
@@ -269,23 +269,6 @@ def _cmi(mi):
     with np.errstate(invalid="ignore", divide="ignore"):
         c = np.exp(special.gammaln(mi / 2) - np.log(np.sqrt(mi / 2)) - special.gammaln((mi - 1) / 2))
     return np.where(mi <= 1, np.nan, c)
-
-
-def check_rows(bad, column, reason, values, labels, *, limit=5):
-    """As ``_validate.check_rows`` (same message), but rows and values print as plain Python
-    scalars ("row 2 (bi=-1.0)", not "row np.int64(2) (bi=np.float64(-1.0))") under numpy 2."""
-    bad = np.asarray(bad, dtype=bool)
-    if not bad.any():
-        return
-    idx = np.flatnonzero(bad)
-    labels = np.asarray(labels, dtype=object)
-    shown = ", ".join(f"row {_plain(labels[i])!r} ({column}={_plain(values[i])!r})" for i in idx[:limit])
-    more = f" and {idx.size - limit} more" if idx.size > limit else ""
-    raise ValueError(f"{reason}: {shown}{more}")
-
-
-def _plain(x):
-    return x.item() if isinstance(x, np.generic) else x
 
 
 def _check_nonneg(arr, name, what, labels):

@@ -9,6 +9,7 @@ inference and permutation tests.
 from evidence_kit.synthesis._design import design_matrix
 from evidence_kit.synthesis._tau2 import ConvergenceError
 from evidence_kit.synthesis.batch import meta_analysis_batch
+from evidence_kit.synthesis.bayes import BayesMetaResult, bayes_meta_analysis
 from evidence_kit.synthesis.binary import BinaryPoolResult, mantel_haenszel, peto
 from evidence_kit.synthesis.model import MetaResult, fit, meta_analysis
 from evidence_kit.synthesis.multilevel import MultilevelResult, multilevel_meta_analysis
@@ -18,7 +19,7 @@ from evidence_kit.synthesis.sensitivity import cumulative, influence, leave_one_
 from evidence_kit.synthesis.subgroup import SubgroupResult, subgroup_analysis
 
 __all__ = [
-    "BinaryPoolResult", "ConvergenceError", "MetaResult", "MultilevelResult", "PermutationResult", "RobustResult",
+    "BayesMetaResult", "bayes_meta_analysis", "BinaryPoolResult", "ConvergenceError", "MetaResult", "MultilevelResult", "PermutationResult", "RobustResult",
     "SubgroupResult", "cumulative", "design_matrix", "fit", "influence", "leave_one_out", "mantel_haenszel",
     "meta_analysis", "meta_analysis_batch", "multilevel_meta_analysis", "permutation_test", "peto", "robust",
     "subgroup_analysis", "wald_test",

@@ -17,8 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from evidence_kit._core.format import fmt, pval_eq
-from evidence_kit._core.validate import check_choice, get_column, row_labels
-from evidence_kit.synthesis._design import check_rows
+from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 
 MH_MEASURES = ("OR", "RR", "RD")
 

@@ -48,7 +48,7 @@ def nested_codes(data: pd.DataFrame | None, levels, k: int) -> np.ndarray:
         values = pd.Series(np.asarray(raw, dtype=object).ravel())
         if values.shape[0] != k:
             raise ValueError(f"levels: {name!r} has {values.shape[0]} values but there are {k} rows")
-        _check(values.isna().to_numpy(), name, "missing cluster labels", values.to_numpy(),
+        check_rows(values.isna().to_numpy(), name, "missing cluster labels", values.to_numpy(),
                row_labels(data, k))
         labels.append(values.astype(str).to_numpy())
     codes = np.empty((k, len(labels)), dtype=np.intp)
@@ -56,13 +56,6 @@ def nested_codes(data: pd.DataFrame | None, levels, k: int) -> np.ndarray:
         key = pd.MultiIndex.from_arrays(labels[: j + 1])
         codes[:, j] = pd.factorize(key, sort=True)[0]
     return codes
-
-
-def _check(bad, column, reason, values, labels) -> None:
-    """check_rows with plain Python labels and values, so messages read ``row 3 (vi=-1.0)``."""
-    if np.any(bad):
-        check_rows(bad, column, reason, np.asarray(values, dtype=object).tolist(),
-                   np.asarray(labels, dtype=object).tolist())
 
 
 # --------------------------------------------------------------------------------------------
@@ -432,10 +425,10 @@ def multilevel_meta_analysis(
     slab = labels if slab is None else get_column(data, slab, "slab", n=k, dtype=object)
     if measure is None and isinstance(data, pd.DataFrame):
         measure = data.attrs.get("measure")
-    _check(~np.isfinite(y), "yi", "effect sizes must be finite (drop missing rows first)", y, labels)
-    _check(~np.isfinite(v), "vi", "sampling variances must be finite (drop missing rows first)", v,
+    check_rows(~np.isfinite(y), "yi", "effect sizes must be finite (drop missing rows first)", y, labels)
+    check_rows(~np.isfinite(v), "vi", "sampling variances must be finite (drop missing rows first)", v,
            labels)
-    _check(~(v > 0), "vi", "sampling variances must be positive", v, labels)
+    check_rows(~(v > 0), "vi", "sampling variances must be positive", v, labels)
     level_names = tuple(lev if isinstance(lev, str) else f"level{i + 1}"
                         for i, lev in enumerate([levels] if isinstance(levels, str) else levels))
     if not level_names:
@@ -444,7 +437,7 @@ def multilevel_meta_analysis(
     X, terms, _ = design_matrix(data, mods, k)
     X = np.ones((k, 1)) if X is None else X
     bad = np.isnan(X).any(axis=1)
-    _check(bad, "mods", "missing moderator values (drop these rows first)",
+    check_rows(bad, "mods", "missing moderator values (drop these rows first)",
            np.where(bad, np.nan, 0.0), labels)
     if np.linalg.matrix_rank(X) < X.shape[1]:
         raise ValueError(f"moderators are collinear: the design matrix ({', '.join(terms)}) "

@@ -93,6 +93,7 @@ from evidence_kit.plots import (
     rob_traffic_light,
 )
 from evidence_kit.synthesis import (
+    BayesMetaResult,
     BinaryPoolResult,
     ConvergenceError,
     MetaResult,
@@ -100,6 +101,7 @@ from evidence_kit.synthesis import (
     PermutationResult,
     RobustResult,
     SubgroupResult,
+    bayes_meta_analysis,
     cumulative,
     influence,
     leave_one_out,
@@ -149,6 +151,10 @@ __all__ = [
     "wwc_cluster_t",
     "wwc_hedges_g",
     # synthesis
+    "BayesMetaResult",
+    "bayes_meta_analysis",
+    "bayes_forest_plot",
+    "bayes_posterior_plot",
     "BinaryPoolResult",
     "ConvergenceError",
     "MetaResult",

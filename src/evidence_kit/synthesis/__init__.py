@@ -10,6 +10,7 @@ profile likelihoods, cluster-robust inference and permutation tests.
 from evidence_kit.synthesis._design import design_matrix
 from evidence_kit.synthesis._tau2 import ConvergenceError
 from evidence_kit.synthesis.batch import meta_analysis_batch
+from evidence_kit.synthesis.bayes import BayesMetaResult, bayes_meta_analysis
 from evidence_kit.synthesis.binary import BinaryPoolResult, mantel_haenszel, peto
 from evidence_kit.synthesis.che import CheResult, che_model, che_sensitivity
 from evidence_kit.synthesis.compare import AnovaResult, anova, fit_statistics
@@ -23,10 +24,10 @@ from evidence_kit.synthesis.subgroup import SubgroupResult, subgroup_analysis
 from evidence_kit.synthesis.vcalc import BlockCovariance, vcalc
 
 __all__ = [
-    "AnovaResult", "BinaryPoolResult", "BlockCovariance", "CheResult", "ConvergenceError", "MetaResult",
-    "MultilevelResult", "MultivariateResult", "PermutationResult", "RobustResult", "SubgroupResult", "anova",
-    "che_model", "che_sensitivity", "cumulative", "design_matrix", "fit", "fit_statistics", "influence",
-    "leave_one_out", "mantel_haenszel", "meta_analysis", "meta_analysis_batch", "multilevel_meta_analysis",
-    "multivariate_meta_analysis", "permutation_test", "peto", "robust", "subgroup_analysis", "vcalc",
-    "wald_test",
+    "AnovaResult", "BayesMetaResult", "BinaryPoolResult", "BlockCovariance", "CheResult", "ConvergenceError",
+    "MetaResult", "MultilevelResult", "MultivariateResult", "PermutationResult", "RobustResult", "SubgroupResult",
+    "anova", "bayes_meta_analysis", "che_model", "che_sensitivity", "cumulative", "design_matrix", "fit",
+    "fit_statistics", "influence", "leave_one_out", "mantel_haenszel", "meta_analysis", "meta_analysis_batch",
+    "multilevel_meta_analysis", "multivariate_meta_analysis", "permutation_test", "peto", "robust",
+    "subgroup_analysis", "vcalc", "wald_test",
 ]

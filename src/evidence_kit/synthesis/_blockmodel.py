@@ -229,6 +229,20 @@ class BlockEngine:
             grad[self.n_inner + j] = -0.5 * tr + 0.5 * float(zpe @ zpe)
         return ll, grad
 
+    def diag_inverse(self, theta, sigma) -> np.ndarray:
+        """diag(V^-1): block inverses minus the Sherman-Morrison terms of the outer levels,
+        diag(A_new^-1)_i = diag(A^-1)_i - s r_i^2 / (1 + s 1_g'r)."""
+        out = self.solve(theta, sigma, np.zeros((self.k, 1)), score=True)
+        if out is None:
+            raise ValueError("the marginal covariance is not positive definite")
+        _, _, (inv, steps, _) = out
+        d = np.empty(self.k)
+        for c, Si in zip(self.classes, inv, strict=True):
+            d[c.idx] = np.einsum("bii->bi", Si)
+        for r_before, coef in steps:
+            d -= coef * r_before**2
+        return d
+
     def gls(self, theta, sigma, y, X):
         """beta, its covariance (X'V^-1X)^-1 and V^-1 (y - X beta)."""
         p = X.shape[1]

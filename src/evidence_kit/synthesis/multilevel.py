@@ -54,7 +54,7 @@ def nested_codes(data: pd.DataFrame | None, levels, k: int) -> np.ndarray:
         values = pd.Series(np.asarray(raw, dtype=object).ravel())
         if values.shape[0] != k:
             raise ValueError(f"levels: {name!r} has {values.shape[0]} values but there are {k} rows")
-        _check(values.isna().to_numpy(), name, "missing cluster labels", values.to_numpy(),
+        check_rows(values.isna().to_numpy(), name, "missing cluster labels", values.to_numpy(),
                row_labels(data, k))
         labels.append(values.astype(str).to_numpy())
     codes = np.empty((k, len(labels)), dtype=np.intp)
@@ -66,13 +66,6 @@ def nested_codes(data: pd.DataFrame | None, levels, k: int) -> np.ndarray:
         prev = np.unique(key, return_inverse=True)[1].astype(np.int64).ravel()
         codes[:, j] = prev
     return codes
-
-
-def _check(bad, column, reason, values, labels) -> None:
-    """check_rows with plain Python labels and values, so messages read ``row 3 (vi=-1.0)``."""
-    if np.any(bad):
-        check_rows(bad, column, reason, np.asarray(values, dtype=object).tolist(),
-                   np.asarray(labels, dtype=object).tolist())
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,6 +107,22 @@ def solve_nested(vi: np.ndarray, codes: np.ndarray, sigma2: np.ndarray, U: np.nd
             link[j] = a / denom
         r = r / denom[g]
     return Wu, logdet, quad
+
+
+def diag_inverse(vi: np.ndarray, codes: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
+    """diag(V^-1) for V = diag(vi) + sum_l sigma2_l Z_l Z_l' (nested Z_l), in O(k).
+
+    The same Sherman-Morrison steps as :func:`solve_nested`, innermost level first: with
+    r = A^-1 1_g on the rows of group g, diag(A_new^-1)_i = diag(A^-1)_i - s r_i^2 / (1 + s 1_g'r).
+    """
+    d = 1.0 / vi
+    r = 1.0 / vi
+    for j in range(codes.shape[1] - 1, -1, -1):
+        g = codes[:, j]
+        denom = 1.0 + sigma2[j] * np.bincount(g, weights=r, minlength=int(g.max()) + 1)
+        d = d - sigma2[j] * r * r / denom[g]
+        r = r / denom[g]
+    return d
 
 
 def _parent(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
@@ -267,6 +276,11 @@ class MultilevelResult(FirstCoefficient):
     vb: np.ndarray = field(repr=False)
     codes: np.ndarray = field(repr=False)
     labels: pd.DataFrame = field(repr=False)
+    #: row labels (as ``MetaResult.slab``), weights in percent as metafor's ``weights()`` of an
+    #: rma.mv model (100 diag(V^-1) / sum(diag(V^-1))), and the effect measure when known
+    slab: np.ndarray = field(default=None, repr=False)
+    weights: np.ndarray = field(default=None, repr=False)
+    measure: str | None = None
     V: BlockCovariance | None = field(repr=False, default=None)
     design: tuple = field(repr=False, default=())
     fixed_sigma2: tuple = field(repr=False, default=())  # levels whose sigma2 was fixed
@@ -395,7 +409,7 @@ def multilevel_meta_analysis(
     data: pd.DataFrame | None = None,
     yi="yi",
     vi="vi",
-    levels=("district", "school"),
+    levels=None,
     mods=None,
     method: str = "REML",
     *,
@@ -403,6 +417,8 @@ def multilevel_meta_analysis(
     sigma2=None,
     test: str = "z",
     level: float = 95,
+    slab=None,
+    measure: str | None = None,
 ) -> MultilevelResult:
     """Fit a meta-analysis with nested random effects (metafor ``rma.mv(yi, vi, random = ~ 1 | a/b)``).
 
@@ -413,7 +429,7 @@ def multilevel_meta_analysis(
     yi, vi : str or array-like
         Effect sizes and their sampling variances.
     levels : sequence of str or array-like
-        Grouping variables, outermost first (e.g. ``["district", "school"]``, or
+        Required. Grouping variables, outermost first (e.g. ``["district", "school"]``, or
         ``["study", "esid"]`` for effects within studies). Inner labels are read within their
         outer group, as ``district/school`` in R.
     mods : list of str or formula string, optional
@@ -433,6 +449,10 @@ def multilevel_meta_analysis(
         "t" uses t and F distributions with k - p degrees of freedom (metafor ``test="t"``).
     level : float
         Confidence level in percent.
+    slab : str or array-like, optional
+        Row labels (default: the index of ``data``).
+    measure : str, optional
+        Effect measure (e.g. "SMD"); by default the one ``effect_sizes`` recorded on ``data``.
 
     Returns
     -------
@@ -449,6 +469,11 @@ def multilevel_meta_analysis(
     Multilevel I^2 (Cheung 2014, eq. 14; metafor FAQ "I^2 for multilevel models"):
     I^2_l = 100 sigma2_l / (sum sigma2 + (k - p) / tr(P)), P = W - W X (X'WX)^-1 X'W.
     """
+    if levels is None or (not isinstance(levels, str) and len(levels) == 0):
+        raise TypeError(
+            "multilevel_meta_analysis() needs levels=: the grouping columns, outermost first, e.g. "
+            "levels=['study', 'esid'] for effects within studies or levels=['district', 'school'] "
+            "(metafor's random = ~ 1 | study/esid)")
     method = check_choice("method", method, ["REML", "ML"])
     test = check_choice("test", test, ["z", "t"])
     y = get_column(data, yi, "yi")
@@ -456,10 +481,13 @@ def multilevel_meta_analysis(
     Vcov = None if V is None else as_block_covariance(V, k)
     v = get_column(data, vi, "vi", n=k) if Vcov is None else Vcov.diagonal_values()
     labels = row_labels(data, k)
-    _check(~np.isfinite(y), "yi", "effect sizes must be finite (drop missing rows first)", y, labels)
-    _check(~np.isfinite(v), "vi", "sampling variances must be finite (drop missing rows first)", v,
+    slab = labels if slab is None else get_column(data, slab, "slab", n=k, dtype=object)
+    if measure is None and isinstance(data, pd.DataFrame):
+        measure = data.attrs.get("measure")
+    check_rows(~np.isfinite(y), "yi", "effect sizes must be finite (drop missing rows first)", y, labels)
+    check_rows(~np.isfinite(v), "vi", "sampling variances must be finite (drop missing rows first)", v,
            labels)
-    _check(~(v > 0), "vi", "sampling variances must be positive", v, labels)
+    check_rows(~(v > 0), "vi", "sampling variances must be positive", v, labels)
     level_names = tuple(lev if isinstance(lev, str) else f"level{i + 1}"
                         for i, lev in enumerate([levels] if isinstance(levels, str) else levels))
     if not level_names:
@@ -468,7 +496,7 @@ def multilevel_meta_analysis(
     X, terms, coding = design_matrix(data, mods, k)
     X = np.ones((k, 1)) if X is None else X
     bad = np.isnan(X).any(axis=1)
-    _check(bad, "mods", "missing moderator values (drop these rows first)",
+    check_rows(bad, "mods", "missing moderator values (drop these rows first)",
            np.where(bad, np.nan, 0.0), labels)
     if np.linalg.matrix_rank(X) < X.shape[1]:
         raise ValueError(f"moderators are collinear: the design matrix ({', '.join(terms)}) "
@@ -552,13 +580,17 @@ def multilevel_meta_analysis(
                                        np.asarray(lev))
                                 for name, lev in zip(level_names, [levels] if isinstance(
                                     levels, str) else levels, strict=True)})
+    # metafor weights.rma.mv(type = "diagonal"): diag of the inverse marginal covariance
+    dw = (diag_inverse(v, codes, sigma2) if Vcov is None
+          else _diag_inverse_v(Vcov, codes, sigma2))
     return MultilevelResult(
         k=k, method=method, test=test, level=level, levels=level_names, coefficients=coefs,
         sigma2=sigma2, n_groups=n_groups, i2_levels=pd.Series(shares, index=list(level_names)),
         i2=float(np.sum(shares)), q=q, q_df=df, q_pvalue=q_p, qm=qm, qm_df=qm_df,
         qm_pvalue=qm_p, ll=float(ll), converged=converged, yi=y, vi=v, X=X,
-        term_names=tuple(terms), vb=fit.vb, codes=codes, labels=label_frame, V=Vcov,
-        design=tuple(coding), fixed_sigma2=tuple(sorted(fixed)))
+        term_names=tuple(terms), vb=fit.vb, codes=codes, labels=label_frame,
+        slab=np.asarray(slab, dtype=object), weights=100 * dw / dw.sum(), measure=measure,
+        V=Vcov, design=tuple(coding), fixed_sigma2=tuple(sorted(fixed)))
 
 
 def _fit_with_v(y, Vcov, X, codes, reml, start, fixed=None):
@@ -570,6 +602,14 @@ def _fit_with_v(y, Vcov, X, codes, reml, start, fixed=None):
     coef, _ = par.to_linear(phi)
     beta, vb, rw = engine.gls(coef[:par.n_inner], coef[par.n_inner:], y, X)
     return np.exp(phi), _Fit(beta=beta, vb=vb, resid_weighted=rw), ll, converged
+
+
+def _diag_inverse_v(Vcov, codes, sigma2) -> np.ndarray:
+    """diag of the inverse marginal covariance with a known V (block engine)."""
+    engine, par, _ = level_engine(Vcov, codes)
+    with np.errstate(divide="ignore"):
+        coef, _ = par.to_linear(np.log(np.asarray(sigma2, dtype=float)))
+    return engine.diag_inverse(coef[:par.n_inner], coef[par.n_inner:])
 
 
 def marginal_solve(vi, codes, sigma2, U, V: BlockCovariance | None = None) -> np.ndarray:

@@ -31,7 +31,7 @@ from scipy import stats
 
 from evidence_kit._core.format import df_label
 from evidence_kit._core.results import FirstCoefficient
-from evidence_kit._core.validate import check_choice, get_column, row_labels
+from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 from evidence_kit.synthesis._blockmodel import (
     STRUCTS,
     BlockEngine,
@@ -39,7 +39,7 @@ from evidence_kit.synthesis._blockmodel import (
     maximize,
     outcome_structure,
 )
-from evidence_kit.synthesis._design import check_rows, design_matrix, has_intercept, newmods_matrix
+from evidence_kit.synthesis._design import design_matrix, has_intercept, newmods_matrix
 from evidence_kit.synthesis.compare import fitstats
 from evidence_kit.synthesis.multilevel import coefficient_table
 from evidence_kit.synthesis.profile import profile as profile_ll

@@ -17,8 +17,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from evidence_kit._core.validate import get_column
-from evidence_kit.synthesis._design import check_rows
+from evidence_kit._core.validate import check_rows, get_column
 
 __all__ = ["BlockCovariance", "as_block_covariance", "vcalc"]
 

@@ -4,6 +4,7 @@ clubSandwich CR2 (tests/reference/models.R, section 2)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from models_ref import CASES, cases_with, dataset
 from tolerances import CLOSED_FORM_RTOL, ITERATIVE_ATOL, ITERATIVE_RTOL, KNOWN_DIVERGENCES
@@ -137,7 +138,6 @@ def test_three_levels_with_v_inside_studies():
     study = np.repeat(np.arange(n_d * n_s), n_e)
     vi = rng.uniform(0.02, 0.1, k)
     yi = rng.normal(0.2, 0.3, k)
-    import pandas as pd
     dat = pd.DataFrame({"district": district, "study": study, "esid": np.arange(k) % n_e,
                         "yi": yi, "vi": vi})
     V = vcalc(dat, "vi", "study", obs="esid", rho=0.5)
@@ -151,6 +151,8 @@ def test_three_levels_with_v_inside_studies():
     b = vb @ X.T @ W @ yi
     np.testing.assert_allclose(res.estimate, b[0], rtol=1e-10)
     np.testing.assert_allclose(res.se, np.sqrt(vb[0, 0]), rtol=1e-10)
+    dw = np.diag(W)  # metafor weights.rma.mv: 100 diag(M^-1) / sum
+    np.testing.assert_allclose(res.weights, 100 * dw / dw.sum(), rtol=1e-10)
     e = yi - b[0]
     ll = (-0.5 * (k - 1) * np.log(2 * np.pi) - 0.5 * np.linalg.slogdet(M)[1]
           - 0.5 * np.linalg.slogdet(X.T @ W @ X)[1] + 0.5 * np.log(k) - 0.5 * e @ W @ e)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import load_reference
 from models_ref import CASES, block_v, cases_with, dataset
 from tolerances import CLOSED_FORM_RTOL, ITERATIVE_ATOL, ITERATIVE_RTOL
 
+from evidence_kit.synthesis.compare import anova
 from evidence_kit.synthesis.multivariate import multivariate_meta_analysis
 
 CLOSE = {"rtol": ITERATIVE_RTOL, "atol": ITERATIVE_ATOL}
@@ -96,3 +98,34 @@ def test_ranef_and_fitted(case_id):
     np.testing.assert_allclose(ours["se"], r["se"], rtol=ITERATIVE_RTOL, atol=atol)
     np.testing.assert_allclose(ours["pi_lower"], r["pi_lb"], rtol=ITERATIVE_RTOL, atol=atol)
     np.testing.assert_allclose(res.predict()["pred"], ref["fitted"]["pred"], **CLOSE)
+
+
+# ----- tests/reference/models_extra.R: PL CIs of G and an LRT between structures ---------------
+EXTRA = load_reference("models_extra")["cases"]
+
+
+def test_extra_grid_complete():
+    assert set(EXTRA) == {"mv_confint/berkey1998_UN_REML", "mv_confint/berkey1998_UN_ML",
+                          "mv_lrt/berkey1998_UN_vs_CS_ML"}
+
+
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_profile_ci_of_g(method):
+    ref = EXTRA[f"mv_confint/berkey1998_UN_{method}"]
+    res = _fit(f"mv/berkey1998_UN_{method}")
+    np.testing.assert_allclose(res.ll, ref["logLik"], rtol=1e-10)
+    for comp, key in (("tau2.1", "tau2_1"), ("tau2.2", "tau2_2"), ("rho", "rho_1")):
+        row = res.confint(comp).iloc[0]
+        np.testing.assert_allclose(row["estimate"], ref[key]["estimate"], **CLOSE)
+        np.testing.assert_allclose([row["ci_lower"], row["ci_upper"]],
+                                   [ref[key]["ci_lb"], ref[key]["ci_ub"]], rtol=1e-6, atol=1e-9)
+
+
+def test_lrt_between_structures():
+    ref = EXTRA["mv_lrt/berkey1998_UN_vs_CS_ML"]
+    a = anova(_fit("mv/berkey1998_UN_ML"), _fit("mv/berkey1998_CS_ML"))
+    np.testing.assert_allclose(a.statistic, ref["LRT"], **CLOSE)
+    np.testing.assert_allclose(a.pvalue, ref["pval"], **CLOSE)
+    assert a.table["df"].tolist() == [ref["p_full"], ref["p_reduced"]]
+    np.testing.assert_allclose(a.table.loc["Full", ["logLik", "AIC", "BIC", "AICc"]].to_numpy(float),
+                               np.array(ref["fit_full"])[[0, 2, 3, 4]], rtol=1e-9)

@@ -67,12 +67,14 @@ from evidence_kit.review.principle import (
     stated_gaps,
 )
 from evidence_kit.review.reader import EMPTY, ReaderTable, fmt_int, fmt_num, link, reader_table
+from evidence_kit.review.reproduce import refit, reproduction_forest, reproductions, study_rows
 from evidence_kit.review.statements import (
     NOT_APPRAISABLE,
     amstar2_confidence,
     anchor_of,
     bottom_lines,
     bottom_lines_html,
+    certainty_summary,
     evidence_gap_map,
     gap_lines,
     reading_note,
@@ -80,12 +82,14 @@ from evidence_kit.review.statements import (
     show_gap_lines,
 )
 from evidence_kit.review.wwc import (
+    WWC_CLUSTER_NOTE,
     WWC_DISPLAY,
     WWC_VERSION,
     essa_tiers,
     print_reasons,
     wwc_baseline,
     wwc_ratings,
+    wwc_table,
 )
 
 __all__ = [
@@ -96,7 +100,8 @@ __all__ = [
     "print_questions", "print_references", "print_not_assessable", "print_stated_gaps", "forest_panels", "FONT_MIN",
     # what the evidence says, for reading
     "bottom_lines", "gap_lines", "evidence_gap_map", "amstar2_confidence", "reading_note", "anchor_of",
-    "bottom_lines_html", "show_bottom_lines", "show_gap_lines", "NOT_APPRAISABLE",
+    "bottom_lines_html", "show_bottom_lines", "show_gap_lines", "NOT_APPRAISABLE", "certainty_summary",
+    "reproductions", "reproduction_forest", "study_rows", "refit", "wwc_table", "WWC_CLUSTER_NOTE",
     "reader_table", "ReaderTable", "fmt_int", "fmt_num", "link", "EMPTY",
     # certainty
     "PublishedEstimate", "grade_study", "grade_row", "representatives", "RATIO_METRICS", "rob_counts", "grade_published", "review_grades", "appraisals_table",

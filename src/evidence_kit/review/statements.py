@@ -33,7 +33,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from evidence_kit.certainty import amstar2_table, improvement_index
+from evidence_kit.certainty import amstar2_table, improvement_index, summary_of_findings
 from evidence_kit.certainty.grade import DOMAIN_TITLES, DOWNGRADE, UNASSESSED_PREFIX
 from evidence_kit.review._common import (
     DOMAIN_ORDER,
@@ -552,5 +552,64 @@ def reading_note(eb, principle: str | None = None) -> str:
             f"All {n} published estimates here were read in the reviews' full text.")
 
 
+_KEY = re.compile(r"^(Q\S+) (\S+) \((.+)\)$")
+
+
+def certainty_summary(eb, grades: dict) -> pd.DataFrame:
+    """A Summary of Findings for reading: per rated outcome its effect, certainty, what GRADE rated
+    down on the evidence and, in its own column, what could not be assessed; beside them the
+    review's own GRADE and its AMSTAR 2 confidence.
+
+    Parameters
+    ----------
+    grades : dict outcome -> GradeResult (:func:`grade_published`, :func:`grade_study`)
+
+    Returns
+    -------
+    DataFrame: outcome (in words), question, outcome_domain, id, effect (95% CI, as
+    ``ek.summary_of_findings`` prints it, on the scale graded), direction (better, worse, or none:
+    the CI includes no effect, oriented by ``favourable``), studies, participants, certainty, starts (GRADE's
+    starting level and why), rated_down (domains rated down on what the review reports),
+    not_assessable (domains rated down because the review does not report what they need),
+    review_grade, amstar2, source, link.
+    """
+    sof = summary_of_findings(grades).table if grades else pd.DataFrame()
+    appraisals = {r["synthesis_id"]: r for r in eb.appraisals.to_dict("records")} if len(eb.appraisals) else {}
+    amstar = amstar2_confidence(eb)
+    syn = eb.syntheses.set_index("id")
+    rows = []
+    for i, (name, g) in enumerate(grades.items()):
+        m = _KEY.match(name)
+        q, dom, sid = (m.group(1), m.group(2), m.group(3)) if m else ("", "", "")
+        known = sid in syn.index
+        key = syn.loc[sid, "citation_key"] if known else ""
+        ref = eb.references.get(key) if key else None
+        dom_t = g.domains
+        down = [d for d in DOWNGRADE if int(dom_t.loc[d, "change"]) < 0]
+        unassessed = [d for d in down if bool(dom_t.loc[d, "overridden"])
+                      and str(dom_t.loc[d, "override_reason"] or "").startswith(UNASSESSED_PREFIX)]
+        judged = [f"{_PLAIN_DOMAIN[d]} ({dom_t.loc[d, 'rating']})" for d in down if d not in unassessed]
+        outcome = (f"{q} {domain_words(dom)}: {syn.loc[sid, 'outcome']}" if known else name)
+        rows.append({
+            "outcome": outcome, "question": q, "outcome_domain": dom, "id": sid if known else "",
+            "effect": sof["Effect (95% CI)"].iloc[i],
+            "direction": _direction({**syn.loc[sid].to_dict(), "id": sid}) if known else "",
+            "studies": g.k, "participants": g.n_total,
+            "certainty": g.level,
+            "starts": "high (randomised trials)" if g.start == "high" else "low (observational or mixed designs)",
+            "rated_down": "; ".join(judged), "not_assessable": "; ".join(_PLAIN_DOMAIN[d] for d in unassessed),
+            "review_grade": str(appraisals.get(sid, {}).get("review_grade") or "") if known else "",
+            "amstar2": amstar.get(key, "not appraised") if known else "",
+            "source": short_cite(ref) if ref is not None else "", "link": ref_url(ref) if ref is not None else "",
+        })
+    cols = ["outcome", "question", "outcome_domain", "id", "effect", "direction", "studies", "participants", "certainty", "starts",
+            "rated_down", "not_assessable", "review_grade", "amstar2", "source", "link"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["studies"] = out["studies"].astype("Int64")
+    out["participants"] = pd.to_numeric(out["participants"]).round().astype("Int64")
+    return out
+
+
 __all__ = ["bottom_lines", "gap_lines", "evidence_gap_map", "amstar2_confidence", "reading_note", "anchor_of",
-           "bottom_lines_html", "show_bottom_lines", "show_gap_lines", "NOT_APPRAISABLE", "LEVELS", "EMPTY"]
+           "bottom_lines_html", "show_bottom_lines", "show_gap_lines", "NOT_APPRAISABLE", "LEVELS", "EMPTY",
+           "certainty_summary", "first_sentence"]

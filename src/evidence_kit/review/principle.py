@@ -68,12 +68,13 @@ def sources_table(eb, principle: str) -> pd.DataFrame:
         parts.append(pd.DataFrame({"role": "dataset " + st["dataset"], "questions": st["questions"].map("; ".join),
                                    "rows": 0}, ).set_axis(st["citation_key"]))
     if not parts:
-        return pd.DataFrame(columns=["citation_key", "role", "questions", "rows", "reference"])
+        return pd.DataFrame(columns=["citation_key", "role", "questions", "rows", "reference", "link"])
     out = pd.concat(parts).rename_axis("citation_key").reset_index()
     missing = sorted(set(out["citation_key"]) - set(eb.references))
     if missing:
         raise ValueError(f"citation keys without a reference in evidence/references: {', '.join(missing)}")
     out["reference"] = out["citation_key"].map(lambda key: format_reference(eb.references[key]))
+    out["link"] = out["citation_key"].map(lambda key: ref_url(eb.references[key]))
     return out.sort_values(["reference", "role"], kind="stable").reset_index(drop=True)
 
 

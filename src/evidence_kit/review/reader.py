@@ -35,14 +35,16 @@ COLUMN_WORDS = {
 
 _URL = re.compile(r"^https?://\S+$")
 _DOI = re.compile(r"^(?:doi:\s*)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
-_STYLE = ("<style>.ek-reader{border-collapse:collapse;font-size:0.92em;max-width:100%;margin:0.4em 0}"
-          ".ek-reader th,.ek-reader td{padding:0.25em 0.55em;text-align:left;vertical-align:top;"
-          "border-bottom:1px solid #d8d8d8}"
-          ".ek-reader th{border-bottom:2px solid #888;font-weight:600}"
-          ".ek-reader td.ek-num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
-          ".ek-reader td.ek-wrap{min-width:10em;max-width:34em;white-space:normal;overflow-wrap:anywhere}"
-          ".ek-reader caption{caption-side:top;text-align:left;font-weight:600;padding-bottom:0.3em}"
-          ".ek-reader a{overflow-wrap:anywhere}</style>")
+_STYLE = ("<style>div.ek-reader-wrap table.ek-reader{border-collapse:collapse;font-size:0.92em;max-width:100%;"
+          "margin:0.4em 0;table-layout:auto}"
+          "div.ek-reader-wrap table.ek-reader th,div.ek-reader-wrap table.ek-reader td{padding:0.25em 0.55em;"
+          "text-align:left;vertical-align:top;border-bottom:1px solid #d8d8d8;white-space:normal}"
+          "div.ek-reader-wrap table.ek-reader th{border-bottom:2px solid #888;font-weight:600}"
+          "div.ek-reader-wrap table.ek-reader td.ek-num{text-align:right;white-space:nowrap;"
+          "font-variant-numeric:tabular-nums}"
+          "div.ek-reader-wrap table.ek-reader td.ek-wrap{min-width:9em;max-width:34em;overflow-wrap:anywhere}"
+          "div.ek-reader-wrap table.ek-reader caption{caption-side:top;text-align:left;font-weight:600;"
+          "padding-bottom:0.3em}div.ek-reader-wrap a{overflow-wrap:anywhere}</style>")
 
 
 @dataclass(frozen=True)

@@ -405,10 +405,17 @@ def test_every_principle_has_its_notebook_and_it_uses_these_helpers(eb):
         assert nb.cells[0].source.startswith(f"# Principle {i}:")
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert f'P = "{pid}"' in code and 'ek.load_evidence("../evidence")' in code
-        for helper in ("questions_table", "sources_table", "published_syntheses", "published_forest",
-                       "grade_published", "summary_of_findings", "gaps_table", "stated_gaps", "what_would_change",
-                       "appraisals_table", "review_grades", "wwc_ratings", "essa_tiers"):
+        # the pages open with the bottom lines and the gaps, then the details as reader tables: the
+        # raw-pandas helpers (summary_of_findings, gaps_table, stated_gaps, appraisals_table,
+        # review_grades) gave way to certainty_summary, gap_lines and reader_table (issue 15)
+        for helper in ("bottom_lines", "show_bottom_lines", "gap_lines", "show_gap_lines", "reading_note",
+                       "questions_table", "sources_table", "published_syntheses", "forest_panels",
+                       "published_forest", "reproductions", "grade_published", "certainty_summary",
+                       "what_would_change", "wwc_ratings", "wwc_table", "essa_tiers", "reader_table"):
             assert helper in code, f"{path.name} does not call {helper}"
+        sources = [c.source for c in nb.cells]
+        first_h2 = next(s for s in sources if s.startswith("## ") or "\n## " in s)
+        assert "## What the evidence says" in first_h2, f"{path.name} does not open with the bottom lines"
     assert (notebooks / "00_overview.ipynb").exists() and (notebooks / "07_methods_metafor.ipynb").exists()
 
 

@@ -38,8 +38,8 @@ def study_rows(eb, synthesis_id: str) -> tuple[pd.DataFrame, dict]:
     """The study rows of one reproduction with ``yi`` and ``vi`` (and the raw columns), and its entry.
 
     A ``dataset`` entry loads the shipped dataset, applies its ``subset`` query and computes yi, vi
-    with ``ek.effect_sizes`` and the ``escalc`` arguments (or keeps the dataset's yi, vi when there
-    are none). A ``file`` entry reads ``eb.reproduction_rows``: GEN rows from yi and a CI
+    with ``ek.effect_sizes`` and the ``escalc`` arguments (escalc measure GEN: yi and vi, or sei,
+    name the dataset's columns; no escalc: the dataset's own yi, vi). A ``file`` entry reads ``eb.reproduction_rows``: GEN rows from yi and a CI
     (vi = ((upper - lower) / (2 x 1.96))^2 on the log scale for ratio metrics) or an SE; other
     measures through ``ek.effect_sizes`` from the printed means, SDs and sizes or events and totals.
     """
@@ -54,8 +54,12 @@ def study_rows(eb, synthesis_id: str) -> tuple[pd.DataFrame, dict]:
         if isinstance(e.get("subset"), str) and e["subset"].strip():
             data = data.query(e["subset"], engine="python")
         esc = dict(e.get("escalc") or {})
-        if esc:
-            m = esc.pop("measure", measure)
+        m = esc.pop("measure", measure)
+        if m == "GEN":  # printed estimates with a variance (vi) or a standard error (sei)
+            yi = data[esc["yi"]].astype(float)
+            vi = data[esc["vi"]].astype(float) if "vi" in esc else data[esc["sei"]].astype(float) ** 2
+            data = data.assign(yi=yi, vi=vi)
+        elif esc:
             data = effect_sizes(data, measure=m, **esc)
         if "study" not in data.columns:
             lab = [c for c in ("author", "study", "studyid", "school") if c in data.columns]

@@ -122,7 +122,7 @@ for lv, c in colours.items():
     ax.scatter([], [], s=80, color=c, edgecolor="black", lw=0.6, label=lv)
 ax.scatter([], [], s=60, facecolor="white", edgecolor="grey", ls="--", label="gap")
 ax.legend(title="certainty", fontsize=9, title_fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1))
-ax.set_title("Reviews per question and outcome (bubble size), coloured by certainty", fontsize=11, loc="left");
+_ = ax.set_title("Reviews per question and outcome (bubble size), coloured by certainty", fontsize=11, loc="left")
 
 # %% [markdown]
 # ## Programmes: WWC study ratings and ESSA tiers

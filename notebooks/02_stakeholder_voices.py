@@ -25,9 +25,7 @@
 # %%
 # %matplotlib inline
 import textwrap
-import warnings
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm's notice when ipywidgets is absent
 import numpy as np
 import pandas as pd
 from IPython.display import display

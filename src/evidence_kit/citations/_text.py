@@ -57,6 +57,12 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def unaccounted(starts, accounted) -> list:
+    """The final pass of every reader: the entry starts (lines or offsets) that ended as neither
+    a record nor a failure. Empty unless a reader has a bug; each one left becomes a failure."""
+    return [s for s in starts if s not in accounted]
+
+
 class LineIndex:
     """Map a character offset in ``text`` to its 1-based line number."""
 

@@ -20,7 +20,7 @@ from evidence_kit.citations._latex import (
     unicode_to_latex,
     verbatim_to_text,
 )
-from evidence_kit.citations._text import date_to_text, month_number, parse_date
+from evidence_kit.citations._text import date_to_text, month_number, parse_date, unaccounted
 from evidence_kit.citations.model import Citation, CitationParseError, SourceLocation
 
 FORMAT = "bibtex"
@@ -296,7 +296,7 @@ def read_bibtex(text: str, file: str | None = None, strict: bool = True):
     """Parse BibTeX text; returns ``(records, failures)``. ``strict`` raises on the first failure.
 
     Line ends may be LF, CRLF or CR (old Mac exports). Every entry start at the beginning of a
-    line ends up as a record or a failure: a final pass checks it (see :func:`_unaccounted`).
+    line ends up as a record or a failure: a final pass checks it.
     """
     text = _LINE_ENDS.sub("\n", text) if "\r" in text else text  # line numbers are unchanged
     parser = Parser(text, file)
@@ -314,7 +314,7 @@ def read_bibtex(text: str, file: str | None = None, strict: bool = True):
         else:
             raw_entries.append(item)
             accounted.add(item[4])
-    for at in _unaccounted(parser.entry_starts, accounted):
+    for at in unaccounted(parser.entry_starts, accounted):
         err = CitationParseError("entry start neither read nor reported (a reader bug: please "
                                  "report it)", file=file, line=parser.lines.line(at))
         if strict:
@@ -333,11 +333,6 @@ def read_bibtex(text: str, file: str | None = None, strict: bool = True):
 
 
 _LINE_ENDS = re.compile(r"\r\n?")
-
-
-def _unaccounted(starts: list[int], accounted: set[int]) -> list[int]:
-    """The final pass: entry starts (offsets) that are neither a record nor a failure."""
-    return [at for at in starts if at not in accounted]
 
 
 def write_bibtex(records) -> str:

@@ -17,6 +17,7 @@ from evidence_kit.citations._text import (
     name_to_text,
     split_lines,
     split_name,
+    unaccounted,
 )
 from evidence_kit.citations.model import Citation, CitationParseError, SourceLocation
 
@@ -134,20 +135,25 @@ def read_medline(text: str, file: str | None = None, strict: bool = True):
         return records, [err]
     blocks: list[tuple[int, list[tuple[int, str]]]] = []
     block: list[tuple[int, str]] = []
+    has_pmid = False
     for lineno, line in enumerate(split_lines(text), 1):
         if not line.strip():
             if block:
                 blocks.append((block[0][0], block))
-                block = []
+                block, has_pmid = [], False
             continue
-        if block and line.startswith("PMID") and any(b.startswith("PMID") for _, b in block):
-            blocks.append((block[0][0], block))  # two records without a blank line between
-            block = []
+        if line.startswith("PMID"):
+            if has_pmid:  # two records without a blank line between
+                blocks.append((block[0][0], block))
+                block = []
+            has_pmid = True
         block.append((lineno, line))
     if block:
         blocks.append((block[0][0], block))
+    accounted: set[int] = set()
     for number, (start, lines) in enumerate(blocks, 1):
-        tags: list[list[str]] = []
+        accounted.add(start)
+        tags: list[list] = []  # [tag, [value, continuation, ...]]: joined once (linear)
         error = None
         for lineno, line in lines:
             m = _TAG.match(line)
@@ -155,12 +161,13 @@ def read_medline(text: str, file: str | None = None, strict: bool = True):
                 if not tags:
                     error = (lineno, "continuation line before any tag")
                     break
-                tags[-1][1] = f"{tags[-1][1]} {line.strip()}".strip()
+                tags[-1][1].append(line.strip())
             elif m:
-                tags.append([m.group(1), m.group(2).rstrip()])
+                tags.append([m.group(1), [m.group(2).rstrip()]])
             else:
                 error = (lineno, f"not a 'TAG - value' line: {line[:40]!r}")
                 break
+        tags = [[t, v[0] if len(v) == 1 else " ".join(v).strip()] for t, v in tags]
         pmid = next((v for t, v in tags if t == "PMID"), None)
         label = f"#{number}" + (f" (PMID {pmid})" if pmid else "")
         if error is not None:
@@ -172,6 +179,12 @@ def read_medline(text: str, file: str | None = None, strict: bool = True):
         rec = _to_citation([(t, v) for t, v in tags])
         rec.source = SourceLocation(file, start, FORMAT, len(records))
         records.append(rec)
+    for line in unaccounted([start for start, _ in blocks], accounted):  # the final pass
+        err = CitationParseError("record start neither read nor reported (a reader bug: please "
+                                 "report it)", file=file, line=line)
+        if strict:
+            raise err
+        failures.append(err)
     return records, failures
 
 

@@ -24,8 +24,8 @@ _LINE_START_BLOCK = re.compile(r"(?m)^[ \t]*(@)[ \t]*([A-Za-z][\w\-:.+]*)[ \t\r\
 _CANDIDATE = re.compile(r"@(?=[ \t]*[A-Za-z][\w\-:.+]*[ \t\r\n]*[{(])|(?m:^)[ \t]*(@)")
 _BLANKS = re.compile(r"[ \t]*")
 _NOT_ENTRIES = frozenset({"comment", "string", "preamble"})
-_BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)  # an escape (skipped) or a brace
-_QUOTE_TOKEN = re.compile(r'\\.|[{}"]', re.DOTALL)
+_BRACE_RUN = re.compile(r"\\.|\{+|\}+", re.DOTALL)  # an escape (skipped) or a run of braces
+_QUOTE_RUN = re.compile(r'\\.|\{+|\}+|"', re.DOTALL)
 _SPACE_OR_COMMENT = re.compile(r"(?:[ \t\r\n]+|%[^\n]*(?:\n|\Z))*")
 _MONTH_MACROS = {m: m for m in
                  ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]}
@@ -46,6 +46,7 @@ class Parser:
         self.text, self.file = text, file
         self.lines = LineIndex(text)
         self.macros: dict[str, str] = dict(_MONTH_MACROS)
+        self._cached = (0, -1)
         self.barriers: list[int] = []  # offsets of the '@' of every block start at a line start
         self.entry_starts: list[int] = []  # the same, for entries (not comment/string/preamble)
         for m in _LINE_START_BLOCK.finditer(text):
@@ -55,8 +56,13 @@ class Parser:
 
     def _limit(self, pos: int) -> int:
         """The first barrier after ``pos`` (or the end of the text)."""
+        lo, hi = self._cached  # the answer for the last block: most calls fall inside it
+        if lo <= pos < hi:
+            return hi
         i = bisect.bisect_right(self.barriers, pos)
-        return self.barriers[i] if i < len(self.barriers) else len(self.text)
+        hi = self.barriers[i] if i < len(self.barriers) else len(self.text)
+        self._cached = (self.barriers[i - 1] if i else 0, hi)
+        return hi
 
     def _runs_into(self, limit: int, what: str, pos: int) -> _Syntax:
         if limit < len(self.text):
@@ -72,28 +78,29 @@ class Parser:
         """
         text, depth = self.text, 0
         limit = self._limit(pos)
-        for m in _BRACE_TOKEN.finditer(text, pos, limit):
-            ch = m.group()
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[pos + 1:m.start()], m.end()
+        for m in _BRACE_RUN.finditer(text, pos, limit):  # runs: '{{{{' is one step
+            run = m.group()
+            if run[0] == "{":
+                depth += len(run)
+            elif run[0] == "}":
+                if len(run) >= depth:
+                    close = m.start() + depth - 1
+                    return text[pos + 1:close], close + 1
+                depth -= len(run)
         raise self._runs_into(limit, "unbalanced braces: value", pos)
 
     def _quoted(self, pos: int) -> tuple[str, int]:
         text, depth = self.text, 0
         limit = self._limit(pos)
-        for m in _QUOTE_TOKEN.finditer(text, pos + 1, limit):
-            ch = m.group()
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth < 0:
-                    raise _Syntax("unbalanced '}' inside a quoted value", m.start())
-            elif ch == '"' and depth == 0:
+        for m in _QUOTE_RUN.finditer(text, pos + 1, limit):
+            run = m.group()
+            if run[0] == "{":
+                depth += len(run)
+            elif run[0] == "}":
+                if len(run) > depth:
+                    raise _Syntax("unbalanced '}' inside a quoted value", m.start() + depth)
+                depth -= len(run)
+            elif run == '"' and depth == 0:
                 return text[pos + 1:m.start()], m.end()
         raise self._runs_into(limit, 'quoted value ("...")', pos)
 
@@ -139,20 +146,20 @@ class Parser:
         while pos < n:
             direct = _BLANKS.match(text, pos).end()
             if direct < n and text[direct] == "@":  # a block right after the previous one
-                at = direct
+                at, prefix = direct, ""
             else:  # skip free text, '@' in e-mail addresses and the like, in one search
                 cand = _CANDIDATE.search(text, pos)
                 if cand is None:
                     return
                 at = cand.start(1) if cand.group(1) is not None else cand.start()
-            # the text between the previous block (or the line start) and this '@'
-            prefix = text[max(text.rfind("\n", pos, at) + 1, pos):at]
-            if prefix.lstrip().startswith("%"):  # a commented-out line (biber, bibtexparser)
-                end = text.find("\n", at)
-                pos = n if end < 0 else end + 1
-                continue
+                # the text between the previous block (or the line start) and this '@'
+                prefix = text[max(text.rfind("\n", pos, at) + 1, pos):at].strip()
+                if prefix.startswith("%"):  # a commented-out line (biber, bibtexparser)
+                    end = text.find("\n", at)
+                    pos = n if end < 0 else end + 1
+                    continue
             m = _ENTRY_START.match(text, at)
-            if not m or (m.group(2) is None and prefix.strip()):
+            if not m or (m.group(2) is None and prefix):
                 pos = at + 1  # '@' in free text, e.g. an e-mail address: not an entry
                 continue
             kind, delim = m.group(1).lower(), m.group(2)

@@ -26,7 +26,13 @@ def decode_bytes(raw: bytes, name: str | None = None, encoding: str | None = Non
         return raw.decode(encoding).removeprefix("\ufeff")  # a BOM is never content
     for bom, enc in _BOMS:
         if raw.startswith(bom):
-            text = raw.decode(enc)
+            try:
+                text = raw.decode(enc)
+            except UnicodeDecodeError:
+                if enc != "utf-8-sig":
+                    raise
+                raw = raw[len(bom):]  # a UTF-8 BOM, then bytes that are not UTF-8: fall back
+                break
             return text[1:] if text.startswith("\ufeff") else text
     try:
         return raw.decode("utf-8")

@@ -180,33 +180,41 @@ def _map_entry(etype: str, key: str, fields: list[tuple[str, str]]) -> Citation:
     return rec
 
 
-_BRACE = re.compile(r"\\.|[{}]", re.DOTALL)
+_BRACE_RUN = re.compile(r"\\.|\{+|\}+", re.DOTALL)
 
 
 def _strip_outer_braces(text: str) -> str:
     """``{{ {10.1/x} }}`` -> ``10.1/x`` in one pass (``verbatim_to_text`` alone re-scans the
-    value for every layer: quadratic for a value nested thousands of levels deep)."""
+    value for every layer: quadratic for a value nested thousands of levels deep).
+
+    With ``L`` braces opening the value, ``T`` closing it and the depth never below ``m`` in
+    between, the outer ``min(L, T, m)`` pairs wrap the whole value."""
     text = text.strip()
-    if not (text.startswith("{") and text.endswith("}")):
+    mid_start = len(text) - len(text.lstrip("{ \t\r\n"))  # str.strip: linear, no regex backtracking
+    opening = text[:mid_start]
+    n_open = opening.count("{")
+    if not n_open:
         return text
-    match, stack = {}, []  # offset of each '{' -> offset of its '}'
-    for m in _BRACE.finditer(text):
-        if m.group() == "{":
-            stack.append(m.start())
-        elif m.group() == "}":
-            if not stack:
-                return text
-            match[stack.pop()] = m.start()
-    if stack:
+    mid_end = max(len(text.rstrip("} \t\r\n")), mid_start)
+    if text[mid_start - 1:mid_end].endswith("\\"):  # the first closing brace is escaped
         return text
-    lo, hi = 0, len(text) - 1  # the value is text[lo:hi + 1]
-    while lo < hi and text[lo] == "{" and match.get(lo) == hi:
-        lo, hi = lo + 1, hi - 1
-        while lo <= hi and text[lo].isspace():
-            lo += 1
-        while hi >= lo and text[hi].isspace():
-            hi -= 1
-    return text[lo:hi + 1]
+    depth = lowest = n_open
+    for m in _BRACE_RUN.finditer(text, mid_start, mid_end):
+        run = m.group()
+        if run[0] == "{":
+            depth += len(run)
+        elif run[0] == "}":
+            depth -= len(run)
+            lowest = min(lowest, depth)
+    n_close = text.count("}", mid_end)
+    if lowest < 0 or depth != n_close:  # unbalanced: leave it as written
+        return text
+    layers = min(n_open, n_close, lowest)
+    if not layers:
+        return text
+    lo = [i for i, c in enumerate(opening) if c == "{"][layers - 1] + 1
+    hi = [mid_end + i for i, c in enumerate(text[mid_end:]) if c == "}"][-layers]
+    return text[lo:hi].strip()
 
 
 def _keep_latex(rec: Citation, var: str, raw: str, canonical: str) -> None:

@@ -148,21 +148,15 @@ _ITEM_START = re.compile(r"(?:^|(?<=[\r\n]))([ \t]*)\{")
 
 def _item_chunks(text: str, pos: int) -> list[tuple[int, int]] | None:
     """``[(start, stop), ...]`` of the items of a top-level array laid out one item start per
-    line at one indentation (as Zotero, Better BibTeX and citation.js write it); ``None`` for
-    other layouts (a one-line array, a single object)."""
-    first = _FIRST_ITEM.match(text, pos)
+    line (as Zotero, Better BibTeX and citation.js write it): every ``{`` that is first on its
+    line at the indentation of the first such line. ``None`` when there is no such line (a
+    one-line array)."""
+    first = _ITEM_START.search(text, pos)
     if first is None:
         return None
-    brace = first.end() - 1
-    if not any(c in "\r\n" for c in text[pos:brace]):
-        return None
     indent = first.group(1)
-    starts = [brace] + [m.end() - 1 for m in _ITEM_START.finditer(text, brace + 1)
-                        if m.group(1) == indent]
+    starts = [m.end() - 1 for m in _ITEM_START.finditer(text, first.start()) if m.group(1) == indent]
     return list(zip(starts, starts[1:] + [len(text)]))
-
-
-_FIRST_ITEM = re.compile(r"\[[ \t]*(?:\r\n|\r|\n)\s*?([ \t]*)\{")
 
 
 def _item_starts(text: str, pos: int) -> list[int]:

@@ -30,6 +30,7 @@ TAG_TO_CSL = {
     "CTI": "collection-title",
 }
 CSL_TO_TAG = {v: k for k, v in TAG_TO_CSL.items()}
+_OPENERS = ("PMID", "OWN")  # first tag of a PubMed record, or of an ERIC one (no PMID)
 _RIS_TY = re.compile(r"(?m)^TY  - ")
 _RIS_ER = re.compile(r"(?m)^ER  -")
 _DP = re.compile(r"^(-?\d{1,4})(?: ([A-Za-z]{3})(?: (\d{1,2}))?)?$")
@@ -135,18 +136,20 @@ def read_medline(text: str, file: str | None = None, strict: bool = True):
         return records, [err]
     blocks: list[tuple[int, list[tuple[int, str]]]] = []
     block: list[tuple[int, str]] = []
-    has_pmid = False
+    opener = None  # the tag that opened the block when it opens records (PMID, or OWN for ERIC)
     for lineno, line in enumerate(split_lines(text), 1):
         if not line.strip():
             if block:
                 blocks.append((block[0][0], block))
-                block, has_pmid = [], False
+                block, opener = [], None
             continue
-        if line.startswith("PMID"):
-            if has_pmid:  # two records without a blank line between
+        tag = line[:4].rstrip(" -")
+        if tag in _OPENERS:
+            if block and tag == opener:  # two records without a blank line between
                 blocks.append((block[0][0], block))
                 block = []
-            has_pmid = True
+            if not block or tag == "PMID":
+                opener = tag
         block.append((lineno, line))
     if block:
         blocks.append((block[0][0], block))

@@ -25,19 +25,28 @@ _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # what ``errors="surrogateescape"
 def read_text(path: Path, rel: str, problems: list[Problem]) -> str:
     """The file as text: UTF-8 (a BOM is dropped). Bytes that are not UTF-8 are read as
     Windows-1252 (what spreadsheet programs on Windows write) and reported in one problem naming
-    the lines that hold them; the rest of the file is read as usual."""
-    raw = path.read_bytes()
+    the line of the first one; the rest of the file is read as usual."""
+    text, bad = _decode(path.read_bytes())
+    if bad is not None:
+        problems.append(Problem(rel, bad[1][0], None, _not_utf8(bad, f"line {bad[1][0]}")))
+    return text
+
+
+def _decode(raw: bytes) -> tuple[str, tuple[int, list[int]] | None]:
+    """Text, and (first bad byte, lines holding bad bytes) when ``raw`` is not UTF-8."""
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
         text = raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
         lines = _bad_lines(text)
-        text = _ESCAPED_BYTE.sub(_cp1252, text)
-        more = f" (and {len(lines) - 1} more line(s))" if len(lines) > 1 else ""
-        problems.append(Problem(rel, lines[0], None, (
-            f"not UTF-8: byte 0x{raw[exc.start]:02x} on line {lines[0]}{more}; read as "
-            "Windows-1252 - save the file as UTF-8")))
-        return text
+        return _ESCAPED_BYTE.sub(_cp1252, text), (raw[exc.start], lines)
+
+
+def _not_utf8(bad: tuple[int, list[int]], where: str) -> str:
+    byte, lines = bad
+    more = f" (and {len(lines) - 1} more line(s))" if len(lines) > 1 else ""
+    return (f"not UTF-8: byte 0x{byte:02x} on {where}{more}; read as Windows-1252 - save the "
+            "file as UTF-8")
 
 
 def _bad_lines(text: str) -> list[int]:
@@ -97,14 +106,37 @@ class NoAliasLoader(yaml.SafeLoader):
 def read_csv(path: Path, rel: str, problems: list[Problem]) -> tuple[pd.DataFrame | None, np.ndarray]:
     """The CSV file as text cells (header included, ``header=None``) and the spreadsheet row of
     each data row: blank lines are skipped by the reader but still count as spreadsheet rows,
-    and a quoted cell spanning lines is one row."""
-    text = read_text(path, rel, problems)
+    and a quoted cell spanning lines is one row. Bytes that are not UTF-8 are one problem naming
+    the spreadsheet row (and line) of the first."""
+    text, bad = _decode(path.read_bytes())
+    if bad is not None:
+        line = bad[1][0]
+        row = _row_of_line(text, line)
+        where = f"row {row}" if row == line else f"row {row} (line {line})"
+        problems.append(Problem(rel, row, None, _not_utf8(bad, where)))
     try:  # header=None keeps a repeated column name as written (pandas would rename it)
         raw = pd.read_csv(io.StringIO(text), dtype=str, header=None, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         problems.append(Problem(rel, None, None, f"cannot read the CSV file: {exc}"))
         return None, np.arange(0)
     return raw, spreadsheet_rows(text, len(raw) - 1)
+
+
+def _records(text: str):
+    """``(spreadsheet row, last line, cells)`` of each CSV record (a blank line is a row)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for row, cells in enumerate(reader, start=1):
+        yield row, reader.line_num, cells
+
+
+def _row_of_line(text: str, line: int) -> int:
+    try:
+        for row, last, _ in _records(text):
+            if last >= line:
+                return row
+    except csv.Error:
+        pass
+    return line
 
 
 def spreadsheet_rows(text: str, n: int) -> np.ndarray:
@@ -114,7 +146,7 @@ def spreadsheet_rows(text: str, n: int) -> np.ndarray:
     a quoted cell spanning lines is one row); falls back to 2, 3, ... when the ``csv`` module and
     pandas disagree on the number of records (never seen; a safety net)."""
     try:
-        rows = [i for i, rec in enumerate(csv.reader(io.StringIO(text, newline="")), start=1) if rec]
+        rows = [row for row, _, cells in _records(text) if cells]
     except csv.Error:
         rows = []
     if len(rows) == n + 1:

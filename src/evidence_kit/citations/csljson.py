@@ -151,7 +151,8 @@ def _item_chunks(text: str, pos: int) -> list[tuple[int, int]] | None:
     line (as Zotero, Better BibTeX and citation.js write it): every ``{`` that is first on its
     line at the indentation of the first such line. ``None`` when there is no such line (a
     one-line array)."""
-    first = _ITEM_START.search(text, pos)
+    line_start = max(text.rfind("\n", 0, pos), text.rfind("\r", 0, pos)) + 1
+    first = _ITEM_START.search(text, line_start)
     if first is None:
         return None
     indent = first.group(1)

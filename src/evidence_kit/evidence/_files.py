@@ -28,8 +28,14 @@ def read_text(path: Path, rel: str, problems: list[Problem]) -> str:
     the line of the first one; the rest of the file is read as usual."""
     text, bad = _decode(path.read_bytes())
     if bad is not None:
-        problems.append(Problem(rel, bad[1][0], None, _not_utf8(bad, f"line {bad[1][0]}")))
+        _once(problems, Problem(rel, bad[1][0], None, _not_utf8(bad, f"line {bad[1][0]}")))
     return text
+
+
+def _once(problems: list[Problem], problem: Problem) -> None:
+    """Add ``problem`` unless it is there already (studies.yaml is read once per list in it)."""
+    if problem not in problems:
+        problems.append(problem)
 
 
 def _decode(raw: bytes) -> tuple[str, tuple[int, list[int]] | None]:
@@ -87,7 +93,7 @@ def has_anchors(text: str, rel: str, problems: list[Problem]) -> bool:
     line = first.start_mark.line + 1
     kind = "alias *" if isinstance(first, yaml.AliasEvent) else "anchor &"
     more = f" ({len(found)} anchors and aliases in all)" if len(found) > 1 else ""
-    problems.append(Problem(rel, line, None, (
+    _once(problems, Problem(rel, line, None, (
         f"YAML {kind}{first.anchor} on line {line}{more}: anchors and aliases are not allowed "
         "in the evidence files (write the values out); each alias was read as empty")))
     return True

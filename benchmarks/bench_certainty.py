@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 import evidence_kit as ek
-from evidence_kit.certainty.rob_plots import rob_summary_table
+from evidence_kit.plots.rob import rob_summary_table
 
 
 @dataclass

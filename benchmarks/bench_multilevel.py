@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evidence_kit.multilevel import multilevel_meta_analysis
+from evidence_kit.synthesis.multilevel import multilevel_meta_analysis
 
 
 def simulate(k: int, n_schools: int, n_districts: int, seed: int = 20261128) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 import evidence_kit as ek
-from evidence_kit.permutation import permutation_test
+from evidence_kit.synthesis.permutation import permutation_test
 
 
 def simulate(k: int = 100, seed: int = 4) -> pd.DataFrame:

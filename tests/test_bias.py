@@ -207,7 +207,7 @@ def test_tes_power_divergence_is_only_metafor_truncation():
 def test_poisson_binomial_exact_matches_enumeration():
     from itertools import product
 
-    from evidence_kit.bias import _poisson_binomial
+    from evidence_kit.bias.small_study import _poisson_binomial
 
     pw = np.array([0.1, 0.5, 0.8, 0.3, 0.65])
     brute = np.zeros(6)

@@ -10,7 +10,7 @@ from conftest import load_reference
 from tolerances import ITERATIVE_RTOL, KNOWN_DIVERGENCES
 
 import evidence_kit as ek
-from evidence_kit.selection import selection_model
+from evidence_kit.bias.selection import selection_model
 
 REF = load_reference("bias")["cases"]
 DATA = REF["data"]

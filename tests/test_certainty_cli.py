@@ -8,7 +8,7 @@ import pandas as pd
 
 import evidence_kit as ek
 from evidence_kit import review as rv
-from evidence_kit.cli import main
+from evidence_kit.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 EVIDENCE = ROOT / "evidence"

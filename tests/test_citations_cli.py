@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 import evidence_kit as ek
-from evidence_kit.cli import main
+from evidence_kit.app.cli import main
 
 RIS = """TY  - JOUR
 AU  - Müller, Jörg

@@ -12,7 +12,7 @@ from tolerances import CLOSED_FORM_RTOL
 
 import evidence_kit as ek
 from evidence_kit import conversions as cv
-from evidence_kit._special import hyp2f1
+from evidence_kit.effects._special import hyp2f1
 
 BCG = dict(ai="tpos", bi="tneg", ci="cpos", di="cneg")
 

@@ -25,10 +25,12 @@ ROW = {
     "citation_key": "smith2020sleep", "topic": "sleep", "population": "students aged 6-18",
     "exposure": "longer sleep", "comparator": "shorter sleep", "outcome": "school grades",
     "outcome_domain": "academic_achievement", "metric": "g", "estimate": "0.25", "ci_lower": "0.1",
-    "ci_upper": "0.4", "ci_level": "95", "k": "10", "n": "1000", "i2": "50", "tau2": "0.02",
-    "pi_lower": "-0.1", "pi_upper": "0.6", "model": "random", "design": "observational",
-    "source_url": "https://doi.org/10.1000/SLEEP.1", "locator": "Table 2", "notes": "",
-    "extracted_by": "helper-a 2026-11-28", "checked": "helper-b 2026-11-28",
+    "ci_upper": "0.4", "ci_level": "95", "k": "10", "k_unit": "studies", "k_total": "12", "n": "1000",
+    "i2": "50", "tau2": "0.02", "pi_lower": "-0.1", "pi_upper": "0.6", "model": "random",
+    "design": "observational", "p_value": "<0.001", "favourable": "higher", "text_read": "full text",
+    "access_notes": "", "flag": "", "source_url": "https://doi.org/10.1000/SLEEP.1", "locator": "Table 2",
+    "notes": "", "extracted_by": "helper-a 2026-11-28", "checked": "helper-b 2026-11-28",
+    "check_notes": "estimate and CI and k at Table 2: agree",
 }
 RECORD = {
     "record_id": "sleep-0001", "identified_via": "database", "source": "search:pages",
@@ -284,7 +286,20 @@ MUTATIONS = [
     ({"pi_lower": ""}, "pi_lower", "prediction interval: pi_upper is given but pi_lower is empty"),
     ({"k": "0"}, "k", "k must be an integer >= 1; got 0"),
     ({"k": "3.5"}, "k", "k must be an integer >= 1; got 3.5"),
-    ({"k": ""}, "k", "required value is empty"),
+    ({"k": ""}, "k_unit", "k_unit without a k"),
+    ({"k": "", "k_unit": ""}, None, None),
+    ({"k_unit": ""}, "k_unit", "required when k is given: what k counts"),
+    ({"k_unit": "trials"}, "k_unit", "unknown k_unit 'trials'; expected one of studies, effect sizes, samples"),
+    ({"k": "14", "k_total": "12"}, "k", "k = 14 studies is more than the review's total k_total = 12"),
+    ({"k": "14", "k_total": "12", "k_unit": "effect sizes"}, None, None),
+    ({"k_total": "0"}, "k_total", "k_total must be an integer >= 1; got 0"),
+    ({"favourable": ""}, "favourable", "required value is empty"),
+    ({"favourable": "up"}, "favourable", "unknown favourable 'up'; expected one of higher, lower"),
+    ({"text_read": "abstract"}, "access_notes", "required when only the abstract was read"),
+    ({"text_read": "abstract", "access_notes": "only PubMed's abstract is stored"}, None, None),
+    ({"text_read": "pdf"}, "text_read", "unknown text_read 'pdf'; expected one of full text, abstract"),
+    ({"check_notes": ""}, "check_notes", "required when checked"),
+    ({"checked": "", "check_notes": ""}, None, None),
     ({"n": "0"}, "n", "n must be an integer >= 1"),
     ({"n": ""}, None, None),  # not reported
     ({"i2": "101"}, "i2", "I^2 is in percent, 0 to 100; got 101"),
@@ -478,14 +493,16 @@ def test_bom_crlf_and_padding_are_read_as_written(tmp_path):
 def test_unreadable_csv_is_one_problem_not_a_crash(tmp_path):
     root = make_tree(tmp_path)
     # not UTF-8 (a Latin-1 'é' in a note): one problem naming the row, and the row is still read
-    sleep = root / "syntheses" / "sleep.csv"
-    sleep.write_bytes(sleep.read_text(encoding="utf-8").replace("Table 2,", "Table 2,caf\xe9").encode("latin-1"))
+    with (root / "syntheses" / "sleep.csv").open("w", newline="", encoding="latin-1") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(ROW))
+        writer.writeheader()
+        writer.writerow(dict(ROW, notes="caf\xe9"))
     (root / "syntheses" / "ragged.csv").write_text(",".join(ROW) + "\n" + ",".join(ROW.values()) + ",extra\n",
                                                    encoding="utf-8")
     base = ek.load_evidence(root, strict=False)
     assert _where(base.problems) == [("syntheses/ragged.csv", None, None), ("syntheses/sleep.csv", 2, None)]
     assert "cannot read the CSV file" in base.problems[0].message
-    assert "Expected 28 fields in line 2, saw 29" in base.problems[0].message
+    assert f"Expected {len(ROW)} fields in line 2, saw {len(ROW) + 1}" in base.problems[0].message
     assert "not UTF-8: byte 0xe9 on row 2" in base.problems[1].message
     assert len(base.syntheses) == 1 and base.syntheses.loc[0, "notes"] == "café"  # read, not dropped
 

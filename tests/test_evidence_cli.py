@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from evidence_kit.cli import main
+from evidence_kit.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = Path(__file__).parent / "data" / "evidence_bad"
@@ -69,7 +69,7 @@ def test_check_missing_folder_exits_2(tmp_path, capsys):
 
 def test_console_script_exit_code():
     """The installed entry point, as CI calls it."""
-    done = subprocess.run([sys.executable, "-m", "evidence_kit.cli", "check", str(BAD / "yaml")],
+    done = subprocess.run([sys.executable, "-m", "evidence_kit.app.cli", "check", str(BAD / "yaml")],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert "studies.yaml:dat.bcg:dataset: dat.bcg is listed twice" in done.stdout

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tolerances import CLOSED_FORM_RTOL, ITERATIVE_ATOL, ITERATIVE_RTOL, KNOWN_DIVERGENCES
 
 import evidence_kit as ek
-from evidence_kit.multilevel import multilevel_meta_analysis, solve_nested
+from evidence_kit.synthesis.multilevel import multilevel_meta_analysis, solve_nested
 
 REF = load_reference("multilevel")["cases"]["multilevel"]
 

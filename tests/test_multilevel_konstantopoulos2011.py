@@ -9,7 +9,7 @@ import pytest
 from tolerances import published_atol
 
 import evidence_kit as ek
-from evidence_kit.multilevel import multilevel_meta_analysis
+from evidence_kit.synthesis.multilevel import multilevel_meta_analysis
 
 ATOL = published_atol(3)
 

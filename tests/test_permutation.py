@@ -9,8 +9,8 @@ import pytest
 from conftest import load_reference
 
 import evidence_kit as ek
-from evidence_kit.permutation import _fit_many, permutation_test
 from evidence_kit.synthesis import fit
+from evidence_kit.synthesis.permutation import _fit_many, permutation_test
 
 REF = load_reference("bias")["cases"]
 BCG = pd.DataFrame({key: REF["data"]["bcg"][key] for key in ("yi", "vi", "ablat")})
@@ -92,7 +92,7 @@ def test_bad_input():
 
 def test_loop_path_equals_vectorized_path():
     """The one-fit-per-permutation path (for PM, SJ, ...) agrees with the batch path."""
-    from evidence_kit.permutation import _fit_loop
+    from evidence_kit.synthesis.permutation import _fit_loop
 
     rng = np.random.default_rng(5)
     y, v = BCG.yi.to_numpy(), BCG.vi.to_numpy()

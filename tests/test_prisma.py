@@ -8,7 +8,8 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from evidence_kit.citations.prisma import PrismaCounts, prisma_counts, prisma_diagram
+from evidence_kit.citations.prisma import PrismaCounts, prisma_counts
+from evidence_kit.plots.prisma import prisma_diagram
 
 matplotlib.use("Agg")
 

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 import evidence_kit as ek
-from evidence_kit.quality import FLAG_COLUMNS
+from evidence_kit.effects.extraction import FLAG_COLUMNS
 
 
 def _checks(flags: pd.DataFrame) -> dict:

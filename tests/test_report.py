@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evidence_kit.cli import main
-from evidence_kit.report import build, compare_conclusions
+from evidence_kit.app.cli import main
+from evidence_kit.app.site import build, compare_conclusions
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 import evidence_kit as ek  # noqa: E402
 from evidence_kit.certainty.rob import TOOL_DOMAINS, TOOL_LABELS, overall_judgement  # noqa: E402
-from evidence_kit.certainty.rob_plots import rob_summary_table  # noqa: E402
+from evidence_kit.plots.rob import rob_summary_table  # noqa: E402
 
 ROB2 = pd.DataFrame({
     "study": ["Adams 2010", "Baker 2012", "Chen 2015", "Diaz 2018"],

@@ -9,8 +9,8 @@ from conftest import load_reference
 from tolerances import ITERATIVE_ATOL, ITERATIVE_RTOL
 
 import evidence_kit as ek
-from evidence_kit.multilevel import multilevel_meta_analysis
-from evidence_kit.robust import robust, wald_test
+from evidence_kit.synthesis.multilevel import multilevel_meta_analysis
+from evidence_kit.synthesis.robust import robust, wald_test
 
 REF = load_reference("multilevel")["cases"]["robust"]
 CLOSE = {"rtol": ITERATIVE_RTOL, "atol": ITERATIVE_ATOL}

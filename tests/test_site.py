@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_kit.report import build
+from evidence_kit.app.site import build
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -2,7 +2,7 @@
 
 Oracles: metafor fixtures (tests/reference/umbrella.R) for the SE, p value and prediction
 interval rebuilt from what a meta-analysis publishes; the class definitions, case by case; and
-identities (a published PI is used as given; conversions agree with evidence_kit.conversions).
+identities (a published PI is used as given; conversions agree with evidence_kit.effects.conversions).
 """
 
 from __future__ import annotations

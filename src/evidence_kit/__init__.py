@@ -1,39 +1,44 @@
 """evidence-kit: reproducible evidence reviews for the Ten-Year Roadmap for Healthy Schools.
 
 ``import evidence_kit as ek``. The public names below are the contract in DESIGN.md; each area
-keeps its imports in its own block, and ``__all__`` lists every public name once.
+keeps its imports in its own block, and ``__all__`` lists every public name once. The layers
+(ARCHITECTURE.md) import downward only: effects, citations and data -> synthesis -> bias ->
+certainty and evidence -> plots -> review -> app.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from evidence_kit import conversions, effects, review
+from evidence_kit import effects, review
 from evidence_kit.bias import (
     EggerResult,
     ExcessSignificanceResult,
     RankTestResult,
+    SelectionResult,
     TrimFillResult,
     egger_test,
     excess_significance_test,
     fail_safe_n,
     pet_peese,
     rank_test,
+    selection_model,
     trim_and_fill,
 )
 from evidence_kit.certainty import (
+    Amstar2Result,
     EssaTier,
     GradeResult,
     RobAssessment,
     SummaryOfFindings,
     WwcRating,
+    amstar2,
+    amstar2_table,
     essa_tier,
     grade_certainty,
     improvement_index,
     optimal_information_size,
     rob_assessment,
-    rob_summary_plot,
-    rob_traffic_light,
     summary_of_findings,
     umbrella_credibility,
     wwc_rating,
@@ -50,12 +55,14 @@ from evidence_kit.citations import (
     normalize_pmcid,
     normalize_pmid,
     prisma_counts,
-    prisma_diagram,
     read_citations,
     write_citations,
 )
-from evidence_kit.conversions import (
+from evidence_kit.data import dataset_info, list_datasets, load_dataset
+from evidence_kit.effects import (
     DEFAULT_ICC,
+    MEASURES,
+    check_extraction,
     cluster_adjust_g,
     combine_groups,
     cox_index,
@@ -65,6 +72,7 @@ from evidence_kit.conversions import (
     d_to_g,
     d_to_log_or,
     d_to_r,
+    effect_sizes,
     expected_normal_range,
     hedges_correction,
     log_or_to_d,
@@ -76,29 +84,39 @@ from evidence_kit.conversions import (
     wwc_cluster_t,
     wwc_hedges_g,
 )
-from evidence_kit.datasets import dataset_info, list_datasets, load_dataset
-from evidence_kit.effects import MEASURES, effect_sizes
 from evidence_kit.evidence import EvidenceBase, EvidenceError, Problem, load_evidence
-from evidence_kit.multilevel import MultilevelResult, multilevel_meta_analysis
-from evidence_kit.permutation import PermutationResult, permutation_test
-from evidence_kit.plots import forest_plot, funnel_plot
-from evidence_kit.quality import check_extraction
-from evidence_kit.robust import RobustResult, robust, wald_test
-from evidence_kit.selection import SelectionResult, selection_model
+from evidence_kit.plots import (
+    forest_plot,
+    funnel_plot,
+    prisma_diagram,
+    rob_summary_plot,
+    rob_traffic_light,
+)
 from evidence_kit.synthesis import (
+    BayesMetaResult,
     BinaryPoolResult,
     ConvergenceError,
     MetaResult,
+    MultilevelResult,
+    PermutationResult,
+    RobustResult,
     SubgroupResult,
+    bayes_meta_analysis,
     cumulative,
     influence,
     leave_one_out,
     mantel_haenszel,
     meta_analysis,
     meta_analysis_batch,
+    multilevel_meta_analysis,
+    permutation_test,
     peto,
+    robust,
     subgroup_analysis,
+    wald_test,
 )
+
+conversions = effects.conversions  # ek.conversions.<name>, as before the effects package
 
 __all__ = [
     "__version__",
@@ -133,6 +151,10 @@ __all__ = [
     "wwc_cluster_t",
     "wwc_hedges_g",
     # synthesis
+    "BayesMetaResult",
+    "bayes_meta_analysis",
+    "bayes_forest_plot",
+    "bayes_posterior_plot",
     "BinaryPoolResult",
     "ConvergenceError",
     "MetaResult",
@@ -183,6 +205,9 @@ __all__ = [
     "read_citations",
     "write_citations",
     # certainty
+    "Amstar2Result",
+    "amstar2",
+    "amstar2_table",
     "EssaTier",
     "GradeResult",
     "RobAssessment",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from evidence_kit.certainty.amstar2 import CRITICAL_ITEMS, Amstar2Result, amstar2, amstar2_table
 from evidence_kit.certainty.essa import EssaTier, essa_tier
 from evidence_kit.certainty.grade import GradeResult, grade_certainty, optimal_information_size
-from evidence_kit.certainty.rob import RobAssessment, overall_judgement, rob_assessment
-from evidence_kit.certainty.rob_plots import rob_summary_plot, rob_summary_table, rob_traffic_light
+from evidence_kit.certainty.rob import (
+    RobAssessment,
+    overall_judgement,
+    rob_assessment,
+    rob_summary_table,
+)
 from evidence_kit.certainty.sof import SummaryOfFindings, summary_of_findings
 from evidence_kit.certainty.umbrella import umbrella_credibility
 from evidence_kit.certainty.wwc import (
@@ -20,6 +25,10 @@ from evidence_kit.certainty.wwc import (
 )
 
 __all__ = [
+    "Amstar2Result",
+    "CRITICAL_ITEMS",
+    "amstar2",
+    "amstar2_table",
     "EssaTier",
     "GradeResult",
     "RobAssessment",
@@ -36,9 +45,7 @@ __all__ = [
     "optimal_information_size",
     "overall_judgement",
     "rob_assessment",
-    "rob_summary_plot",
     "rob_summary_table",
-    "rob_traffic_light",
     "summary_of_findings",
     "umbrella_credibility",
     "wwc_rating",

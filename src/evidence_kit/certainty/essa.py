@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
 from evidence_kit.certainty.wwc import RATINGS
 
 _ESSA_LABELS = {1: "Tier 1 (strong evidence)", 2: "Tier 2 (moderate evidence)",

@@ -43,10 +43,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
+from evidence_kit.bias import egger_test
 from evidence_kit.certainty.rob import HIGH_RISK, SOME_CONCERNS, RobAssessment
 
 LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
+START_LEVELS = {name: value for value, name in LEVELS.items()}
 #: An override whose reason starts with this marks a domain rated down because it cannot be
 #: assessed (nothing to judge it on), not a reviewer's judgement; the reasons say so.
 UNASSESSED_PREFIX = "not assessable:"
@@ -138,7 +140,7 @@ class GradeResult:
     start: str
     level: str
     domains: pd.DataFrame
-    k: int
+    k: int | None  # None: a published estimate that does not report its number of studies
     n_total: float | None
     estimate: float
     ci_lower: float
@@ -261,6 +263,12 @@ def _crosses(lo: float, hi: float, thresholds: tuple[float, ...]) -> int:
     return sum(lo < t < hi for t in thresholds)
 
 
+def _k(result) -> int | None:
+    """The number of studies pooled, or None when it is not reported (a published estimate)."""
+    k = getattr(result, "k", None)
+    return None if k is None or (isinstance(k, float) and math.isnan(k)) else int(k)
+
+
 def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.4g}"
 
@@ -268,8 +276,8 @@ def _fmt(x: float) -> str:
 def _inconsistency(result, thresholds, serious_i2, very_serious_i2):
     rule = (f"I^2 >= {very_serious_i2:g}% and the 95% prediction interval crosses a decision threshold: very serious; "
             f"I^2 >= {serious_i2:g}% and it crosses: serious (GRADE guidelines 7; Cochrane Handbook 10.10.2)")
-    k = int(result.k)
-    if k < 2:
+    k = _k(result)
+    if k is not None and k < 2:
         return _domain_row(rule, "not serious", 0, "single study: inconsistency cannot be assessed.")
     i2 = float(result.i2)
     pred = result.predict()
@@ -321,15 +329,13 @@ def _imprecision(result, thresholds, n_total, ois):
 
 def _publication_bias(result, small_study, alpha):
     rule = f"k >= 10 and small-study test p < {alpha:g}: serious (strongly suspected); k < 10: no test (Sterne 2011)"
-    k = int(result.k)
+    k = _k(result)
+    if k is None:  # a published estimate whose number of studies is not reported
+        return _domain_row(rule, "not serious", 0, "k not reported: no small-study test.")
     if k < 10:
         return _domain_row(rule, "not serious", 0,
                            f"k = {k} < 10: small-study tests have too little power (Sterne et al. 2011); not tested.")
     if small_study is None:
-        try:
-            from evidence_kit import egger_test  # the bias module, when present
-        except ImportError:
-            raise ValueError("k >= 10: pass small_study= (e.g. ek.egger_test(result)) to rate publication bias") from None
         small_study = egger_test(result)
     p = small_study["pvalue"] if isinstance(small_study, Mapping) else small_study.pvalue
     p = float(p)
@@ -441,7 +447,8 @@ def grade_certainty(
     thresholds = tuple(float(t) for t in np.atleast_1d(np.asarray(threshold, dtype=float)))
     if not 1 <= len(thresholds) <= 2:
         raise ValueError("threshold must be one value or a (harm, benefit) pair")
-    missing = [a for a in ("k", "estimate", "ci_lower", "ci_upper") if getattr(result, a, None) is None]
+    missing = [a for a in ("k", "estimate", "ci_lower", "ci_upper") if not hasattr(result, a)]
+    missing += [a for a in ("estimate", "ci_lower", "ci_upper") if getattr(result, a, None) is None]
     if missing:
         raise ValueError(f"the meta-analysis result lacks {', '.join(missing)}")
     coefs = getattr(result, "coefficients", None)
@@ -505,9 +512,15 @@ def grade_certainty(
             if table.loc[dom, "change"] > 0 and not table.loc[dom, "overridden"]:
                 table.loc[dom, "rationale"] += " Not applied: evidence is rated down in another domain (GRADE guidelines 9)."
                 table.loc[dom, ["rating", "change"]] = ["none", 0]
-    start_level = 4 if design == "RCT" or (rob is not None and rob.tool == "robins_i") else 2
-    start = LEVELS[start_level]
-    level = LEVELS[int(min(4, max(1, start_level + table["change"].sum())))]
+    start = "high" if design == "RCT" or (rob is not None and rob.tool == "robins_i") else "low"
+    level = final_level(start, table["change"])
     n_total = None if n_total is None else float(n_total)
-    return GradeResult(outcome, design, start, level, table, int(result.k), n_total, float(result.estimate),
+    return GradeResult(outcome, design, start, level, table, _k(result), n_total, float(result.estimate),
                        float(result.ci_lower), float(result.ci_upper), measure, bool(log_scale))
+
+
+def final_level(start: str, changes) -> str:
+    """The certainty after rating: the start level (``"high"`` for randomised trials and for
+    ROBINS-I, ``"low"`` otherwise) plus the domain changes, kept within very low..high (Balshem et
+    al. 2011, J Clin Epidemiol 64:401, Table 2). The one place GRADE's level arithmetic lives."""
+    return LEVELS[int(min(4, max(1, START_LEVELS[start] + int(np.sum(changes)))))]

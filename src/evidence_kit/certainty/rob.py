@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
 
 # Domains of each tool, in the order the tools publish them (short code, full name).
 TOOL_DOMAINS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -324,3 +324,51 @@ def rob_assessment(
         table.loc[given & ~differs, "override_reason"] = None  # the reviewer restated the algorithm
         table.loc[differs, "override_reason"] = reasons[differs].to_numpy()
     return RobAssessment(tool, codes, names, table)
+
+
+def _select(assessments: RobAssessment, studies: Sequence[str] | None, outcome: str | None) -> RobAssessment:
+    if not isinstance(assessments, RobAssessment):
+        raise TypeError("assessments must be a RobAssessment (see evidence_kit.rob_assessment)")
+    sel = assessments.for_outcome(outcome) if outcome is not None else assessments
+    if studies is not None:
+        sel = sel.subset(studies)
+    if sel.table.empty:
+        raise ValueError("no studies to plot")
+    return sel
+
+
+def rob_summary_table(
+    assessments: RobAssessment,
+    *,
+    weights: pd.Series | dict | None = None,
+    studies: Sequence[str] | None = None,
+    outcome: str | None = None,
+    show_overall: bool = True,
+) -> pd.DataFrame:
+    """The numbers behind :func:`rob_summary_plot`: rows domains, columns judgements, shares in [0, 1]."""
+    sel = _select(assessments, studies, outcome)
+    t = sel.table
+    if weights is not None and hasattr(weights, "weights") and hasattr(weights, "slab"):
+        # a meta-analysis result: its percent weights by study label
+        weights = pd.Series(np.asarray(weights.weights, dtype=float),
+                            index=[str(s) for s in np.asarray(weights.slab, dtype=object)])
+        t = t.assign(study=t["study"].astype(str))
+    if weights is None:
+        w = np.ones(len(t))
+    else:
+        w_series = pd.Series(weights, dtype=float)
+        missing = [s for s in t["study"] if s not in w_series.index]
+        if missing:
+            raise ValueError(f"weights missing for studies: {', '.join(map(str, missing))}")
+        w = w_series.reindex(t["study"]).to_numpy()
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            raise ValueError(f"weights must be finite and non-negative: studies {list(t['study'][bad])}")
+        if w.sum() <= 0:
+            raise ValueError("weights sum to zero")
+    cols = list(sel.domains) + (["overall"] if show_overall else [])
+    index = [f"{c}: {sel.domain_names.get(c, c)}" for c in sel.domains] + (["Overall"] if show_overall else [])
+    values = t[cols].to_numpy(dtype=object)
+    # share[d, j] = sum_i w_i [J_id = j] / sum_i w_i (robvis rob_summary, weighted)
+    shares = np.stack([(w[:, None] * (values == lab)).sum(axis=0) / w.sum() for lab in sel.labels], axis=1)
+    return pd.DataFrame(shares, index=index, columns=list(sel.labels))

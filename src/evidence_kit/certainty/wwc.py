@@ -59,7 +59,7 @@ Public secondary sources disagree:
   the roxygen header of a public R function ``crep_cies_pb`` (GitHub code index) says omega is
   absent from the WWC handbook but taught in the WWC's online baseline-equivalence training.
 
-``evidence_kit.conversions.cox_index`` applies omega by default, as the WWC does
+``evidence_kit.effects.conversions.cox_index`` applies omega by default, as the WWC does
 (``small_sample=False`` gives the index without it); tests/test_wwc_cox_index.py pins that and
 tests/test_wwc_cox_data.py checks it against finding 28178. The two readings differ by the
 factor omega (0.9967 at N = 230), which matters only for a baseline difference within that
@@ -81,7 +81,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
 
 # ---------------------------------------------------------------------------------------------
 # Attrition boundary. WWC 4.1 Table II.1 ("Highest differential attrition for a sample to

@@ -14,11 +14,11 @@ import html
 import re
 import unicodedata
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
+from evidence_kit.citations.ids import doi_url
 
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"]
-_DOI_PREFIX = re.compile(r"^\s*(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 STYLES = ("apa",)
 FORMATS = ("text", "html", "markdown")
 
@@ -161,7 +161,9 @@ def _pages(page) -> str:
 def _doi_or_url(rec: dict, out: _Out) -> str:
     doi = rec.get("DOI")
     if doi:
-        return out.link("https://doi.org/" + _DOI_PREFIX.sub("", str(doi)).strip())
+        url = doi_url(doi)  # https://doi.org/<doi>, whatever form the DOI was given in
+        if url is not None:
+            return out.link(url)
     url = rec.get("URL")
     return out.link(str(url).strip()) if url else ""
 

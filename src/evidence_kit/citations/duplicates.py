@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
 from evidence_kit.citations.ids import normalize_doi
 
 _PREPRINT = r"arxiv|biorxiv|medrxiv|psyarxiv|socarxiv|edarxiv|osf preprints|ssrn|research square|preprints?\b|authorea"

@@ -81,15 +81,10 @@ def doi_url(doi) -> str | None:
 
 
 def normalize_dois(values) -> pd.Series:
-    """Vectorised :func:`normalize_doi` for a column (missing/invalid -> ``None``)."""
-    s = pd.Series(values, dtype="object").astype("string").str.strip()
-    s = s.str.replace(_PREFIXES, "", regex=True).str.replace(r"\s+", "", regex=True)
-    s = s.str.replace(r"[.,;:\]}>'\"]+$", "", regex=True).str.lower()
-    # unbalanced trailing ')' only
-    unbalanced = s.str.endswith(")").fillna(False) & (s.str.count(r"\(") < s.str.count(r"\)")).fillna(False)
-    s = s.where(~unbalanced, s.str[:-1])
-    ok = s.str.match(_DOI.pattern).fillna(False)
-    return s.where(ok, None).astype(object).where(ok, None)
+    """:func:`normalize_doi` for a column (missing/invalid -> ``None``), computed once per distinct value."""
+    s = pd.Series(values, dtype="object")
+    uniques = s.dropna().unique()
+    return s.map(dict(zip(uniques, map(normalize_doi, uniques)))).astype(object).where(s.notna(), None)
 
 
 def normalize_pmid(text, *, validate: bool = False) -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
 from evidence_kit.citations import bibtex, csljson, medline, ris, wos
 from evidence_kit.citations._text import decode_bytes
 from evidence_kit.citations.model import Citation, CitationParseError

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from evidence_kit.citations import CitationParseError, read_citations
+from evidence_kit.citations.ids import normalize_doi
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._problems import Problem
 
@@ -68,7 +69,7 @@ def _check_record(problems: list[Problem], rel: str, line, key: str, c) -> None:
     elif not 1000 <= year <= 9999:
         problems.append(Problem(rel, line, "year", f"entry {key!r}: year {year!r} is not a four-digit year"))
     doi = c.get("DOI")
-    if doi and S.doi_of(str(doi)) is None:
+    if doi and normalize_doi(str(doi)) is None:
         problems.append(Problem(rel, line, "doi", f"entry {key!r}: not a DOI: {doi!r}"))
     url = c.get("URL")
     if url and not S.URL_RE.match(str(url)):

@@ -180,3 +180,31 @@ def check_appraisals(df: pd.DataFrame, syntheses: pd.DataFrame, references: Mapp
     out = df.copy()
     out[list(S.APPRAISALS_NUMERIC)] = num
     return out
+
+
+def check_amstar2(df: pd.DataFrame, syntheses: pd.DataFrame, references: Mapping[str, dict],
+                  problems: list[Problem]) -> pd.DataFrame:
+    """Check ``amstar2/*.csv``: one row per appraised review, every item answered with one of
+    AMSTAR 2's options (Shea et al. 2017, BMJ 358:j4008, Appendix 1); answers lower-cased."""
+    _required(problems, df, S.AMSTAR2_COLUMNS)
+    df = df.assign(**{item: df[item].str.lower() for item in S.AMSTAR2_ITEMS})
+    for item in S.AMSTAR2_ITEMS:
+        _closed(problems, df, item, S.AMSTAR2_ANSWERS, "answer")
+        if item not in S.AMSTAR2_PARTIAL_YES:
+            _flag(problems, df, df[item].eq("partial yes"), item,
+                  f"AMSTAR 2 offers 'partial yes' only for items {', '.join(i[4:] for i in S.AMSTAR2_PARTIAL_YES)}")
+        if item not in S.AMSTAR2_NO_MA:
+            _flag(problems, df, df[item].eq("no meta-analysis"), item,
+                  f"'no meta-analysis' is an answer only for items {', '.join(i[4:] for i in S.AMSTAR2_NO_MA)}")
+    _closed(problems, df, "text_read", S.TEXT_READ)
+    _flag(problems, df, df["text_read"].eq("abstract") & df["access_notes"].eq(""), "access_notes",
+          "required when only the abstract was read: what was tried to reach the full text")
+    _flag(problems, df, df["citation_key"].duplicated(keep=False) & df["citation_key"].ne(""), "citation_key",
+          lambda r: f"{r['citation_key']!r} is appraised more than once")
+    _flag(problems, df, df["citation_key"].ne("") & ~df["citation_key"].isin(list(syntheses["citation_key"])),
+          "citation_key", lambda r: f"{r['citation_key']!r} has no row in syntheses/*.csv")
+    _flag(problems, df, df["checked"].ne("") & df["check_notes"].eq(""), "check_notes",
+          "required when checked: which items the second read compared, and the result")
+    check_source_urls(problems, df, references)
+    check_reads(problems, df)
+    return df

@@ -43,7 +43,9 @@ SYNTHESES_COLUMNS = {
     "ci_lower": False,
     "ci_upper": False,
     "ci_level": False,
-    "k": True,
+    "k": False,
+    "k_unit": False,
+    "k_total": False,
     "n": False,
     "i2": False,
     "tau2": False,
@@ -51,16 +53,29 @@ SYNTHESES_COLUMNS = {
     "pi_upper": False,
     "model": False,
     "design": False,
+    "p_value": False,
+    "favourable": True,
+    "text_read": True,
+    "access_notes": False,
+    "flag": False,
     "source_url": True,
     "locator": True,
     "notes": False,
     "extracted_by": True,
     "checked": False,
+    "check_notes": False,
 }
+
+#: What ``k`` counts (``k_unit``); ``k_total`` is always the review's number of studies.
+K_UNITS = ("studies", "effect sizes", "samples")
+#: Which side of the estimate is better for learning or health (``favourable``).
+FAVOURABLE = ("higher", "lower")
+#: What was read (``text_read``): the synthesis itself, or only its abstract.
+TEXT_READ = ("full text", "abstract")
 
 #: Numeric columns of syntheses/*.csv (kept as float; empty means not reported -> NaN).
 SYNTHESES_NUMERIC = (
-    "estimate", "ci_lower", "ci_upper", "ci_level", "k", "n", "i2", "tau2", "pi_lower", "pi_upper",
+    "estimate", "ci_lower", "ci_upper", "ci_level", "k", "k_total", "n", "i2", "tau2", "pi_lower", "pi_upper",
 )
 
 #: screening/*.csv: every column; True marks a value required in every row.
@@ -101,24 +116,10 @@ EXCLUSION_CODES = (
     "not extracted in this pass",
 )
 
-DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
-_DOI_URL_RE = re.compile(r"^https?://(dx\.)?doi\.org/", re.I)
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PRINCIPLE_RE = re.compile(r"^P\d+$")
 QUESTION_RE = re.compile(r"^Q(\d+)\.\d+$")
-
-
-def doi_of(text: str) -> str | None:
-    """The lower-cased DOI in a bare DOI or a doi.org URL; None when ``text`` is neither.
-
-    DOIs are case-insensitive (DOI Handbook, section 2.4), so they compare lower-cased.
-    """
-    text = text.strip()
-    text = _DOI_URL_RE.sub("", text)
-    if text.lower().startswith("doi:"):
-        text = text[4:].strip()
-    return text.lower() if DOI_RE.match(text) else None
 
 
 def split_ids(text: str) -> list[str]:
@@ -217,3 +218,46 @@ APPRAISAL_COUNTS = ("studies_assessed", "studies_high", "studies_some", "studies
 APPRAISALS_NUMERIC = (*APPRAISAL_COUNTS, "small_study_p")
 APPRAISAL_SCOPES = ("outcome", "review")
 GRADE_LEVELS = ("high", "moderate", "low", "very low")
+
+
+#: amstar2/*.csv: AMSTAR 2 item answers per appraised review (Shea et al. 2017, BMJ 358:j4008);
+#: the overall confidence is computed (``ek.amstar2``), never typed.
+AMSTAR2_ITEMS = tuple(f"item{i}" for i in range(1, 17))
+AMSTAR2_COLUMNS = {
+    "citation_key": True,
+    **{item: True for item in AMSTAR2_ITEMS},
+    "item_notes": True,
+    "source_url": True,
+    "locator": True,
+    "text_read": True,
+    "access_notes": False,
+    "extracted_by": True,
+    "checked": False,
+    "check_notes": False,
+}
+#: AMSTAR 2's answer options (Shea et al. 2017, Appendix 1): "partial yes" only where the
+#: checklist offers it, "no meta-analysis" only for the three meta-analysis items.
+AMSTAR2_ANSWERS = ("yes", "partial yes", "no", "no meta-analysis")
+AMSTAR2_PARTIAL_YES = ("item2", "item4", "item7", "item8", "item9")
+AMSTAR2_NO_MA = ("item11", "item12", "item15")
+
+#: reproductions/*.csv: per-study rows behind a published pooled estimate (the code re-pools them).
+REPRODUCTION_COLUMNS = ("study", "yi", "ci_lower", "ci_upper", "sei", "m1i", "sd1i", "n1i", "m2i", "sd2i",
+                        "n2i", "ai", "ci", "weight", "subgroup", "notes")
+REPRODUCTION_NUMERIC = ("yi", "ci_lower", "ci_upper", "sei", "m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i", "ai",
+                        "ci", "weight")
+#: The columns each measure needs (one of the alternatives, e.g. a CI or an SE for GEN).
+REPRODUCTION_INPUTS = {
+    "GEN": (("yi", "ci_lower", "ci_upper"), ("yi", "sei")),
+    "MD": (("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),),
+    "SMD": (("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),),
+    "ROM": (("m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"),),
+    "OR": (("ai", "n1i", "ci", "n2i"),),
+    "RR": (("ai", "n1i", "ci", "n2i"),),
+    "RD": (("ai", "n1i", "ci", "n2i"),),
+}
+#: reproductions*.yaml entry keys; ``file`` (a CSV in reproductions/) or ``dataset`` (a shipped dataset,
+#: the authors' public data, with ``escalc`` arguments and an optional pandas ``subset`` query).
+REPRODUCTION_KEYS = {"synthesis_id": True, "file": False, "dataset": False, "escalc": False, "subset": False,
+                     "measure": True, "method": True, "locator": True, "source_url": True, "scale": False,
+                     "notes": False, "extracted_by": True, "checked": False, "check_notes": False}

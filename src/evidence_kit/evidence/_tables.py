@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evidence_kit.citations.ids import normalize_doi
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._files import read_csv
 from evidence_kit.evidence._problems import Problem
@@ -108,7 +109,7 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     num = _numbers(problems, df, S.SYNTHESES_NUMERIC)
 
     # counts: integers >= 1
-    for col in ("k", "n"):
+    for col in ("k", "k_total", "n"):
         bad = num[col].notna() & ((num[col] < 1) | (num[col] % 1 != 0))
         _flag(problems, df, bad, col, lambda r, c=col: f"{c} must be an integer >= 1; got {r[c]}")
     _flag(problems, df, (num["i2"] < 0) | (num["i2"] > 100), "i2",
@@ -147,6 +148,7 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     check_mapping(problems, df, questions)
     if warnings is not None and outcomes is not None:
         check_outcome_domains(warnings, df, outcomes)
+    check_counts_and_reading(problems, df, num)
 
     check_citations_and_ids(problems, df, references)
     check_reads(problems, df)
@@ -163,6 +165,29 @@ def check_syntheses(df: pd.DataFrame, questions: Mapping[str, str], references: 
     out = df.copy()
     out[list(S.SYNTHESES_NUMERIC)] = num
     return out
+
+
+def check_counts_and_reading(problems, df, num) -> None:
+    """The outcome's own k (and what it counts) against the review's total; direction, what was
+    read and why only the abstract; a checked row says what the check compared."""
+    k_given = num["k"].notna()
+    _flag(problems, df, k_given & df["k_unit"].eq(""), "k_unit",
+          f"required when k is given: what k counts ({', '.join(S.K_UNITS)})")
+    _flag(problems, df, df["k_unit"].ne("") & ~df["k_unit"].isin(S.K_UNITS), "k_unit",
+          lambda r: f"unknown k_unit {r['k_unit']!r}; expected one of {', '.join(S.K_UNITS)}")
+    _flag(problems, df, df["k_unit"].ne("") & ~k_given & df["k"].eq(""), "k_unit", "k_unit without a k")
+    # k counts this estimate's studies; the review's total cannot be smaller
+    over = df["k_unit"].eq("studies") & (num["k_total"] >= 1) & (num["k"] > num["k_total"])
+    _flag(problems, df, over, "k",
+          lambda r: f"k = {r['k']} studies is more than the review's total k_total = {r['k_total']}")
+    _flag(problems, df, df["favourable"].ne("") & ~df["favourable"].isin(S.FAVOURABLE), "favourable",
+          lambda r: f"unknown favourable {r['favourable']!r}; expected one of {', '.join(S.FAVOURABLE)}")
+    _flag(problems, df, df["text_read"].ne("") & ~df["text_read"].isin(S.TEXT_READ), "text_read",
+          lambda r: f"unknown text_read {r['text_read']!r}; expected one of {', '.join(S.TEXT_READ)}")
+    _flag(problems, df, df["text_read"].eq("abstract") & df["access_notes"].eq(""), "access_notes",
+          "required when only the abstract was read: what was tried to reach the full text")
+    _flag(problems, df, df["checked"].ne("") & df["check_notes"].eq(""), "check_notes",
+          "required when checked: which fields the second read compared at the locator, and the result")
 
 
 def check_citations_and_ids(problems, df, references: Mapping[str, dict]) -> None:
@@ -240,22 +265,19 @@ def check_outcome_domains(warnings, df, outcomes: Mapping[str, list]) -> None:
           lambda r: f"{r['domain']} is not among the outcomes principles.yaml lists for {qs[r['idx']]}")
 
 
-_DOI_PREFIX = r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)"
-
-
 def check_source_urls(problems, df, references: Mapping[str, dict]) -> None:
     """source_url is a DOI or an http(s) URL; a DOI matches the reference's DOI."""
     url = df["source_url"]
-    doi = url.str.replace(_DOI_PREFIX, "", regex=True, case=False).str.lower()
-    is_doi = doi.str.match(S.DOI_RE.pattern).astype(bool)
+    doi = _map_unique(url, normalize_doi)  # a bare DOI or a doi.org URL -> the DOI, else None
+    is_doi = doi.notna() & url.str.match(r"(?:10\.|https?://|doi:)", case=False).astype(bool)
     is_url = url.str.match(S.URL_RE).astype(bool)
     _flag(problems, df, url.ne("") & ~is_doi & ~is_url, "source_url",
           lambda r: f"not a DOI or an http(s) URL: {r['source_url']!r}")
-    ref_doi = {k: S.doi_of(str(r.get("DOI") or "")) for k, r in references.items()}
+    ref_doi = {k: normalize_doi(r.get("DOI")) for k, r in references.items()}
     expected = df["citation_key"].map(ref_doi)
     differs = is_doi & expected.notna() & doi.ne(expected)
     _flag(problems, df, differs, "source_url",
-          lambda r: f"DOI {S.doi_of(r['source_url'])} differs from the DOI of {r['citation_key']} in "
+          lambda r: f"DOI {normalize_doi(r['source_url'])} differs from the DOI of {r['citation_key']} in "
                     f"{references[r['citation_key']].source.file} ({ref_doi[r['citation_key']]})")
 
 
@@ -322,12 +344,12 @@ def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: 
     _flag(problems, df, kept & df["citation_key"].eq(""), "citation_key", "required when full_text is include")
     _flag(problems, df, df["citation_key"].ne("") & ~df["citation_key"].isin(list(references)), "citation_key",
           lambda r: f"citation_key {r['citation_key']!r} is not in references/")
-    _flag(problems, df, df["doi"].ne("") & df["doi"].map(lambda d: S.doi_of(d) is None).astype(bool), "doi",
+    _flag(problems, df, df["doi"].ne("") & df["doi"].map(lambda d: normalize_doi(d) is None).astype(bool), "doi",
           lambda r: f"not a DOI: {r['doi']!r}")
-    ref_doi = {k: S.doi_of(str(r.get("DOI") or "")) for k, r in references.items()}
-    rec_doi, cited_doi = _map_unique(df["doi"], S.doi_of), df["citation_key"].map(ref_doi)
+    ref_doi = {k: normalize_doi(str(r.get("DOI") or "")) for k, r in references.items()}
+    rec_doi, cited_doi = _map_unique(df["doi"], normalize_doi), df["citation_key"].map(ref_doi)
     _flag(problems, df, rec_doi.notna() & cited_doi.notna() & rec_doi.ne(cited_doi), "doi",
-          lambda r: f"DOI {S.doi_of(r['doi'])} differs from the DOI of {r['citation_key']} "
+          lambda r: f"DOI {normalize_doi(r['doi'])} differs from the DOI of {r['citation_key']} "
                     f"({ref_doi[r['citation_key']]})")
     _flag(problems, df, df["url"].ne("") & ~df["url"].str.match(S.URL_RE), "url",
           lambda r: f"not an http(s) URL: {r['url']!r}")

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 
 import pandas as pd
 
-from evidence_kit import datasets
+from evidence_kit.citations import prisma_counts
+from evidence_kit.data import datasets
+from evidence_kit.effects import effect_sizes
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._bib import read_references
 from evidence_kit.evidence._certainty import (
+    check_amstar2,
     check_appraisals,
     check_wwc_baseline,
     check_wwc_findings,
 )
 from evidence_kit.evidence._problems import EvidenceError, Problem, problems_frame
+from evidence_kit.evidence._reproductions import ENTRY_COLUMNS, read_reproductions
 from evidence_kit.evidence._tables import check_screening, check_syntheses, read_tables
 from evidence_kit.evidence._yaml import read_gaps, read_principles, read_studies
 
@@ -64,6 +69,14 @@ class EvidenceBase:
     appraisals : DataFrame
         ``appraisals/*.csv``: per synthesis row, what the source review reports about the risk of
         bias of its studies, its own GRADE level and its small-study test.
+    amstar2 : DataFrame
+        ``amstar2/*.csv``: the 16 AMSTAR 2 answers per appraised review (``ek.amstar2_table``
+        rates them).
+    reproductions : DataFrame
+        ``reproductions*.yaml``: one row per reproduced pooled estimate (synthesis_id, file,
+        measure, method, locator, ...).
+    reproduction_rows : DataFrame
+        ``reproductions/*.csv``: the per-study rows, with their ``synthesis_id``; numbers as float.
 
     Examples
     --------
@@ -86,6 +99,10 @@ class EvidenceBase:
     wwc_findings: pd.DataFrame = field(default_factory=lambda: _empty(S.WWC_FINDINGS_COLUMNS))
     wwc_baseline: pd.DataFrame = field(default_factory=lambda: _empty(S.WWC_BASELINE_COLUMNS))
     appraisals: pd.DataFrame = field(default_factory=lambda: _empty(S.APPRAISALS_COLUMNS))
+    amstar2: pd.DataFrame = field(default_factory=lambda: _empty(S.AMSTAR2_COLUMNS))
+    reproductions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ENTRY_COLUMNS))
+    reproduction_rows: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["file", "row", "synthesis_id", *S.REPRODUCTION_COLUMNS]))
 
     @property
     def ok(self) -> bool:
@@ -195,8 +212,6 @@ class EvidenceBase:
 
     def prisma_counts(self):
         """PRISMA 2020 flow counts of the screening ledger (``ek.prisma_counts``), all areas together."""
-        from evidence_kit.citations import prisma_counts
-
         return prisma_counts(self.screening)
 
     def load_study(self, dataset: str) -> pd.DataFrame:
@@ -215,10 +230,8 @@ class EvidenceBase:
             yi = data[spec["yi"]].astype(float)
             vi = data[spec["vi"]].astype(float) if "vi" in spec else data[spec["sei"]].astype(float) ** 2
             return data.assign(yi=yi, vi=vi)
-        import evidence_kit as ek
-
         measure = spec.pop("measure")
-        return ek.effect_sizes(data, measure=measure, **spec)
+        return effect_sizes(data, measure=measure, **spec)
 
     def _study(self, dataset: str) -> pd.Series:
         name = dataset if dataset.startswith("dat.") else f"dat.{dataset}"
@@ -232,8 +245,6 @@ class EvidenceBase:
 
     def _repr_html_(self) -> str:
         """JupyterLab: the summary, the evidence map, then the problems and warnings if any."""
-        from html import escape
-
         parts = [f"<p><b>Evidence base</b> <code>{escape(str(self.path))}</code>: {escape(self.summary())}</p>",
                  "<p>Sources per principle and outcome domain</p>", self.evidence_map().to_html()]
         for title, items in (("Problems", self.problems), ("Warnings", self.warnings)):
@@ -316,9 +327,13 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     baseline = check_wwc_baseline(baseline, findings, problems)
     appraisals = read_tables(root / "appraisals", root, S.APPRAISALS_COLUMNS, problems)
     appraisals = check_appraisals(appraisals, syntheses, references, problems)
+    amstar2 = read_tables(root / "amstar2", root, S.AMSTAR2_COLUMNS, problems)
+    amstar2 = check_amstar2(amstar2, syntheses, references, problems)
+    reproductions, reproduction_rows = read_reproductions(root, syntheses, problems)
     problems.sort(key=_sort_key)  # stable: within a row, in the order the checks ran
     base = EvidenceBase(root, principles, questions, references, syntheses, screening, studies, gaps,
-                        tuple(problems), (), findings, baseline, appraisals)
+                        tuple(problems), (), findings, baseline, appraisals, amstar2, reproductions,
+                        reproduction_rows)
     if len(questions):
         cov = base.coverage()
         for qid in cov.index[(cov["sources"] == 0) & (cov["stated_gaps"] == 0)]:

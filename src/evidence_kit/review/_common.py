@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
 
 SMD_METRICS = ("d", "g", "SMD", "OR")
 R_METRICS = ("r", "z")

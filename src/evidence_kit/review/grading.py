@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
+from evidence_kit.certainty import grade_certainty
+from evidence_kit.certainty.grade import (
+    DOMAIN_TITLES,
+    DOWNGRADE,
+    UNASSESSED_PREFIX,
+    UPGRADE,
+    final_level,
+)
 from evidence_kit.review._common import _RATINGS, _check_principle, _rows_for
 from evidence_kit.review.principle import _pi, published_syntheses
 
@@ -17,7 +25,7 @@ from evidence_kit.review.principle import _pi, published_syntheses
 class PublishedEstimate:
     """A published pooled estimate in the shape ``ek.grade_certainty`` reads (k, estimate, CI, I^2, PI)."""
 
-    k: int
+    k: int | None
     estimate: float
     ci_lower: float
     ci_upper: float
@@ -30,8 +38,6 @@ class PublishedEstimate:
 
 
 def _unassessed(rating: str, reason: str) -> tuple[str, str]:
-    from evidence_kit.certainty.grade import UNASSESSED_PREFIX
-
     return rating, f"{UNASSESSED_PREFIX} {reason}"
 
 
@@ -42,8 +48,6 @@ def grade_study(result, *, indirectness: str, design: str = "RCT", outcome: str 
     Risk of bias is rated ``unassessed`` with that reason; everything else as grade_certainty
     suggests (Egger's test when k >= 10).
     """
-    from evidence_kit.certainty import grade_certainty
-
     unassessed = check_choice("unassessed", unassessed, _RATINGS)
     overrides = {"risk_of_bias": _unassessed(unassessed, "no risk-of-bias assessments of these studies "
                                                          "are in evidence/.")}
@@ -89,16 +93,16 @@ def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = No
     dict
         ``"<question> <outcome_domain> (<id>)"`` -> GradeResult, in question order.
     """
-    from evidence_kit.certainty import grade_certainty
-
     unassessed = check_choice("unassessed", unassessed, _RATINGS)
     found = {} if appraisals is None else {r["synthesis_id"]: r for r in appraisals.to_dict("records")}
     ok = frame.loc[frame["scale"].notna() & frame["lower"].notna()]
+    if "flag" in ok.columns:  # a flagged row (printed numbers contradict each other) is never graded
+        ok = ok.loc[ok["flag"].fillna("").astype(str).eq("")]
     ok = ok.sort_values(["question", "outcome_domain", "k", "id"], ascending=[True, True, False, True], kind="stable")
     best = ok.drop_duplicates(["question", "outcome_domain"])
     out = {}
     for row in best.itertuples(index=False):
-        est = PublishedEstimate(int(row.k), float(row.value), float(row.lower), float(row.upper), float(row.i2),
+        est = PublishedEstimate(None if pd.isna(row.k) else int(row.k), float(row.value), float(row.lower), float(row.upper), float(row.i2),
                                 *_pi(pd.DataFrame([row._asdict()]), "pi_lower"),
                                 *_pi(pd.DataFrame([row._asdict()]), "pi_upper"))
         appraisal = found.get(row.id, {})
@@ -107,11 +111,13 @@ def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = No
         if counts is None:
             overrides["risk_of_bias"] = _unassessed(unassessed, "no risk-of-bias assessments of the pooled studies "
                                                                 "are in evidence/.")
-        if math.isnan(est.i2) and est.k > 1:
+        if math.isnan(est.i2) and (est.k is None or est.k > 1):
             overrides["inconsistency"] = _unassessed(unassessed, "I^2 not reported.")
         p = appraisal.get("small_study_p", math.nan)
         small_study = None
-        if est.k >= 10:
+        if est.k is None:
+            overrides["publication_bias"] = _unassessed(unassessed, "the number of studies pooled is not reported.")
+        elif est.k >= 10:
             if p is not None and not pd.isna(p):
                 small_study = {"pvalue": float(p)}
             else:
@@ -221,10 +227,6 @@ def evidence_map_table(eb) -> pd.DataFrame:
     return out
 
 
-_LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
-_START = {"high": 4, "low": 2}
-
-
 def what_would_change(grades: dict) -> pd.DataFrame:
     """For each rated outcome: the domains rated down only because they could not be assessed,
     and the certainty if those assessments turned out "not serious".
@@ -247,8 +249,6 @@ def what_would_change(grades: dict) -> pd.DataFrame:
     is rated down, GRADE guidelines 9). The upper bound is what assessing the missing domains can
     at most give; a serious finding would keep the level where it is or lower it.
     """
-    from evidence_kit.certainty.grade import DOMAIN_TITLES, DOWNGRADE, UPGRADE
-
     rows = {}
     for name, g in grades.items():
         dom = g.domains
@@ -260,11 +260,10 @@ def what_would_change(grades: dict) -> pd.DataFrame:
             for d in UPGRADE:
                 if not dom.loc[d, "overridden"]:
                     change[d] = int(dom.loc[d, "suggested_change"])
-        level = int(min(4, max(1, _START[g.start] + change.sum())))
         rows[name] = {"level": g.level,
                       "unassessed": ", ".join(DOMAIN_TITLES[d] for d in dom.index[unassessed]),
                       "rated_down": ", ".join(DOMAIN_TITLES[d] for d in down),
-                      "level_if_assessed": _LEVELS[level]}
+                      "level_if_assessed": final_level(g.start, change)}
     return pd.DataFrame.from_dict(rows, orient="index",
                                   columns=["level", "unassessed", "rated_down", "level_if_assessed"]).rename_axis(
         "outcome")

@@ -3,10 +3,16 @@ their umbrella credibility, and its gaps."""
 
 from __future__ import annotations
 
+import textwrap
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from evidence_kit._validate import check_choice
+from evidence_kit._core.validate import check_choice
+from evidence_kit.certainty import umbrella_credibility
+from evidence_kit.citations import format_reference
+from evidence_kit.effects.conversions import log_or_to_d
 from evidence_kit.review._common import (
     SCALES,
     _check_principle,
@@ -41,8 +47,6 @@ def sources_table(eb, principle: str) -> pd.DataFrame:
         ("published synthesis" or "dataset <name>"), ``questions``, ``rows`` (synthesis rows) and
         ``reference`` (``ek.format_reference``, APA 7).
     """
-    from evidence_kit.citations import format_reference
-
     principle = _check_principle(eb, principle)
     syn = _rows_for(eb, principle)
     parts = []
@@ -78,8 +82,6 @@ def common_metric(syntheses: pd.DataFrame) -> pd.DataFrame:
     OR: d = ln(OR) sqrt(3) / pi (Chinn 2000; Borenstein et al. 2009, eq. 7.1), applied to the
     estimate and both CI limits. z: r = tanh(z) (Fisher 1921), limits likewise.
     """
-    from evidence_kit.conversions import log_or_to_d
-
     out = syntheses.copy()
     metric = out["metric"].astype(str)
     cols = ["estimate", "ci_lower", "ci_upper"]
@@ -109,8 +111,6 @@ def credibility(frame: pd.DataFrame) -> pd.DataFrame:
     classified; the others keep ``credibility`` empty and say why in ``not_assessable``.
     Returns ``frame`` with ``pvalue``, ``credibility``, ``not_assessable`` and ``criteria_not_met``.
     """
-    from evidence_kit.certainty import umbrella_credibility
-
     out = frame.copy()
     out["pvalue"] = np.nan
     out["credibility"] = ""
@@ -135,8 +135,6 @@ def credibility(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _pi(sub: pd.DataFrame, col: str) -> np.ndarray:
     """Published prediction limits on the common scale (OR and z rows converted like the estimate)."""
-    from evidence_kit.conversions import log_or_to_d
-
     v = sub[col].to_numpy(dtype=float).copy()
     m = sub["metric"].to_numpy()
     v[m == "OR"] = log_or_to_d(np.log(v[m == "OR"])) if (m == "OR").any() else v[m == "OR"]
@@ -169,8 +167,6 @@ def published_forest(frame: pd.DataFrame, scale: str = "SMD", ax=None):
     Rows without a CI are drawn as open circles (point only). Returns the Axes; never calls
     ``plt.show()``.
     """
-    import matplotlib.pyplot as plt
-
     scale = check_choice("scale", scale, SCALES)
     sub = frame.loc[frame["scale"] == scale]
     if ax is None:
@@ -266,8 +262,6 @@ CREDIBILITY_DISPLAY = ["id", "outcome", "conversion", "not_assessable", "criteri
 
 
 def _wrap(text: str, width: int, **kwargs) -> str:
-    import textwrap
-
     return textwrap.fill(text, width, **kwargs)
 
 

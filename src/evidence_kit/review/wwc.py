@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import pandas as pd
 
+from evidence_kit.certainty import essa_tier, improvement_index, wwc_rating
+from evidence_kit.certainty.wwc import attrition_rates, baseline_equivalence
+from evidence_kit.effects.conversions import cox_index, wwc_hedges_g
 from evidence_kit.review._common import _check_principle, _split
 
 
@@ -14,9 +18,6 @@ def wwc_baseline(eb) -> pd.DataFrame:
     """``eb.wwc_baseline`` with each characteristic's baseline effect size computed as the WWC does:
     Hedges' g from means and SDs (``ek.wwc_hedges_g``) or the Cox index from proportions
     (``ek.cox_index``), intervention minus comparison; ``category`` as ``wwc.baseline_equivalence``."""
-    from evidence_kit.certainty.wwc import baseline_equivalence
-    from evidence_kit.conversions import cox_index, wwc_hedges_g
-
     b = eb.wwc_baseline.copy()
     b["effect_size"] = np.nan
     cont, binary = b["kind"].eq("continuous"), b["kind"].eq("binary")
@@ -38,8 +39,6 @@ def _rating_key(text: str) -> str:
 
 
 def _attrition(a_t, k_t, a_c, k_c):
-    from evidence_kit.certainty.wwc import attrition_rates
-
     if any(pd.isna(v) for v in (a_t, k_t, a_c, k_c)):
         return math.nan, math.nan
     r = attrition_rates(a_t, k_t, a_c, k_c).iloc[0]
@@ -60,8 +59,6 @@ def wwc_ratings(eb, principle: str | None = None, *, boundary: str = "cautious")
     arms' analytic samples and, for schools assigned as clusters, ``sites`` the schools analysed;
     ``derived`` says which.
     """
-    from evidence_kit.certainty import improvement_index, wwc_rating
-
     f = eb.wwc_findings
     if principle is not None:
         principle = _check_principle(eb, principle)
@@ -152,8 +149,6 @@ def essa_tiers(ratings: pd.DataFrame) -> pd.DataFrame:
     Returns a DataFrame indexed by intervention: ``tier`` (1-4 or NA), ``label``, ``findings``
     (used / recorded), ``rating_source`` (computed, WWC or both) and ``reasons``.
     """
-    from evidence_kit.certainty import essa_tier
-
     rows = {}
     for name, grp in ratings.groupby("intervention", sort=True):
         computed = grp["rating"] != "not rated"
@@ -206,7 +201,5 @@ WWC_DISPLAY = ["id", "outcome", "design", "assignment", "rating", "wwc_rating_pu
 
 def print_reasons(frame: pd.DataFrame, *, key: str = "id", column: str = "reasons", width: int = 100) -> None:
     """Print each row's reasons in full, wrapped (tables truncate long text)."""
-    import textwrap
-
     for k, text in zip(frame[key], frame[column]):
         print(textwrap.fill(f"{k}: {text}", width, subsequent_indent="    "))

@@ -8,27 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evidence_kit._validate import get_column
-
-
-def check_rows(bad, column: str, reason: str, values, labels=None, *, limit: int = 5) -> None:
-    """Raise ValueError naming the rows where ``bad`` is true: "vi must be positive: row 3 (vi=0.0)".
-
-    Like ``_validate.check_rows`` but prints numpy scalars as plain numbers.
-    """
-    bad = np.asarray(bad, dtype=bool)
-    if not bad.any():
-        return
-    idx = np.flatnonzero(bad)
-    labels = np.arange(bad.shape[0]) if labels is None else np.asarray(labels, dtype=object)
-    values = np.asarray(values, dtype=object)
-
-    def plain(x):
-        return x.item() if isinstance(x, np.generic) else x
-
-    shown = ", ".join(f"row {plain(labels[i])!r} ({column}={plain(values[i])!r})" for i in idx[:limit])
-    more = f" and {idx.size - limit} more" if idx.size > limit else ""
-    raise ValueError(f"{reason}: {shown}{more}")
+from evidence_kit._core.validate import check_rows, get_column
 
 
 def numeric_column(data, value, name: str, *, n: int | None = None) -> np.ndarray:

@@ -8,14 +8,15 @@ both arms are left out of the heterogeneity test.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._validate import check_choice, get_column, row_labels
-from evidence_kit.synthesis._design import check_rows
+from evidence_kit._core.format import fmt, pval_eq
+from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 
 MH_MEASURES = ("OR", "RR", "RD")
 
@@ -57,15 +58,11 @@ class BinaryPoolResult:
                             index=[f"{self.method} {self.measure}"])
 
     def _repr_html_(self) -> str:
-        import html
-
         lines = repr(self).splitlines()
         return (f"<div><p><strong>{html.escape(lines[0])}</strong></p>"
                 + "".join(f"<p>{html.escape(line)}</p>" for line in lines[1:]) + "</div>")
 
     def __repr__(self) -> str:
-        from evidence_kit._format import fmt, pval_eq
-
         lines = [f"Equal-Effects Model (k = {self.k}), "
                  f"{'Mantel-Haenszel' if self.method == 'MH' else 'Peto'} method, measure {self.measure}",
                  f"I^2 = {self.i2:.2f}%, H^2 = {self.h2:.2f}; Q(df = {self.q_df}) = {fmt(self.q)}, "

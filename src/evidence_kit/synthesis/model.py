@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._validate import check_choice, get_column, row_labels
+from evidence_kit._core.format import report_html, report_text, summary_frame
+from evidence_kit._core.validate import check_choice, get_column, row_labels
 from evidence_kit.synthesis import _tau2
 from evidence_kit.synthesis._design import (  # design_matrix is also imported from here by multilevel.py
     check_rows,
@@ -21,6 +22,7 @@ from evidence_kit.synthesis._design import (  # design_matrix is also imported f
     numeric_column,
 )
 from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS, tr_p, wls
+from evidence_kit.synthesis.heterogeneity import q_profile_ci
 
 TESTS = ("z", "knha")
 COEF_COLUMNS = ["estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper"]
@@ -177,8 +179,6 @@ class MetaResult:
         Stat Med 26:37, eq. 9); a bound is 0 when Q(0) is already below its target. I^2 and H^2
         bounds follow from I^2 = 100 tau^2/(vt + tau^2), H^2 = 1 + tau^2/vt.
         """
-        from evidence_kit.synthesis.heterogeneity import q_profile_ci
-
         return q_profile_ci(self, level=self.level if level is None else level)
 
     def summary(self) -> pd.DataFrame:
@@ -188,18 +188,12 @@ class MetaResult:
         For a meta-regression the study rows also carry the fitted values and the last rows are
         the coefficients ("coefficient: <term>", no weight). Study CIs use N(0, 1) at ``level``.
         """
-        from evidence_kit._format import summary_frame
-
         return summary_frame(self)
 
     def __repr__(self) -> str:
-        from evidence_kit._format import report_text
-
         return report_text(self)
 
     def _repr_html_(self) -> str:
-        from evidence_kit._format import report_html
-
         return report_html(self)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._validate import get_column, row_labels
+from evidence_kit._core.format import fmt, pval_eq
+from evidence_kit._core.validate import get_column, row_labels
 from evidence_kit.synthesis._design import design_matrix
 from evidence_kit.synthesis.model import MetaResult, fit, meta_analysis
 
@@ -37,8 +39,6 @@ class SubgroupResult:
     moderator: MetaResult | None = None
 
     def __repr__(self) -> str:
-        from evidence_kit._format import fmt, pval_eq
-
         tab = self.groups[["k", "estimate", "se", "ci_lower", "ci_upper", "tau2", "i2"]].to_string(
             float_format=lambda x: f"{x:.4f}")
         return (f"Subgroup analysis by {self.by} ({self.method}; tau^2 estimated within each group)\n\n{tab}\n\n"
@@ -46,10 +46,6 @@ class SubgroupResult:
                 f"p-val {pval_eq(self.q_between_pvalue)}\n")
 
     def _repr_html_(self) -> str:
-        import html
-
-        from evidence_kit._format import fmt, pval_eq
-
         tab = self.groups[["k", "estimate", "se", "ci_lower", "ci_upper", "tau2", "i2"]].to_html(
             float_format=lambda x: f"{x:.4f}")
         return (f"<div><p><strong>Subgroup analysis by {html.escape(str(self.by))}</strong> ({self.method}; "

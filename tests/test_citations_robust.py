@@ -12,11 +12,11 @@ import time
 import pytest
 
 import evidence_kit as ek
+from evidence_kit.app.cli import main
 from evidence_kit.citations import bibtex
 from evidence_kit.citations._bibparse import Parser
 from evidence_kit.citations.apa import bibliography, format_reference
 from evidence_kit.citations.io import format_citations, parse_citations
-from evidence_kit.cli import main
 
 BOUND = 5.0  # seconds, for inputs that took 30 s to minutes before (see the module docstring)
 

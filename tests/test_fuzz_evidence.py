@@ -163,7 +163,7 @@ def test_a_byte_that_is_not_utf8_is_one_problem_naming_its_row(tree, rel, where)
         row = next(n for n, _ in enumerate(reader, 1) if reader.line_num >= line + 1)
         assert mine[0].row == row and f"on row {row}" in mine[0].message
     else:  # BibTeX: the citation reader's warning names the line
-        assert f"line {line + 1}" in mine[0].message
+        assert mine[0].row == line + 1 and f"line {line + 1}" in mine[0].message
 
 
 @pytest.mark.parametrize("rel", [f for f in FILES if f.endswith(".yaml")])

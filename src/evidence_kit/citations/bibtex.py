@@ -6,6 +6,11 @@ braces, quotes, bare numbers or ``@string`` macros joined with ``#``. What real 
 accepted too: ``%`` comment lines (biber, bibtexparser), entries without a key (EndNote) or with
 an empty key (Mendeley), field names with spaces or ``+`` (Scopus, biblatex-apa), repeated fields
 and repeated keys (both kept), ``\\{`` escapes, undefined macros (kept as their name).
+
+Nothing is lost without a word: an entry start at the beginning of a line (``@type{``) ends
+whatever value, entry or ``@comment`` came before it, so an unbalanced brace costs its own entry
+(reported) and never the ones after it; a final pass checks that every such entry start became
+a record or a failure. Line ends may be LF, CRLF or CR.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Tags are described in the NLM's *MEDLINE/PubMed Data Element (Field) Descriptions*
 (https://www.nlm.nih.gov/bsd/mms/medlineelements.html): a tag left-justified in four columns,
 ``- ``, the value; continuation lines start with six spaces and continue the value after a
-single space; records are separated by blank lines. The ERIC flavour (``OWN - ERIC``, no PMID,
-``ISSN - ``) reads the same way.
+single space; records are separated by blank lines (or start at a second ``PMID``, or a second
+``OWN`` in ERIC records, when the blank line is missing). The ERIC flavour (``OWN - ERIC``, no
+PMID, ``ISSN - ``) reads the same way.
 """
 
 from __future__ import annotations

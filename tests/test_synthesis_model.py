@@ -29,8 +29,8 @@ def test_impossible_values_name_row_and_column(column, value, message):
 def test_argument_errors():
     with pytest.raises(ValueError, match="unknown method 'XX'; expected one of EE, DL, HE, HS, SJ, ML, REML, EB, PM"):
         ek.meta_analysis(BCG, method="XX")
-    with pytest.raises(ValueError, match="unknown test 't'; expected one of z, knha"):
-        ek.meta_analysis(BCG, test="t")
+    with pytest.raises(ValueError, match="unknown test 'x'; expected one of z, t, knha"):
+        ek.meta_analysis(BCG, test="x")
     with pytest.raises(ValueError, match="vi has 3 values but the other columns have 4"):
         ek.meta_analysis(None, [0.1, 0.2, 0.3, 0.4], [0.1, 0.1, 0.1])
     with pytest.raises(ValueError, match="k = 0"):

@@ -24,7 +24,7 @@ from evidence_kit.synthesis._design import (  # design_matrix is also imported f
 from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS, tr_p, wls
 from evidence_kit.synthesis.heterogeneity import q_profile_ci
 
-TESTS = ("z", "knha")
+TESTS = ("z", "t", "knha")
 COEF_COLUMNS = ["estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper"]
 
 
@@ -39,7 +39,7 @@ class MetaResult:
     ``TrimFillResult(MetaResult)`` add fields, which must have defaults or be keyword-only):
 
     k : int                  number of studies fitted
-    method, test : str       tau^2 estimator ("EE", "DL", ... "PM"; "FE" is stored as "EE"), "z" or "knha"
+    method, test : str       tau^2 estimator ("EE", "DL", ... "PM"; "FE" is stored as "EE"), "z", "t" or "knha"
     level : float            confidence level in percent
     coefficients : DataFrame index = term names (first "intercept"); columns estimate, se,
                              statistic, pvalue, ci_lower, ci_upper
@@ -47,10 +47,10 @@ class MetaResult:
     tau2, se_tau2 : float    tau^2 (0.0 for EE) and its standard error (NaN for EE)
     i2, h2 : float           I^2 in percent and H^2, as metafor (from Q for EE models)
     q, q_df, q_pvalue        Q (QE under mods) on k - p df and its p-value
-    qm, qm_pvalue            omnibus test of the moderators (chi-square; F under knha), None without mods
-    qm_df : tuple            (m,) or (m, k - p) under knha; None without mods
+    qm, qm_pvalue            omnibus test of the moderators (chi-square; F under t and knha), None without mods
+    qm_df : tuple            (m,) or (m, k - p) under t and knha; None without mods
     r2 : float | None        pseudo-R^2 in percent, metafor's default definition; None without mods
-    df : float | None        degrees of freedom of t tests (k - p under knha), None for z
+    df : float | None        degrees of freedom of t tests (k - p under t and knha), None for z
     yi, vi : ndarray         the rows actually fitted (missing rows removed)
     X : ndarray              k x p design matrix of the fitted rows (first column the intercept)
     term_names : list[str]   names of the columns of X
@@ -59,7 +59,9 @@ class MetaResult:
     vb : ndarray             p x p covariance of the coefficients (scaled by s2w under knha)
     ll : float               log-likelihood (REML for REML, ML otherwise, as metafor's logLik)
     omitted : ndarray        labels of rows omitted because yi, vi or a moderator was missing
-    converged : bool         True once an iterative estimator converged (always True otherwise)
+    converged : bool         True once an iterative estimator converged (always True otherwise); for ML
+                             and REML the global maximum on tau^2 >= 0 (a MultipleMaximaWarning names
+                             every local maximum when there is more than one)
     iterations : int         Fisher-scoring iterations (0 for closed-form estimators)
     vt : float               "typical" within-study variance (k - p)/tr(P) used by I^2 and H^2
     s2w : float              Knapp-Hartung scale factor (1.0 under test="z")
@@ -223,7 +225,7 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
     X : array-like (k, p), optional
         Design matrix including the intercept column; None means intercept only.
     method : {"EE", "FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"}
-    test : {"z", "knha"}
+    test : {"z", "t", "knha"}
     level : float
         Confidence level in percent.
     term_names, slab : optional
@@ -232,7 +234,8 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
     Notes
     -----
     b = (X'WX)^-1 X'Wy, V_b = (X'WX)^-1 with w_i = 1/(v_i + tau^2); under knha V_b is scaled by
-    s2w = y'Py/(k - p) and tests use t(k - p) (Knapp & Hartung 2003, Stat Med 22:2693).
+    s2w = y'Py/(k - p) and tests use t(k - p) (Knapp & Hartung 2003, Stat Med 22:2693); test="t"
+    uses t(k - p) (and F for QM) without the scaling, as metafor's test="t".
     QE = y'P_0 y with w_i = 1/v_i on k - p df; I^2 = 100 tau^2/(vt + tau^2), H^2 = 1 + tau^2/vt,
     vt = (k - p)/tr(P_0) (Higgins & Thompson 2002, eqs. 9-10, generalised as in metafor).
     QM = b_m' V_b[m,m]^-1 b_m over the moderators (chi^2 on m df; F on m, k - p under knha).
@@ -283,10 +286,17 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
         raise ValueError("the design matrix is rank deficient (a moderator is constant or collinear)")
     if k < p:
         raise ValueError(f"k = {k} studies cannot estimate p = {p} coefficients")
+    problem = _tau2.check_range(yi, vi)
+    if problem is not None:
+        raise ValueError(f"cannot fit: {problem}")
 
     tau2, se_tau2, converged, iterations = _tau2.estimate_tau2(method, yi, vi, X, p)
-    return _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, labels, omitted,
-                   converged, iterations, measure, design)
+    res = _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, labels, omitted,
+                  converged, iterations, measure, design)
+    if not (np.isfinite(res.tau2) and np.isfinite(res.vb).all() and np.isfinite(res.coefficients["estimate"]).all()):
+        raise ValueError("cannot fit: the model overflowed double precision (tau^2 = "
+                         f"{res.tau2:.6g}, estimate = {res.estimate:.6g}); check the units of yi and vi")
+    return res
 
 
 def refit(result: MetaResult, keep: np.ndarray, *, skip_r2: bool = True) -> MetaResult:
@@ -311,6 +321,8 @@ def _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, lab
     if test == "knha":
         s2w = rss / (k - p) if k > p and rss > np.finfo(float).eps else 0.0  # Knapp & Hartung 2003
         df = float(k - p)
+    elif test == "t":
+        df = float(k - p)  # metafor test="t": t(k - p) without the Knapp-Hartung scaling
     vb = s2w * B
     se = np.sqrt(np.diag(vb))
     with np.errstate(divide="ignore", invalid="ignore"):  # knha with k = p: s2w = 0 as metafor
@@ -384,7 +396,7 @@ def _pseudo_r2(yi, vi, X, k, p, tau2, method, w):
         ybar = np.sum(w * yi) / w.sum()
         r2 = 1 - np.sum(w * r * r) / np.sum(w * (yi - ybar) ** 2)
         return max(0.0, 100 * (1 - (1 - r2) * (k - 1) / (k - p)))
-    tau2_0 = _tau2.estimate_tau2(method, yi, vi, None, 1)[0]  # the intercept-only model
+    tau2_0 = _tau2.estimate_tau2(method, yi, vi, None, 1, warn=False)[0]  # the intercept-only model
     if tau2_0 == 0:
         return 0.0
     return max(0.0, 100 * (tau2_0 - tau2) / tau2_0)  # Raudenbush 2009, eq. 16.48
@@ -404,8 +416,9 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
     method : str
         tau^2 estimator: "EE" (alias "FE"; equal effects), "DL", "HE", "HS", "SJ", "ML", "REML"
         (default), "EB", "PM" -- metafor's codes.
-    test : {"z", "knha"}
-        Normal tests, or Knapp-Hartung t (and F) tests on k - p df.
+    test : {"z", "t", "knha"}
+        Normal tests; t (and F) tests on k - p df ("t", as metafor); or Knapp-Hartung t (and F)
+        tests on k - p df ("knha").
     mods : list of str, optional
         Moderator columns (meta-regression); categorical columns are dummy-coded against their
         first sorted level.

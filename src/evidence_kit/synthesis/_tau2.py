@@ -31,7 +31,7 @@ returned and all of them are reported. The bound: with R2 = (max y' - min y')^2/
 without an intercept), y'Py <= R2 sum(w) and y'PPy <= max(w) y'Py, tr(P) >= sum(w) - p max(w),
 so the ML score y'PPy - sum(w) < 0 for tau^2 > R2, and the REML score y'PPy - tr(P) < 0 for
 tau^2 > max(c R2, 2 p vmax/(k - p)) with c = 2k/(k - p). Below vmin/100 the likelihood is linear
-in tau^2 to within 1%, so a maximum there is found by the bracket [0, t_1]. The grid has 8
+in tau^2 to within 1%, so a maximum there is found by the bracket [0, t_1]. The grid has 6
 points per decade (at most 240 points); for one large intercept-only study set (k > 20,000)
 the scan runs on the studies binned by v_i (bins 0.1% wide), and each bracket is checked
 exactly before it is refined.
@@ -51,7 +51,7 @@ ITERATIVE = ("ML", "REML", "EB", "PM")
 MAXITER = 500
 ROOT_MAXITER = 200  # refinement of a bracketed maximum (Newton inside the bracket, else bisection)
 TOL = 1e-12  # convergence of tau'^2 (standardised units): relative to max(1, tau'^2)
-GRID_PER_DECADE = 8
+GRID_PER_DECADE = 6
 GRID_MAX = 240
 BIN_ABOVE = 20_000  # one intercept-only group larger than this is scanned on binned v_i
 MAX_V_RATIO = 1e100  # max(vi)/min(vi) beyond which weights overflow double precision
@@ -196,6 +196,9 @@ class Groups:
         if size is not None:
             self.kind, self.size, self.G = "equal", size, n // size
             self.counts = np.full(self.G, size)
+        elif counts is not None and np.all(np.asarray(counts) == counts[0]):
+            self.kind, self.size, self.G = "equal", int(counts[0]), len(counts)
+            self.counts = np.full(self.G, self.size)
         elif counts is not None:
             self.kind = "segments"
             self.counts = np.asarray(counts, dtype=np.intp)
@@ -203,6 +206,20 @@ class Groups:
             self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
         else:
             self.kind, self.G, self.counts = "one", 1, np.array([n])
+
+    def rows(self, sel: np.ndarray) -> np.ndarray:
+        """Row indices of the groups ``sel`` (an index array), in order."""
+        if self.kind == "one":
+            return np.arange(self.n)
+        if self.kind == "equal":
+            return (sel[:, None] * self.size + np.arange(self.size)[None, :]).ravel()
+        return np.flatnonzero(np.repeat(np.isin(np.arange(self.G), sel), self.counts))
+
+    def subset(self, sel: np.ndarray) -> Groups:
+        if self.kind == "one":
+            return self
+        counts = self.counts[sel]
+        return Groups(int(counts.sum()), counts=counts)
 
     def sum(self, x: np.ndarray) -> np.ndarray:
         """Per-group sums of x (N,) or (N, ...) -> (G,) or (G, ...)."""
@@ -285,6 +302,12 @@ class Problem:
             self._logdet_xx = np.linalg.slogdet(self.groups.cross(self.X, np.ones(self.groups.n)))[1]
         else:
             self._logdet_xx = np.log(self.k)
+
+    def subset(self, sel: np.ndarray) -> Problem:
+        """The problem restricted to the groups ``sel`` (an index array)."""
+        rows = self.groups.rows(sel)
+        return Problem(self.y[rows], self.v[rows], None if self.X is None else self.X[rows],
+                       self.groups.subset(sel))
 
     def wls(self, w: np.ndarray):
         """Per-group WLS: returns (B, r) with B = (X'WX)^-1 (G, p, p) and residuals r (N,)."""
@@ -428,33 +451,64 @@ def _q_newton(P: Problem):
 def _fisher_scoring(P: Problem, reml: bool, start: np.ndarray):
     """Fisher scoring (metafor's path, so the same local maximum is reached first), switching to
     Newton-Raphson once steps are small, with step halving per group whenever the likelihood would
-    decrease, and tau^2 kept >= 0. Returns (tau2, converged, iterations, evaluation at tau2)."""
+    decrease, damping when steps oscillate (a step reversing over half the previous one), and
+    tau^2 kept >= 0. Groups still iterating are compacted into a smaller problem. Returns
+    (tau2, converged, iterations, evaluation at tau2)."""
     G = P.groups.G
     t = np.maximum(0.0, start)
     ev = P.evaluate(t, reml=reml, observed=True)
-    conv = ~np.isfinite(ev.ll)  # a failed evaluation is not iterated (and not converged)
-    failed = conv.copy()
-    newton = np.zeros(G, dtype=bool)
-    iters = np.zeros(G, dtype=int)
+    full = Evaluation(ll=ev.ll.copy(), num=ev.num.copy(), fisher=ev.fisher.copy())
+    tau2, iters = t.copy(), np.zeros(G, dtype=int)
+    failed = ~np.isfinite(ev.ll)  # a failed evaluation is not iterated (and not converged)
+    conv = failed.copy()
+    act = np.flatnonzero(~conv)
+    Pa = P if act.size == G else P.subset(act)
+    t, ev = t[act], _take(ev, act)
+    newton = np.zeros(act.size, dtype=bool)
+    damp = np.ones(act.size)
+    last = np.zeros(act.size)
+    done = np.zeros(act.size, dtype=bool)
     for it in range(1, MAXITER + 1):
+        if act.size == 0:
+            break
         use_obs = newton & (ev.observed > 0)
-        step = ev.num / np.where(use_obs, ev.observed, ev.fisher)
-        step = np.where(conv | ~np.isfinite(step), 0.0, step)
+        step = np.where(use_obs, ev.num / np.where(use_obs, ev.observed, 1.0), damp * ev.num / ev.fisher)
+        flip = (step * last < 0) & (np.abs(step) > 0.5 * np.abs(last)) & ~use_obs
+        damp = np.where(flip, 0.5 * damp, damp)
+        step = np.where(flip, 0.5 * step, step)
+        step = np.where(done | ~np.isfinite(step), 0.0, step)
         for _ in range(60):
             new = np.maximum(0.0, t + step)
-            cand = P.evaluate(new, reml=reml, observed=True)
-            worse = ~(cand.ll >= ev.ll - 1e-13 * np.abs(ev.ll)) & ~conv
+            cand = Pa.evaluate(new, reml=reml, observed=True)
+            worse = ~(cand.ll >= ev.ll - 1e-12 * (1.0 + np.abs(ev.ll))) & ~done
             if not worse.any():
                 break
             step = np.where(worse, 0.5 * step, step)  # the step overshot: halve it
         change = np.abs(new - t)
+        last = step
         t, ev = new, cand
-        iters = np.where(conv, iters, it)
-        newton |= change <= 1e-3 * np.maximum(1.0, t)
-        conv |= change <= TOL * np.maximum(1.0, t)
-        if conv.all():
-            break
-    return t, conv & ~failed, iters, ev
+        iters[act[~done]] = it
+        newton |= change <= 1e-2 * np.maximum(1.0, t)
+        done |= change <= TOL * np.maximum(1.0, t)
+        if done.all() or (done.sum() > act.size // 2 and act.size > 8):
+            fin = act[done]
+            tau2[fin], conv[fin] = t[done], True
+            full.ll[fin], full.num[fin], full.fisher[fin] = ev.ll[done], ev.num[done], ev.fisher[done]
+            keep = ~done
+            act = act[keep]
+            if act.size == 0:
+                break
+            Pa = Pa.subset(np.flatnonzero(keep))
+            t, ev, newton, damp, last = t[keep], _take(ev, keep), newton[keep], damp[keep], last[keep]
+            done = np.zeros(act.size, dtype=bool)
+    if act.size:  # not converged within MAXITER
+        tau2[act] = t
+        full.ll[act], full.num[act], full.fisher[act] = ev.ll, ev.num, ev.fisher
+    return tau2, conv & ~failed, iters, full
+
+
+def _take(ev: Evaluation, sel) -> Evaluation:
+    return Evaluation(**{k: (None if a is None else a[sel]) for k, a in vars(ev).items()})
 
 
 def _upper_bound(P: Problem, reml: bool) -> np.ndarray:
@@ -500,6 +554,60 @@ def _grid(P: Problem, reml: bool):
     frac = np.linspace(0.0, 1.0, n)
     grid = lo[:, None] * (hi / lo)[:, None] ** frac[None, :]
     return np.column_stack([np.zeros(P.groups.G), grid])
+
+
+def _scan(P: Problem, reml: bool, grid: np.ndarray) -> np.ndarray:
+    """Twice the score at every grid point of every group at once, (G, n): the weighted sums
+    sum_i w_i^a f_i (a = 1, 2) of the row features f = (1, y, y^2) (with moderators: x x', x y, y^2,
+    X centred and scaled, which leaves P unchanged) are (rows x grid) products, so the scan costs
+    a few matrix products instead of n evaluations."""
+    g, y, v = P.groups, P.y, P.v
+    X = P.X
+    if X is None:
+        F = np.column_stack([np.ones_like(y), y, y * y])
+    else:
+        X = X.copy()
+        if _has_intercept(P):
+            free = ~np.all(X == X[:1], axis=0)
+            X[:, free] -= X[:, free].mean(axis=0)
+        X /= np.maximum(np.sqrt((X * X).mean(axis=0)), np.finfo(float).tiny)
+        p = X.shape[1]
+        F = np.column_stack([np.ones_like(y), (X[:, :, None] * X[:, None, :]).reshape(-1, p * p),
+                             X * y[:, None], y * y])
+    n = grid.shape[1]
+    if g.kind == "one":
+        S1 = np.empty((1, n, F.shape[1]))
+        S2 = np.empty_like(S1)
+        W = 1.0 / (v[:, None] + grid[0][None, :])  # (k, n)
+        S1[0] = W.T @ F
+        W *= W
+        S2[0] = W.T @ F
+    elif g.kind == "equal":
+        W = 1.0 / (v.reshape(g.G, g.size)[:, :, None] + grid[:, None, :])  # (G, s, n)
+        Fr = F.reshape(g.G, g.size, -1)
+        S1 = np.swapaxes(W, 1, 2) @ Fr
+        W *= W
+        S2 = np.swapaxes(W, 1, 2) @ Fr
+    else:
+        W = 1.0 / (v[:, None] + np.repeat(grid, g.counts, axis=0))  # (N, n)
+        S1 = np.add.reduceat(W[:, :, None] * F[:, None, :], g.starts, axis=0)
+        W *= W
+        S2 = np.add.reduceat(W[:, :, None] * F[:, None, :], g.starts, axis=0)
+    sw = S1[..., 0]
+    if X is None:
+        mu = S1[..., 1] / sw
+        yppy = S2[..., 2] - 2 * mu * S2[..., 1] + mu * mu * S2[..., 0]
+        trp = sw - S2[..., 0] / sw
+    else:
+        pp = p * p
+        M1 = S1[..., 1:1 + pp].reshape(S1.shape[:2] + (p, p))
+        M2 = S2[..., 1:1 + pp].reshape(M1.shape)
+        B = np.linalg.inv(M1)
+        beta = np.einsum("gnij,gnj->gni", B, S1[..., 1 + pp:1 + pp + p])
+        yppy = (S2[..., -1] - 2 * np.einsum("gni,gni->gn", beta, S2[..., 1 + pp:1 + pp + p])
+                + np.einsum("gni,gnij,gnj->gn", beta, M2, beta))
+        trp = sw - np.einsum("gnij,gnji->gn", B, M2)
+    return yppy - (trp if reml else sw)
 
 
 def _scan_binned(P: Problem, reml: bool, grid: np.ndarray) -> np.ndarray:
@@ -634,57 +742,61 @@ def _ml_reml(P: Problem, reml: bool, s2: np.ndarray) -> Tau2Fit:
         scores = _scan_binned(P, reml, grid)
         scores[:, 0] = ev0.num
     else:
-        scores = np.column_stack([ev0.num] + [P.evaluate(grid[:, j], reml=reml, ll=False).num
-                                              for j in range(1, grid.shape[1])])
+        scores = _scan(P, reml, grid)
+        scores[:, 0] = ev0.num
     ups = (scores[:, :-1] > 0) & (scores[:, 1:] <= 0)  # a bracket [t_j, t_j+1] holding a maximum
     cand_t = [np.where(conv_fs, t_fs, np.nan), np.where(ev0.num <= 0, 0.0, np.nan)]
     cand_ll = [np.where(conv_fs, ev_fs.ll, np.nan), np.where(ev0.num <= 0, ev0.ll, np.nan)]
     cand_conv = [conv_fs, np.ones(G, dtype=bool)]
     n_grid = grid.shape[1]
-    # brackets, one round per j-th bracket of each group
-    idx = [np.flatnonzero(ups[gi]) for gi in range(G)]
-    rounds = max((len(i) for i in idx), default=0)
-    for rnd in range(rounds):
-        j = np.array([i[rnd] if len(i) > rnd else -1 for i in idx])
-        has = j >= 0
-        jj = np.where(has, j, 0)
+    rows = np.arange(G)
+    order = np.cumsum(ups, axis=1)
+    for rnd in range(int(order[:, -1].max(initial=0))):  # round r: the r-th bracket of each group
+        at = ups & (order == rnd + 1)
+        has = at.any(axis=1)
+        jj = np.argmax(at, axis=1)
         if binned:  # widen by a cell each side: the binned signs are approximate
-            lo = grid[np.arange(G), np.maximum(jj - 1, 0)]
-            hi = grid[np.arange(G), np.minimum(jj + 2, n_grid - 1)]
+            lo = grid[rows, np.maximum(jj - 1, 0)]
+            hi = grid[rows, np.minimum(jj + 2, n_grid - 1)]
         else:
-            lo, hi = grid[np.arange(G), jj], grid[np.arange(G), jj + 1]
+            lo, hi = grid[rows, jj], grid[rows, jj + 1]
         holds_fs = conv_fs & (t_fs >= lo) & (t_fs <= hi)
-        todo = has & ~holds_fs
-        if not todo.any():
+        todo = np.flatnonzero(has & ~holds_fs)
+        if todo.size == 0:
             continue
+        Ps = P.subset(todo) if todo.size < G else P
+        lo, hi = lo[todo], hi[todo]
         if binned:  # check the bracket exactly
-            ok = (P.evaluate(lo, reml=reml, ll=False).num > 0) & (P.evaluate(hi, reml=reml, ll=False).num <= 0)
-            todo &= ok
-            if not todo.any():
+            ok = (Ps.evaluate(lo, reml=reml, ll=False).num > 0) & (Ps.evaluate(hi, reml=reml, ll=False).num <= 0)
+            if not ok.all():
                 continue
-        root, conv = _score_root(P, reml, lo, hi, todo)
-        ev = P.evaluate(np.where(todo, root, 0.0), reml=reml, deriv=False)
-        cand_t.append(np.where(todo, root, np.nan))
-        cand_ll.append(np.where(todo, ev.ll, np.nan))
-        cand_conv.append(conv)
+        root, conv = _score_root(Ps, reml, lo, hi, np.ones(todo.size, dtype=bool))
+        ll = Ps.evaluate(root, reml=reml, deriv=False).ll
+        for arr, val, fill in ((cand_t, root, np.nan), (cand_ll, ll, np.nan), (cand_conv, conv, False)):
+            col = np.full(G, fill, dtype=type(fill))
+            col[todo] = val
+            arr.append(col)
     T = np.column_stack(cand_t)
     LL = np.column_stack(cand_ll)
     CV = np.column_stack(cand_conv)
     LLm = np.where(np.isfinite(LL), LL, -np.inf)
     best = np.argmax(LLm, axis=1)
-    top = LLm[np.arange(G), best]
+    top = LLm[rows, best]
     # ties (the same peak found twice, or equal heights): keep Fisher scoring's answer, as metafor
     keep_fs = conv_fs & (LLm[:, 0] >= top - 1e-10 * np.maximum(1.0, np.abs(top)))
     best = np.where(keep_fs, 0, best)
     found = np.isfinite(top)
-    tau2 = np.where(found, T[np.arange(G), best], np.nan)
-    converged = found & CV[np.arange(G), best]
-    ev = P.evaluate(np.where(found, tau2, 0.0), reml=reml, ll=False)
-    se = np.sqrt(2.0 / ev.fisher)
+    tau2 = np.where(found, T[rows, best], np.nan)
+    converged = found & CV[rows, best]
+    fisher = np.where(best == 0, ev_fs.fisher, np.nan)
+    other = np.flatnonzero(found & (best != 0))
+    if other.size:
+        fisher[other] = (P.subset(other) if other.size < G else P).evaluate(tau2[other], reml=reml, ll=False).fisher
+    se = np.sqrt(2.0 / fisher)
     # distinct local maxima per group, for the report
     maxima = {}
     logs = np.log(s2) * (0.5 * (P.k - P.p) if reml else 0.5 * P.k)  # ll in the caller's units
-    for gi in np.flatnonzero(found):
+    for gi in np.flatnonzero(found & (np.isfinite(LL).sum(axis=1) > 1)):
         pts = sorted((T[gi, c], LL[gi, c]) for c in range(T.shape[1]) if np.isfinite(LL[gi, c]))
         distinct = []
         for tt, ll in pts:

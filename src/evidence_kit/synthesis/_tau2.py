@@ -111,8 +111,14 @@ def wls(yi: np.ndarray, X: np.ndarray | None, w: np.ndarray):
 
 
 def tr_p(w, X, B) -> float:
-    """tr(P) = sum(w) - tr(B X'W^2X)."""
-    return float(w.sum() - np.sum(B * xtfx(X, w, w)))
+    """tr(P) = sum(w) - tr(B X'W^2X); P is homogeneous in w (P(cw) = c P(w)), so when w^2 would
+    overflow it is computed from w / max(w)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = float(w.sum() - np.sum(B * xtfx(X, w, w)))
+    if np.isfinite(out):
+        return out
+    m = float(w.max())
+    return m * float((w / m).sum() - np.sum(B * m * xtfx(X, w / m, w / m)))
 
 
 def q_stat(yi, vi, X, tau2: float) -> float:
@@ -320,6 +326,45 @@ class Problem:
         beta = np.einsum("gij,gj->gi", B, g.xtf(self.X, w * self.y))
         return B, self.y - g.fitted(self.X, beta)
 
+    def _evaluate_one(self, t: float, reml: bool, ll: bool, deriv: bool, observed: bool) -> Evaluation:
+        """``evaluate`` for one intercept-only data set, in preallocated buffers (a fresh array per
+        step costs page faults that dominate for a million studies)."""
+        y = self.y
+        if not hasattr(self, "_buf"):
+            self._buf = np.empty((4, y.shape[0]))
+        vt, w, r, u = self._buf
+        np.add(self.v, t, out=vt)
+        np.reciprocal(vt, out=w)
+        sw = w.sum()
+        np.subtract(y, dot(w, y) / sw, out=r)
+        np.multiply(w, r, out=u)  # P y
+        q, yppy = dot(u, r), dot(u, u)
+        out = Evaluation(q=np.array([q]), yppy=np.array([yppy]))
+        if deriv:
+            s2 = dot(w, w)
+            if observed:
+                su = dot(w, u)
+                np.multiply(u, u, out=r)
+                yppp = dot(r, w) - su * su / sw  # y'PPPy
+            if reml:  # Viechtbauer 2005, eq. 11
+                np.multiply(w, w, out=r)
+                num, fisher = yppy - (sw - s2 / sw), s2 - 2 * dot(r, w) / sw + (s2 / sw) ** 2
+            else:  # eq. 10
+                num, fisher = yppy - sw, s2
+            out.num, out.fisher = np.array([num]), np.array([fisher])
+            if observed:
+                out.observed = np.array([2 * yppp - fisher])
+        if ll:
+            np.log(vt, out=vt)
+            slog = vt.sum()
+            k = y.shape[0]
+            if reml:
+                val = -0.5 * (k - 1) * LOG2PI + 0.5 * np.log(k) - 0.5 * slog - 0.5 * np.log(sw) - 0.5 * q
+            else:
+                val = -0.5 * k * LOG2PI - 0.5 * slog - 0.5 * q
+            out.ll = np.array([val])
+        return out
+
     def tr_pdpe(self, w, B, d=None, e=None) -> np.ndarray:
         """tr(P D P E) per group (see the module docstring); None means the identity."""
         g = self.groups
@@ -339,6 +384,8 @@ class Problem:
                  observed: bool = False) -> Evaluation:
         """Profile quantities at tau^2 = t (one value per group)."""
         g, y, v, X = self.groups, self.y, self.v, self.X
+        if X is None and g.kind == "one":
+            return self._evaluate_one(float(t[0]), reml, ll, deriv, observed)
         vt = v + g.expand(t)
         w = 1.0 / vt
         B, r = self.wls(w)
@@ -390,8 +437,8 @@ class Problem:
 # the estimators (standardised units)
 
 
-def _closed_form(method: str, P: Problem):
-    """DL, HE, HS, SJ per group. Returns (tau2, se) as metafor's rma.uni."""
+def _closed_form(method: str, P: Problem, *, se: bool = True):
+    """DL, HE, HS, SJ per group. Returns (tau2, se) as metafor's rma.uni (se None if not ``se``)."""
     g, y, v, k, p = P.groups, P.y, P.v, P.k, P.p
     if method in ("DL", "HS"):
         w = 1.0 / v
@@ -412,6 +459,8 @@ def _closed_form(method: str, P: Problem):
         B, r = P.wls(w)
         trPV = g.sum(v) - (B[:, 0, 0] * g.sum(v) if P.X is None else _tr(B, g.cross(P.X, v)))
         tau2 = np.maximum(0.0, (g.dot(r, r) - trPV) / (k - p))  # Hedges 1983 (OLS residuals)
+        if not se:
+            return tau2, None
         trPVPV = P.tr_pdpe(w, B, v, v)
         se = np.sqrt((2 * trPVPV + 4 * tau2 * trPV + 2 * tau2 ** 2 * (k - p)) / (k - p) ** 2)
         return tau2, se
@@ -690,33 +739,44 @@ def _standardise(P: Problem):
     return Problem(ys, vs, P.X, g), c, s2
 
 
-def check_range(yi: np.ndarray, vi: np.ndarray) -> str | None:
-    """Why double precision cannot fit these data (None when it can): sampling variances that span
-    more than MAX_V_RATIO, or effect sizes spread over more than MAX_Y_SPREAD typical standard errors."""
-    vmin, vmax = float(vi.min()), float(vi.max())
-    if vmax / vmin > MAX_V_RATIO:
-        return (f"the sampling variances span {vmax / vmin:.3g} (vi from {vmin:.3g} to {vmax:.3g}): the "
-                "weights 1/vi and their powers overflow double precision; rescale or drop the extreme studies")
-    sd = float(np.exp(0.5 * np.mean(np.log(vi))))
-    spread = float(yi.max() - yi.min())
-    if not np.isfinite(spread) or spread / sd > MAX_Y_SPREAD:
-        return (f"the effect sizes spread over {spread:.3g} while sqrt(vi) is about {sd:.3g}: tau^2 (about "
-                "the squared spread) would overflow double precision; check the units of yi and vi")
-    return None
+def _check_range(P: Problem, c, s2, names=None) -> None:
+    """Raise a ValueError naming the group when double precision cannot fit it: sampling variances
+    spanning more than MAX_V_RATIO, or effect sizes spread over more than MAX_Y_SPREAD typical
+    standard errors (tau^2, about the squared spread, would overflow)."""
+    g = P.groups
+    vmin, vmax = _group_min(g, P.v), _group_max(g, P.v)
+    spread = _group_max(g, P.y) - _group_min(g, P.y)
+    bad_v = ~(vmax / vmin <= MAX_V_RATIO)
+    bad_y = ~(spread <= MAX_Y_SPREAD)
+    if not (bad_v.any() or bad_y.any()):
+        return
+    gi = int(np.flatnonzero(bad_v | bad_y)[0])
+    where = "" if g.G == 1 else f"group {names[gi] if names is not None else gi!r}: "
+    sd = float(np.sqrt(s2[gi]))
+    if bad_v[gi]:
+        lo, hi = vmin[gi] * s2[gi], vmax[gi] * s2[gi]
+        raise ValueError(f"cannot fit: {where}the sampling variances span a factor {hi / lo:.3g} (vi from {lo:.3g} "
+                         f"to {hi:.3g}): the weights 1/vi and their powers overflow double precision; "
+                         "rescale or drop the extreme studies")
+    raise ValueError(f"cannot fit: {where}the effect sizes spread over {spread[gi] * sd:.3g}, {spread[gi]:.3g} "
+                     f"times sqrt(vi) (about {sd:.3g}): tau^2/vi (about the square of that) would overflow "
+                     "double precision; check the units of yi and vi")
 
 
 def estimate(method: str, yi: np.ndarray, vi: np.ndarray, X: np.ndarray | None = None,
-             groups: Groups | None = None) -> Tau2Fit:
+             groups: Groups | None = None, names=None) -> Tau2Fit:
     """Estimate tau^2 by ``method`` for every group (every group must have k > p studies).
 
     Returns a :class:`Tau2Fit` in the units of yi and vi. ML and REML return the global maximum
-    of the (restricted) likelihood on tau^2 >= 0 (module docstring).
+    of the (restricted) likelihood on tau^2 >= 0 (module docstring). Raises ValueError when a
+    group cannot be represented in double precision (``names`` label the groups in the message).
     """
     groups = Groups(yi.shape[0]) if groups is None else groups
     G = groups.G
     if method == "EE":
         return Tau2Fit(np.zeros(G), np.full(G, np.nan), np.ones(G, dtype=bool), np.zeros(G, dtype=int))
     P, c, s2 = _standardise(Problem(yi, vi, X, groups))
+    _check_range(P, c, s2, names)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if method in ("DL", "HE", "HS", "SJ"):
             tau2, se = _closed_form(method, P)
@@ -732,7 +792,7 @@ def estimate(method: str, yi: np.ndarray, vi: np.ndarray, X: np.ndarray | None =
 
 def _ml_reml(P: Problem, reml: bool, s2: np.ndarray) -> Tau2Fit:
     G = P.groups.G
-    start = _closed_form("HE", P)[0]  # metafor's start: the HE estimate truncated at 0
+    start = _closed_form("HE", P, se=False)[0]  # metafor's start: the HE estimate truncated at 0
     t_fs, conv_fs, iters, ev_fs = _fisher_scoring(P, reml, start)
     ev0 = P.evaluate(np.zeros(G), reml=reml)
     # the scan: score on 0 plus the grid

@@ -286,10 +286,6 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
         raise ValueError("the design matrix is rank deficient (a moderator is constant or collinear)")
     if k < p:
         raise ValueError(f"k = {k} studies cannot estimate p = {p} coefficients")
-    problem = _tau2.check_range(yi, vi)
-    if problem is not None:
-        raise ValueError(f"cannot fit: {problem}")
-
     tau2, se_tau2, converged, iterations = _tau2.estimate_tau2(method, yi, vi, X, p)
     res = _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, labels, omitted,
                   converged, iterations, measure, design)

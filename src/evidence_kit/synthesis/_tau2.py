@@ -368,6 +368,11 @@ class Problem:
     def tr_pdpe(self, w, B, d=None, e=None) -> np.ndarray:
         """tr(P D P E) per group (see the module docstring); None means the identity."""
         g = self.groups
+        if self.X is None and d is None and e is None and g.kind == "one":  # one temporary
+            b = B[0, 0, 0]
+            w2 = w * w
+            s2 = w2.sum()
+            return np.array([s2 - 2.0 * b * dot(w2, w) + b * b * s2 * s2])
         w2 = w * w
         w2d = w2 if d is None else w2 * d
         w2e = w2 if e is None else w2 * e
@@ -438,12 +443,13 @@ class Problem:
 
 
 def _closed_form(method: str, P: Problem, *, se: bool = True):
-    """DL, HE, HS, SJ per group. Returns (tau2, se) as metafor's rma.uni (se None if not ``se``)."""
+    """DL, HE, HS, SJ per group as metafor's rma.uni. Returns (tau2, se, q0, trp0): se None if not
+    ``se``; for DL and HS also Cochran's Q and tr(P) at w = 1/v (None otherwise)."""
     g, y, v, k, p = P.groups, P.y, P.v, P.k, P.p
     if method in ("DL", "HS"):
         w = 1.0 / v
         B, r = P.wls(w)
-        rss = g.dot(w * r, r)
+        rss = np.array([np.einsum("i,i,i->", w, r, r)]) if g.kind == "one" else g.dot(w * r, r)
         trP = g.sum(w) - (B[:, 0, 0] * g.dot(w, w) if P.X is None else _tr(B, g.cross(P.X, w * w)))
         trPP = P.tr_pdpe(w, B)
         if method == "DL":
@@ -453,17 +459,17 @@ def _closed_form(method: str, P: Problem, *, se: bool = True):
             sw = g.sum(w)
             tau2 = np.maximum(0.0, (rss - k) / sw)  # Hunter & Schmidt 2004; metafor's (RSS - k)/sum(wi)
             se = np.sqrt((2 * (k - p) + 4 * tau2 * trP + 2 * tau2 ** 2 * trPP) / sw ** 2)
-        return tau2, se
+        return tau2, se, rss, trP
     if method == "HE":
         w = np.ones_like(v)
         B, r = P.wls(w)
         trPV = g.sum(v) - (B[:, 0, 0] * g.sum(v) if P.X is None else _tr(B, g.cross(P.X, v)))
         tau2 = np.maximum(0.0, (g.dot(r, r) - trPV) / (k - p))  # Hedges 1983 (OLS residuals)
         if not se:
-            return tau2, None
+            return tau2, None, None, None
         trPVPV = P.tr_pdpe(w, B, v, v)
         se = np.sqrt((2 * trPVPV + 4 * tau2 * trPV + 2 * tau2 ** 2 * (k - p)) / (k - p) ** 2)
-        return tau2, se
+        return tau2, se, None, None
     if method == "SJ":
         # Sidik & Jonkman 2005: tau0 = var(y) (k-1)/k whatever X is, then tau0 y'P(tau0)y / (k - p)
         mean = g.sum(y) / k
@@ -473,7 +479,7 @@ def _closed_form(method: str, P: Problem, *, se: bool = True):
         tau2 = tau0 * g.dot(w * r, r) / (k - p)
         se = np.sqrt(tau0 ** 2 / (k - p) ** 2 * (2 * P.tr_pdpe(w, B, v, v) + 4 * tau2 * P.tr_pdpe(w, B, v)
                                                  + 2 * tau2 ** 2 * P.tr_pdpe(w, B)))
-        return tau2, se
+        return tau2, se, None, None
     raise AssertionError(method)
 
 
@@ -724,6 +730,8 @@ class Tau2Fit:
     converged: np.ndarray
     iterations: np.ndarray
     maxima: dict = field(default_factory=dict)
+    q0: np.ndarray | None = None  # Cochran's Q (w = 1/v) when the estimator computed it (DL, HS)
+    trp0: np.ndarray | None = None  # tr(P) at w = 1/v, likewise
 
 
 def _standardise(P: Problem):
@@ -775,12 +783,20 @@ def estimate(method: str, yi: np.ndarray, vi: np.ndarray, X: np.ndarray | None =
     G = groups.G
     if method == "EE":
         return Tau2Fit(np.zeros(G), np.full(G, np.nan), np.ones(G, dtype=bool), np.zeros(G, dtype=int))
+    if method in ("DL", "HS") and 1e-60 < vi.sum() / vi.shape[0] < 1e60:
+        # closed forms are homogeneous in the units: in moderate units fit them as given (no
+        # tolerance depends on the scale); w^2 cannot underflow, and an overflow shows as inf
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            tau2, se, q0, trp0 = _closed_form(method, Problem(yi, vi, X, groups))
+        if np.isfinite(tau2).all() and np.isfinite(se).all() and np.isfinite(trp0).all():
+            return Tau2Fit(tau2, se, np.ones(G, dtype=bool), np.zeros(G, dtype=int), q0=q0, trp0=trp0)
     P, c, s2 = _standardise(Problem(yi, vi, X, groups))
     _check_range(P, c, s2, names)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if method in ("DL", "HE", "HS", "SJ"):
-            tau2, se = _closed_form(method, P)
-            return Tau2Fit(tau2 * s2, se * s2, np.isfinite(tau2), np.zeros(G, dtype=int))
+            tau2, se, q0, trp0 = _closed_form(method, P)
+            return Tau2Fit(tau2 * s2, se * s2, np.isfinite(tau2), np.zeros(G, dtype=int), q0=q0,
+                           trp0=None if trp0 is None else trp0 / s2)
         if method in ("PM", "EB"):
             tau2, conv = _q_newton(P)
             sw = groups.sum(1.0 / (P.v + groups.expand(tau2)))
@@ -881,21 +897,26 @@ def maxima_message(method: str, maxima: tuple, where: str = "") -> str:
     return text
 
 
-def estimate_tau2(method: str, yi, vi, X, p: int, *, warn: bool = True):
-    """Estimate tau^2 for one data set. Returns (tau2, se_tau2, converged, iterations).
+def estimate_one(method: str, yi, vi, X, p: int, *, warn: bool = True) -> Tau2Fit:
+    """``estimate`` for one data set (arrays of length 1 in the result).
 
     Raises ConvergenceError when an iterative estimator does not converge, and warns
     (MultipleMaximaWarning) when the ML/REML likelihood has more than one local maximum.
     """
     k = yi.shape[0]
     if method == "EE" or k == 1:
-        return 0.0, np.nan, True, 0
+        return Tau2Fit(np.zeros(1), np.full(1, np.nan), np.ones(1, dtype=bool), np.zeros(1, dtype=int))
     if k <= p:
         raise ValueError(f"method {method!r} needs more studies (k = {k}) than coefficients (p = {p})")
     out = estimate(method, yi, vi, X)
-    tau2 = float(out.tau2[0])
     if method in ITERATIVE and not out.converged[0]:
-        raise ConvergenceError(f"{method} estimator did not converge (tau^2 = {tau2:.6g})")
+        raise ConvergenceError(f"{method} estimator did not converge (tau^2 = {out.tau2[0]:.6g})")
     if warn and out.maxima:
-        warnings.warn(maxima_message(method, out.maxima[0]), MultipleMaximaWarning, stacklevel=3)
-    return tau2, float(out.se[0]), bool(out.converged[0]), int(out.iterations[0])
+        warnings.warn(maxima_message(method, out.maxima[0]), MultipleMaximaWarning, stacklevel=4)
+    return out
+
+
+def estimate_tau2(method: str, yi, vi, X, p: int, *, warn: bool = True):
+    """Estimate tau^2 for one data set. Returns (tau2, se_tau2, converged, iterations)."""
+    out = estimate_one(method, yi, vi, X, p, warn=warn)
+    return float(out.tau2[0]), float(out.se[0]), bool(out.converged[0]), int(out.iterations[0])

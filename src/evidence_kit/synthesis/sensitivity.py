@@ -39,7 +39,7 @@ def _refit(result: MetaResult, keep, label, multi: list) -> MetaResult:
 def _warn_multi(name: str, multi: list, what: str) -> None:
     """One warning for all refits whose likelihood had more than one local maximum."""
     if multi:
-        labels = ", ".join(repr(lab) for lab, _ in multi[:10]) + (", ..." if len(multi) > 10 else "")
+        labels = ", ".join(str(lab) for lab, _ in multi[:10]) + (", ..." if len(multi) > 10 else "")
         warnings.warn(f"{name}: in {len(multi)} refit(s) ({what} {labels}) the likelihood of tau^2 has more "
                       f"than one local maximum; each row is the global maximum. First: {multi[0][1]}",
                       MultipleMaximaWarning, stacklevel=3)

@@ -111,14 +111,11 @@ def wls(yi: np.ndarray, X: np.ndarray | None, w: np.ndarray):
 
 
 def tr_p(w, X, B) -> float:
-    """tr(P) = sum(w) - tr(B X'W^2X); P is homogeneous in w (P(cw) = c P(w)), so when w^2 would
-    overflow it is computed from w / max(w)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = float(w.sum() - np.sum(B * xtfx(X, w, w)))
-    if np.isfinite(out):
-        return out
+    """tr(P) = sum(w) - tr(B X'W^2X), computed from u = w / max(w) (P is homogeneous in w: P(cw) =
+    c P(w)) so that w^2 neither overflows nor underflows in extreme units."""
     m = float(w.max())
-    return m * float((w / m).sum() - np.sum(B * m * xtfx(X, w / m, w / m)))
+    u = w / m
+    return m * float(u.sum() - np.sum((B * m) * xtfx(X, u, u)))
 
 
 def q_stat(yi, vi, X, tau2: float) -> float:

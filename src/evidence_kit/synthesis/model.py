@@ -335,9 +335,10 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
         raise ValueError(f"k = {k} studies cannot estimate p = {p} coefficients")
     est = _tau2.estimate_one(method, yi, vi, X, p)
     res = _finish(yi, vi, X, p, k, est, method, test, level, term_names, labels, omitted, measure, design)
-    if not (np.isfinite(res.tau2) and np.isfinite(res.vb).all() and np.isfinite(res.estimate)):
+    if not (np.isfinite(res.tau2) and np.isfinite(res.vb).all() and np.isfinite(res.estimate) and np.isfinite(res.q)):
         raise ValueError("cannot fit: the model overflowed double precision (tau^2 = "
-                         f"{res.tau2:.6g}, estimate = {res.estimate:.6g}); check the units of yi and vi")
+                         f"{res.tau2:.6g}, estimate = {res.estimate:.6g}, Q = {res.q:.6g}); check the units of yi "
+                         "and vi")
     return res
 
 

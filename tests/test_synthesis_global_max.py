@@ -301,3 +301,41 @@ def test_never_below_the_brute_force_maximum(seed, k, method, with_mod):
     assert res.converged
     assert res.ll >= ll_star - 1e-9 * max(1.0, abs(ll_star))
     assert res.tau2 == pytest.approx(t_star, rel=1e-5, abs=1e-8)
+
+
+# ---------------------------------------------------------------------------------------------
+# what metafor does on the same data (tests/reference/synthesis_two_peaks.R)
+
+
+def test_metafor_on_the_two_peak_sets():
+    """Where the boundary is the global maximum metafor resets tau^2 to 0 with a warning and agrees
+    with us; with two interior peaks it keeps the lower one without a word (KNOWN_DIVERGENCES)."""
+    from conftest import load_reference
+    from tolerances import ITERATIVE_ATOL, ITERATIVE_RTOL, KNOWN_DIVERGENCES
+
+    ref = load_reference("synthesis_two_peaks")["cases"]
+    sets = {"boundary/REML": (BOUNDARY, "REML", None), "regression/REML": (REGRESSION, "REML", ["x"]),
+            "ml_boundary/ML": (ML_BOUNDARY, "ML", None), "two_interior/REML": (TWO_INTERIOR, "REML", None)}
+    es = deworming().reset_index()
+    for case_id, case in ref.items():
+        if case_id.startswith("welch2016"):
+            data, method, mods = es, "REML", None
+        else:
+            data, method, mods = sets[case_id]
+            data = pd.DataFrame(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MultipleMaximaWarning)
+            res = ek.meta_analysis(data, method=method, mods=mods)
+        X = None if mods is None else res.X
+        t_star, ll_star = brute_global(data["yi"].to_numpy(), data["vi"].to_numpy(), X, method == "REML")
+        assert res.tau2 == pytest.approx(t_star, rel=1e-6, abs=1e-9)
+        if f"two_peaks:{case_id}" in KNOWN_DIVERGENCES:
+            assert case["warnings"] == []  # metafor says nothing
+            assert res.tau2 != pytest.approx(case["tau2"], rel=1e-3)
+            assert res.ll > case["ll"] + 1e-3  # ours is higher: metafor stopped at the lower peak
+        else:
+            assert case["tau2"] == 0.0 and "local maximum" in case["warnings"][0]
+            assert res.tau2 == 0.0
+            np.testing.assert_allclose(res.coefficients["estimate"], case["beta"], rtol=ITERATIVE_RTOL,
+                                       atol=ITERATIVE_ATOL)
+            assert res.ll == pytest.approx(case["ll"], rel=ITERATIVE_RTOL)

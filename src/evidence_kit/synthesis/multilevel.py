@@ -231,6 +231,11 @@ def _global_maximum(yi, vi, X, codes, reml, start, level_names):
         theta, conv = _maximize(yi, vi, X, codes, reml, s)
         found.append((_loglik(theta, yi, vi, X, codes, reml, logdet_xx), theta, conv))
     best = max(found, key=lambda f: f[0])
+    if found[0][0] >= best[0] - 1e-9 * (1 + abs(best[0])):
+        best = found[0]  # the first start's answer unless another start is truly higher
+    same = [f for f in found if abs(f[0] - best[0]) <= 1e-9 * (1 + abs(best[0]))
+            and np.allclose(np.exp(f[1]), np.exp(best[1]), rtol=1e-4, atol=1e-8 * (np.var(yi) + np.mean(vi)))]
+    best = (best[0], best[1], any(f[2] for f in same))
     # distinct maxima: sigma^2 apart by more than 1e-4 of the total variance and a lower logLik
     scale = float(np.var(yi) + np.mean(vi))
     distinct = []

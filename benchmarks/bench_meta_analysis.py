@@ -20,13 +20,12 @@ import sys
 import tempfile
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from statsmodels.stats.meta_analysis import combine_effects
-
-import warnings
 
 from evidence_kit import meta_analysis, meta_analysis_batch
 from evidence_kit.synthesis import fit

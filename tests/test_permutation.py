@@ -9,8 +9,8 @@ import pytest
 from conftest import load_reference
 
 import evidence_kit as ek
-from evidence_kit.synthesis.permutation import _fit_many, permutation_test
 from evidence_kit.synthesis import fit
+from evidence_kit.synthesis.permutation import _fit_many, permutation_test
 
 REF = load_reference("bias")["cases"]
 BCG = pd.DataFrame({key: REF["data"]["bcg"][key] for key in ("yi", "vi", "ablat")})

@@ -53,7 +53,8 @@ ROOT_MAXITER = 200  # refinement of a bracketed maximum (Newton inside the brack
 TOL = 1e-12  # convergence of tau'^2 (standardised units): relative to max(1, tau'^2)
 GRID_PER_DECADE = 6
 GRID_MAX = 240
-BIN_ABOVE = 20_000  # one intercept-only group larger than this is scanned on binned v_i
+BIN_ABOVE = 20_000
+SCAN_CHUNK = 8_192  # rows per block of the (rows x grid) products of the scan  # one intercept-only group larger than this is scanned on binned v_i
 MAX_V_RATIO = 1e100  # max(vi)/min(vi) beyond which weights overflow double precision
 MAX_Y_SPREAD = 1e75  # (max yi - min yi)/sqrt(typical vi) beyond which tau^2 overflows
 LOG2PI = float(np.log(2 * np.pi))
@@ -385,7 +386,7 @@ class Problem:
     def evaluate(self, t: np.ndarray, *, reml: bool, ll: bool = True, deriv: bool = True,
                  observed: bool = False) -> Evaluation:
         """Profile quantities at tau^2 = t (one value per group)."""
-        g, y, v, X = self.groups, self.y, self.v, self.X
+        g, v, X = self.groups, self.v, self.X
         if X is None and g.kind == "one":
             return self._evaluate_one(float(t[0]), reml, ll, deriv, observed)
         vt = v + g.expand(t)
@@ -627,13 +628,14 @@ def _scan(P: Problem, reml: bool, grid: np.ndarray) -> np.ndarray:
         F = np.column_stack([np.ones_like(y), (X[:, :, None] * X[:, None, :]).reshape(-1, p * p),
                              X * y[:, None], y * y])
     n = grid.shape[1]
-    if g.kind == "one":
-        S1 = np.empty((1, n, F.shape[1]))
-        S2 = np.empty_like(S1)
-        W = 1.0 / (v[:, None] + grid[0][None, :])  # (k, n)
-        S1[0] = W.T @ F
-        W *= W
-        S2[0] = W.T @ F
+    if g.kind == "one":  # in chunks of rows, so memory stays a few MB whatever k is
+        S1 = np.zeros((1, n, F.shape[1]))
+        S2 = np.zeros_like(S1)
+        for a in range(0, y.shape[0], SCAN_CHUNK):
+            W = 1.0 / (v[a:a + SCAN_CHUNK, None] + grid[0][None, :])  # (rows, n)
+            S1[0] += W.T @ F[a:a + SCAN_CHUNK]
+            W *= W
+            S2[0] += W.T @ F[a:a + SCAN_CHUNK]
     elif g.kind == "equal":
         W = 1.0 / (v.reshape(g.G, g.size)[:, :, None] + grid[:, None, :])  # (G, s, n)
         Fr = F.reshape(g.G, g.size, -1)

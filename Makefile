@@ -23,9 +23,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 
 unit: venv
 	$(BIN)/pytest tests
+	$(BIN)/pytest --doctest-modules src/evidence_kit -q -p no:cacheprovider
 
 nbval: venv
 	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider

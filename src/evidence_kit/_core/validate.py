@@ -85,20 +85,33 @@ def check_rows(
     bad: np.ndarray,
     column: str,
     reason: str,
-    values: np.ndarray,
+    values,
     labels: Iterable | None = None,
     *,
     limit: int = 5,
 ) -> None:
-    """Raise ``ValueError`` naming the rows where ``bad`` is true.
+    """Raise ``ValueError`` naming the rows where ``bad`` is true: ``"vi must be positive: row 3
+    (vi=0.0)"``. The one row check of the package (ARCHITECTURE.md).
 
-    ``bad`` must already be False where a value is missing (NaN is allowed: it propagates).
+    ``bad`` must already be False where a value is missing (NaN is allowed: it propagates). A
+    scalar check names the argument (``"icc must lie in [0, 1]: icc=1.5"``); a 2-d check names
+    each position as a tuple. Labels default to positions; values and labels print as plain
+    Python values.
     """
     bad = np.asarray(bad, dtype=bool)
     if not bad.any():
         return
+    if bad.ndim == 0:
+        raise ValueError(f"{reason}: {column}={_plain(np.asarray(values).reshape(-1)[0])!r}")
+    if bad.ndim > 1:
+        values = np.broadcast_to(np.asarray(values), bad.shape)
+        where = [tuple(int(j) for j in i) for i in np.argwhere(bad)]
+        shown = ", ".join(f"row {w} ({column}={_plain(values[w])!r})" for w in where[:limit])
+        more = f" and {len(where) - limit} more" if len(where) > limit else ""
+        raise ValueError(f"{reason}: {shown}{more}")
     idx = np.flatnonzero(bad)
-    labels = np.arange(bad.shape[0]) if labels is None else np.asarray(list(labels))
+    labels = np.arange(bad.shape[0]) if labels is None else np.asarray(list(labels), dtype=object)
+    values = np.broadcast_to(np.asarray(values, dtype=object), bad.shape)
     shown = ", ".join(f"row {_plain(labels[i])!r} ({column}={_plain(values[i])!r})" for i in idx[:limit])
     more = f" and {idx.size - limit} more" if idx.size > limit else ""
     raise ValueError(f"{reason}: {shown}{more}")

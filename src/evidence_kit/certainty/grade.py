@@ -48,6 +48,7 @@ from evidence_kit.bias import egger_test
 from evidence_kit.certainty.rob import HIGH_RISK, SOME_CONCERNS, RobAssessment
 
 LEVELS = {4: "high", 3: "moderate", 2: "low", 1: "very low"}
+START_LEVELS = {name: value for value, name in LEVELS.items()}
 #: An override whose reason starts with this marks a domain rated down because it cannot be
 #: assessed (nothing to judge it on), not a reviewer's judgement; the reasons say so.
 UNASSESSED_PREFIX = "not assessable:"
@@ -139,7 +140,7 @@ class GradeResult:
     start: str
     level: str
     domains: pd.DataFrame
-    k: int
+    k: int | None  # None: a published estimate that does not report its number of studies
     n_total: float | None
     estimate: float
     ci_lower: float
@@ -199,6 +200,16 @@ def _risk_of_bias(result, rob, outcome, serious_share, very_serious_share):
     overall = rob.for_outcome(outcome).overall_by_study()
     overall.index = overall.index.map(str)
     missing = [s for s in slab if s not in overall.index]
+    level_labels = getattr(result, "labels", None)  # a multilevel model: effects nested in groups
+    if missing and isinstance(level_labels, pd.DataFrame):
+        # risk of bias is judged per study: join on the first grouping level (outermost first)
+        # whose every label has an assessment, and add up the weights of each study's effects
+        for column in level_labels.columns:
+            keys = [str(x) for x in level_labels[column]]
+            if all(x in overall.index for x in keys):
+                summed = pd.Series(w).groupby(keys, sort=False).sum()
+                slab, w, missing = list(summed.index), summed.to_numpy(), []
+                break
     if missing:
         raise ValueError(f"no risk-of-bias assessment for pooled studies: {', '.join(missing)}")
     judged = overall.reindex(slab).to_numpy()
@@ -262,6 +273,12 @@ def _crosses(lo: float, hi: float, thresholds: tuple[float, ...]) -> int:
     return sum(lo < t < hi for t in thresholds)
 
 
+def _k(result) -> int | None:
+    """The number of studies pooled, or None when it is not reported (a published estimate)."""
+    k = getattr(result, "k", None)
+    return None if k is None or (isinstance(k, float) and math.isnan(k)) else int(k)
+
+
 def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.4g}"
 
@@ -269,8 +286,8 @@ def _fmt(x: float) -> str:
 def _inconsistency(result, thresholds, serious_i2, very_serious_i2):
     rule = (f"I^2 >= {very_serious_i2:g}% and the 95% prediction interval crosses a decision threshold: very serious; "
             f"I^2 >= {serious_i2:g}% and it crosses: serious (GRADE guidelines 7; Cochrane Handbook 10.10.2)")
-    k = int(result.k)
-    if k < 2:
+    k = _k(result)
+    if k is not None and k < 2:
         return _domain_row(rule, "not serious", 0, "single study: inconsistency cannot be assessed.")
     i2 = float(result.i2)
     pred = result.predict()
@@ -322,7 +339,9 @@ def _imprecision(result, thresholds, n_total, ois):
 
 def _publication_bias(result, small_study, alpha):
     rule = f"k >= 10 and small-study test p < {alpha:g}: serious (strongly suspected); k < 10: no test (Sterne 2011)"
-    k = int(result.k)
+    k = _k(result)
+    if k is None:  # a published estimate whose number of studies is not reported
+        return _domain_row(rule, "not serious", 0, "k not reported: no small-study test.")
     if k < 10:
         return _domain_row(rule, "not serious", 0,
                            f"k = {k} < 10: small-study tests have too little power (Sterne et al. 2011); not tested.")
@@ -379,8 +398,12 @@ def grade_certainty(
 
     Parameters
     ----------
-    result : MetaResult or any object with k, estimate, ci_lower, ci_upper, i2, slab, weights
-        (percent) and ``predict()`` returning pi_lower/pi_upper.
+    result : MetaResult, MultilevelResult, or any object with k, estimate, ci_lower, ci_upper,
+        i2, slab, weights (percent) and ``predict()`` returning pi_lower/pi_upper. For a
+        multilevel model ``k`` counts effects, I^2 is the multilevel I^2 (all levels), the
+        prediction interval adds every variance component, the small-study test is Egger's test
+        in the multilevel model, and risk of bias is joined per study on the first grouping
+        level whose labels all have an assessment (the weights of a study's effects summed).
     indirectness : {"not serious", "serious", "very serious"}
         The reviewer's judgement (population, intervention, comparator, outcome); required.
     design : {"RCT", "observational"}
@@ -438,7 +461,8 @@ def grade_certainty(
     thresholds = tuple(float(t) for t in np.atleast_1d(np.asarray(threshold, dtype=float)))
     if not 1 <= len(thresholds) <= 2:
         raise ValueError("threshold must be one value or a (harm, benefit) pair")
-    missing = [a for a in ("k", "estimate", "ci_lower", "ci_upper") if getattr(result, a, None) is None]
+    missing = [a for a in ("k", "estimate", "ci_lower", "ci_upper") if not hasattr(result, a)]
+    missing += [a for a in ("estimate", "ci_lower", "ci_upper") if getattr(result, a, None) is None]
     if missing:
         raise ValueError(f"the meta-analysis result lacks {', '.join(missing)}")
     coefs = getattr(result, "coefficients", None)
@@ -502,9 +526,15 @@ def grade_certainty(
             if table.loc[dom, "change"] > 0 and not table.loc[dom, "overridden"]:
                 table.loc[dom, "rationale"] += " Not applied: evidence is rated down in another domain (GRADE guidelines 9)."
                 table.loc[dom, ["rating", "change"]] = ["none", 0]
-    start_level = 4 if design == "RCT" or (rob is not None and rob.tool == "robins_i") else 2
-    start = LEVELS[start_level]
-    level = LEVELS[int(min(4, max(1, start_level + table["change"].sum())))]
+    start = "high" if design == "RCT" or (rob is not None and rob.tool == "robins_i") else "low"
+    level = final_level(start, table["change"])
     n_total = None if n_total is None else float(n_total)
-    return GradeResult(outcome, design, start, level, table, int(result.k), n_total, float(result.estimate),
+    return GradeResult(outcome, design, start, level, table, _k(result), n_total, float(result.estimate),
                        float(result.ci_lower), float(result.ci_upper), measure, bool(log_scale))
+
+
+def final_level(start: str, changes) -> str:
+    """The certainty after rating: the start level (``"high"`` for randomised trials and for
+    ROBINS-I, ``"low"`` otherwise) plus the domain changes, kept within very low..high (Balshem et
+    al. 2011, J Clin Epidemiol 64:401, Table 2). The one place GRADE's level arithmetic lives."""
+    return LEVELS[int(min(4, max(1, START_LEVELS[start] + int(np.sum(changes)))))]

@@ -222,14 +222,14 @@ def umbrella_credibility(
         given = pd.Series(get_column(data, measure, "measure", n=n, dtype=object)).astype(str)
         canonical = {m: check_choice("measure", m, MEASURES) for m in given.unique()}
         meas = given.map(canonical).to_numpy(dtype=object)
-    for name, arr in (("estimate", est), ("ci_lower", lo), ("ci_upper", hi), ("k", kk)):
+    for name, arr in (("estimate", est), ("ci_lower", lo), ("ci_upper", hi)):
         bad = np.isnan(arr)
         if bad.any():
             raise ValueError(f"{name} is missing for meta-analyses {list(labels[bad])}: it is needed for every row")
     bad = ~((lo <= est) & (est <= hi) & (lo < hi))
     if bad.any():
         raise ValueError(f"estimate outside its CI (or an empty CI) for meta-analyses {list(labels[bad])}")
-    bad = (kk < 1) | (kk != np.round(kk))
+    bad = ~np.isnan(kk) & ((kk < 1) | (kk != np.round(kk)))  # k may be unknown: then no PI from tau^2
     if bad.any():
         raise ValueError(f"k must be a positive whole number; meta-analyses {list(labels[bad])}")
     ratio = np.isin(meas, RATIO)
@@ -290,7 +290,7 @@ def umbrella_credibility(
         "largest_study_significant": _criterion(
             _bool_column(data, largest_study_significant, "largest_study_significant", n), lambda v: v == 1.0),
     }
-    out = pd.DataFrame({"label": labels, "measure": meas, "k": kk.astype(int), "yi": yi, "se": se, "z": z,
+    out = pd.DataFrame({"label": labels, "measure": meas, "k": pd.array(kk, dtype="Float64").astype("Int64"), "yi": yi, "se": se, "z": z,
                         "pvalue": p, "pi_lower": plo, "pi_upper": phi, "pi_source": pi_source})
     for name in CRITERIA:
         out[name] = _as_object(crit_values[name])

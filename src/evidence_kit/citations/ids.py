@@ -81,15 +81,12 @@ def doi_url(doi) -> str | None:
 
 
 def normalize_dois(values) -> pd.Series:
-    """Vectorised :func:`normalize_doi` for a column (missing/invalid -> ``None``)."""
-    s = pd.Series(values, dtype="object").astype("string").str.strip()
-    s = s.str.replace(_PREFIXES, "", regex=True).str.replace(r"\s+", "", regex=True)
-    s = s.str.replace(r"[.,;:\]}>'\"]+$", "", regex=True).str.lower()
-    # unbalanced trailing ')' only
-    unbalanced = s.str.endswith(")").fillna(False) & (s.str.count(r"\(") < s.str.count(r"\)")).fillna(False)
-    s = s.where(~unbalanced, s.str[:-1])
-    ok = s.str.match(_DOI.pattern).fillna(False)
-    return s.where(ok, None).astype(object).where(ok, None)
+    """:func:`normalize_doi` for a column (missing/invalid -> ``None``), computed once per distinct value."""
+    s = pd.Series(values, dtype="object")
+    cache: dict = {}
+    out = [None if v is None or (isinstance(v, float) and np.isnan(v))
+           else cache[v] if v in cache else cache.setdefault(v, normalize_doi(v)) for v in s]
+    return pd.Series(out, index=s.index, dtype="object")
 
 
 def normalize_pmid(text, *, validate: bool = False) -> str | None:

@@ -41,6 +41,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import integrate, stats
 
+from evidence_kit._core.validate import check_rows
+
 __all__ = [
     "DEFAULT_ICC",
     "combine_groups",
@@ -89,25 +91,8 @@ def _out(x):
     return x[()] if x.ndim == 0 else x
 
 
-def _check(bad, name: str, reason: str, values) -> None:
-    """Raise ValueError naming the positions (and argument) where ``bad`` holds."""
-    bad = np.asarray(bad, dtype=bool)
-    if not bad.any():
-        return
-    values = np.broadcast_to(np.asarray(values, dtype=float), bad.shape)
-    if bad.ndim == 0:
-        raise ValueError(f"{reason}: {name}={float(values)!r}")
-    idx = np.argwhere(bad)
-    shown = ", ".join(
-        f"row {tuple(int(j) for j in i) if len(i) > 1 else int(i[0])} ({name}={float(values[tuple(i)])!r})"
-        for i in idx[:5]
-    )
-    more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
-    raise ValueError(f"{reason}: {shown}{more}")
-
-
 def _check_n(n: np.ndarray, name: str) -> None:
-    _check(n < 1, name, f"{name} must be at least 1", n)
+    check_rows(n < 1, name, f"{name} must be at least 1", n)
 
 
 def _resolve_icc(icc, outcome: str) -> np.ndarray:
@@ -116,7 +101,7 @@ def _resolve_icc(icc, outcome: str) -> np.ndarray:
             raise ValueError(f"unknown outcome {outcome!r}; expected one of {', '.join(DEFAULT_ICC)}")
         icc = DEFAULT_ICC[outcome]
     icc = _arr(icc, "icc")
-    _check((icc < 0) | (icc > 1), "icc", "icc must lie in [0, 1]", icc)
+    check_rows((icc < 0) | (icc > 1), "icc", "icc must lie in [0, 1]", icc)
     return icc
 
 
@@ -193,7 +178,7 @@ def d_from_f(f, n1, n2, *, sign=1.0):
     treatment group did worse.
     """
     f, n1, n2 = _arr(f, "f"), _arr(n1, "n1"), _arr(n2, "n2")
-    _check(f < 0, "f", "F must be non-negative", f)
+    check_rows(f < 0, "f", "F must be non-negative", f)
     sign = np.sign(_arr(sign, "sign"))
     return _out(sign * d_from_t(np.sqrt(f), n1, n2))
 
@@ -208,7 +193,7 @@ def d_from_p(p, n1, n2, *, sign=1.0):
     p must lie in (0, 1]; p = 1 gives d = 0.
     """
     p, n1, n2 = _arr(p, "p"), _arr(n1, "n1"), _arr(n2, "n2")
-    _check((p <= 0) | (p > 1), "p", "p must lie in (0, 1]", p)
+    check_rows((p <= 0) | (p > 1), "p", "p must lie in (0, 1]", p)
     _check_n(n1, "n1")
     _check_n(n2, "n2")
     t = stats.t.isf(p / 2.0, n1 + n2 - 2.0)
@@ -239,16 +224,16 @@ def se_from_ci(lower, upper, level=95, log=False, *, df=None):
     """
     lower, upper = _arr(lower, "lower"), _arr(upper, "upper")
     level = _arr(level, "level")
-    _check((level <= 0) | (level >= 100), "level", "level must lie in (0, 100) percent", level)
-    _check(upper < lower, "upper", "upper limit below the lower limit", upper)
+    check_rows((level <= 0) | (level >= 100), "level", "level must lie in (0, 100) percent", level)
+    check_rows(upper < lower, "upper", "upper limit below the lower limit", upper)
     if log:
-        _check(lower <= 0, "lower", "ratio-scale limits must be positive", lower)
+        check_rows(lower <= 0, "lower", "ratio-scale limits must be positive", lower)
         lower, upper = np.log(lower), np.log(upper)
     if df is None:
         z = stats.norm.isf((1.0 - level / 100.0) / 2.0)
     else:
         df = _arr(df, "df")
-        _check(df <= 0, "df", "degrees of freedom must be positive", df)
+        check_rows(df <= 0, "df", "degrees of freedom must be positive", df)
         z = stats.t.isf((1.0 - level / 100.0) / 2.0, df)
     return _out((upper - lower) / (2.0 * z))  # Cochrane Handbook 6.3.1
 
@@ -281,7 +266,7 @@ def r_to_d(r):
     |r| must be below 1 (|r| = 1 gives an infinite d).
     """
     r = _arr(r, "r")
-    _check(np.abs(r) > 1, "r", "|r| must not exceed 1", r)
+    check_rows(np.abs(r) > 1, "r", "|r| must not exceed 1", r)
     with np.errstate(divide="ignore"):
         return _out(2.0 * r / np.sqrt(1.0 - r**2))  # Borenstein eq. 7.8
 
@@ -348,8 +333,8 @@ def mean_sd_from_median(median, n, *, q1=None, q3=None, minimum=None, maximum=No
     b = nan if maximum is None else _arr(maximum, "maximum")
     if q1 is nan and a is nan:
         raise ValueError("give q1 and q3, or minimum and maximum (or both)")
-    _check(q3 < q1, "q3", "q3 below q1", q3)
-    _check(b < a, "maximum", "maximum below minimum", b)
+    check_rows(q3 < q1, "q3", "q3 below q1", q3)
+    check_rows(b < a, "maximum", "maximum below minimum", b)
     has_iqr = ~np.isnan(q1) & ~np.isnan(q3)
     has_range = ~np.isnan(a) & ~np.isnan(b)
 
@@ -417,8 +402,8 @@ def combine_groups(n1, m1, sd1, n2, m2, sd2) -> Group:
     n2, m2, sd2 = _arr(n2, "n2"), _arr(m2, "m2"), _arr(sd2, "sd2")
     _check_n(n1, "n1")
     _check_n(n2, "n2")
-    _check(sd1 < 0, "sd1", "SD must be non-negative", sd1)
-    _check(sd2 < 0, "sd2", "SD must be non-negative", sd2)
+    check_rows(sd1 < 0, "sd1", "SD must be non-negative", sd1)
+    check_rows(sd2 < 0, "sd2", "SD must be non-negative", sd2)
     n = n1 + n2
     mean = (n1 * m1 + n2 * m2) / n
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -454,8 +439,8 @@ def wwc_hedges_g(m1, m2, sd1, sd2, n1, n2):
     n1, n2 = _arr(n1, "n1"), _arr(n2, "n2")
     _check_n(n1, "n1")
     _check_n(n2, "n2")
-    _check(sd1 < 0, "sd1", "SD must be non-negative", sd1)
-    _check(sd2 < 0, "sd2", "SD must be non-negative", sd2)
+    check_rows(sd1 < 0, "sd1", "SD must be non-negative", sd1)
+    check_rows(sd2 < 0, "sd2", "SD must be non-negative", sd2)
     s = np.sqrt(((n1 - 1) * sd1**2 + (n2 - 1) * sd2**2) / (n1 + n2 - 2))  # pooled within-group SD
     return _out(_wwc_omega(n1 + n2) * (m1 - m2) / s)
 
@@ -487,8 +472,8 @@ def cox_index(p1, p2, n1, n2, *, small_sample=True):
     """
     p1, p2 = _arr(p1, "p1"), _arr(p2, "p2")
     n1, n2 = _arr(n1, "n1"), _arr(n2, "n2")
-    _check((p1 <= 0) | (p1 >= 1), "p1", "proportion must lie in (0, 1)", p1)
-    _check((p2 <= 0) | (p2 >= 1), "p2", "proportion must lie in (0, 1)", p2)
+    check_rows((p1 <= 0) | (p1 >= 1), "p1", "proportion must lie in (0, 1)", p1)
+    check_rows((p2 <= 0) | (p2 >= 1), "p2", "proportion must lie in (0, 1)", p2)
     _check_n(n1, "n1")
     _check_n(n2, "n2")
     log_or = np.log(p1 / (1.0 - p1)) - np.log(p2 / (1.0 - p2))
@@ -538,7 +523,7 @@ def cluster_adjust_g(g, n1, n2, icc=None, cluster_size=None, *, outcome="achieve
     rho = _resolve_icc(icc, outcome)
     _check_n(n1, "n1")
     _check_n(n2, "n2")
-    _check(n < 1, "cluster_size", "cluster_size must be at least 1", n)
+    check_rows(n < 1, "cluster_size", "cluster_size must be at least 1", n)
     big_n = n1 + n2
     d_t = g * np.sqrt(1.0 - 2.0 * (n - 1.0) * rho / (big_n - 2.0))  # Hedges (2007): d_T
     num = (big_n - 2.0) * (1.0 - rho) ** 2 + n * (big_n - 2.0 * n) * rho**2 + 2.0 * (big_n - 2.0 * n) * rho * (1.0 - rho)
@@ -584,8 +569,8 @@ def wwc_cluster_t(t, n_total, n_clusters, icc=None, *, outcome="achievement") ->
     """
     t, big_n, m = _arr(t, "t"), _arr(n_total, "n_total"), _arr(n_clusters, "n_clusters")
     rho = _resolve_icc(icc, outcome)
-    _check(big_n < 3, "n_total", "n_total must be at least 3", big_n)
-    _check(m < 2, "n_clusters", "n_clusters must be at least 2", m)
+    check_rows(big_n < 3, "n_total", "n_total must be at least 3", big_n)
+    check_rows(m < 2, "n_clusters", "n_clusters must be at least 2", m)
     n = big_n / m
     base = (big_n - 2.0) - 2.0 * (n - 1.0) * rho
     t_a = t * np.sqrt(base / ((big_n - 2.0) * (1.0 + (n - 1.0) * rho)))  # WWC Handbook v5.0, Appendix E: corrected t

@@ -10,10 +10,12 @@ folder.
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from pathlib import Path
 
 from evidence_kit.citations import CitationParseError, read_citations
+from evidence_kit.citations.ids import normalize_doi
 from evidence_kit.evidence import _schema as S
 from evidence_kit.evidence._problems import Problem
 
@@ -37,8 +39,10 @@ def read_references(folder: Path, root: Path, problems: list[Problem]) -> dict:
             except (CitationParseError, ValueError) as exc:
                 problems.append(Problem(rel, getattr(exc, "line", None), None, f"cannot read the file: {exc}"))
                 continue
-        for w in caught:  # e.g. not UTF-8: the reader fell back to Latin-1
-            problems.append(Problem(rel, None, None, f"{w.category.__name__}: {w.message}"))
+        for w in caught:  # e.g. not UTF-8: the reader fell back to Latin-1 (row: the line it names)
+            line = re.search(r"\bat line (\d+)", str(w.message))
+            problems.append(Problem(rel, int(line.group(1)) if line else None, None,
+                                    f"{w.category.__name__}: {w.message}"))
         for exc in failures:
             problems.append(Problem(rel, exc.line, None, f"cannot parse this record: {exc.reason}"))
         for c in citations:
@@ -68,7 +72,7 @@ def _check_record(problems: list[Problem], rel: str, line, key: str, c) -> None:
     elif not 1000 <= year <= 9999:
         problems.append(Problem(rel, line, "year", f"entry {key!r}: year {year!r} is not a four-digit year"))
     doi = c.get("DOI")
-    if doi and S.doi_of(str(doi)) is None:
+    if doi and normalize_doi(str(doi)) is None:
         problems.append(Problem(rel, line, "doi", f"entry {key!r}: not a DOI: {doi!r}"))
     url = c.get("URL")
     if url and not S.URL_RE.match(str(url)):

@@ -116,24 +116,10 @@ EXCLUSION_CODES = (
     "not extracted in this pass",
 )
 
-DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
-_DOI_URL_RE = re.compile(r"^https?://(dx\.)?doi\.org/", re.I)
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PRINCIPLE_RE = re.compile(r"^P\d+$")
 QUESTION_RE = re.compile(r"^Q(\d+)\.\d+$")
-
-
-def doi_of(text: str) -> str | None:
-    """The lower-cased DOI in a bare DOI or a doi.org URL; None when ``text`` is neither.
-
-    DOIs are case-insensitive (DOI Handbook, section 2.4), so they compare lower-cased.
-    """
-    text = text.strip()
-    text = _DOI_URL_RE.sub("", text)
-    if text.lower().startswith("doi:"):
-        text = text[4:].strip()
-    return text.lower() if DOI_RE.match(text) else None
 
 
 def split_ids(text: str) -> list[str]:

@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evidence_kit.citations.ids import normalize_doi
 from evidence_kit.evidence import _schema as S
+from evidence_kit.evidence._files import read_csv
 from evidence_kit.evidence._problems import Problem
 
 
@@ -26,10 +28,8 @@ def read_tables(folder: Path, root: Path, columns: Mapping[str, bool], problems:
     frames = []
     for path in sorted(folder.glob(pattern)) if folder.is_dir() else []:
         rel = path.relative_to(root).as_posix()
-        try:  # header=None keeps a repeated column name as written (pandas would rename it)
-            raw = pd.read_csv(path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig")
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            problems.append(Problem(rel, None, None, f"cannot read the CSV file: {exc}"))
+        raw, rows = read_csv(path, rel, problems)  # rows: spreadsheet rows (blank lines count)
+        if raw is None:
             continue
         df = raw.iloc[1:].reset_index(drop=True)
         df.columns = [str(c).strip() for c in raw.iloc[0]]
@@ -45,7 +45,7 @@ def read_tables(folder: Path, root: Path, columns: Mapping[str, bool], problems:
                 problems.append(Problem(rel, 1, col, "missing column"))
                 df[col] = ""
         df = df.apply(lambda s: s.str.strip())
-        df.insert(0, "row", np.arange(2, len(df) + 2))  # the header is spreadsheet row 1
+        df.insert(0, "row", rows)  # the header is spreadsheet row 1
         df.insert(0, "file", rel)
         frames.append(df)
     if not frames:
@@ -265,22 +265,19 @@ def check_outcome_domains(warnings, df, outcomes: Mapping[str, list]) -> None:
           lambda r: f"{r['domain']} is not among the outcomes principles.yaml lists for {qs[r['idx']]}")
 
 
-_DOI_PREFIX = r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)"
-
-
 def check_source_urls(problems, df, references: Mapping[str, dict]) -> None:
     """source_url is a DOI or an http(s) URL; a DOI matches the reference's DOI."""
     url = df["source_url"]
-    doi = url.str.replace(_DOI_PREFIX, "", regex=True, case=False).str.lower()
-    is_doi = doi.str.match(S.DOI_RE.pattern).astype(bool)
+    doi = _map_unique(url, normalize_doi)  # a bare DOI or a doi.org URL -> the DOI, else None
+    is_doi = doi.notna() & url.str.match(r"(?:10\.|https?://|doi:)", case=False).astype(bool)
     is_url = url.str.match(S.URL_RE).astype(bool)
     _flag(problems, df, url.ne("") & ~is_doi & ~is_url, "source_url",
           lambda r: f"not a DOI or an http(s) URL: {r['source_url']!r}")
-    ref_doi = {k: S.doi_of(str(r.get("DOI") or "")) for k, r in references.items()}
+    ref_doi = {k: normalize_doi(r.get("DOI")) for k, r in references.items()}
     expected = df["citation_key"].map(ref_doi)
     differs = is_doi & expected.notna() & doi.ne(expected)
     _flag(problems, df, differs, "source_url",
-          lambda r: f"DOI {S.doi_of(r['source_url'])} differs from the DOI of {r['citation_key']} in "
+          lambda r: f"DOI {normalize_doi(r['source_url'])} differs from the DOI of {r['citation_key']} in "
                     f"{references[r['citation_key']].source.file} ({ref_doi[r['citation_key']]})")
 
 
@@ -347,12 +344,12 @@ def check_screening(df: pd.DataFrame, references: Mapping[str, dict], problems: 
     _flag(problems, df, kept & df["citation_key"].eq(""), "citation_key", "required when full_text is include")
     _flag(problems, df, df["citation_key"].ne("") & ~df["citation_key"].isin(list(references)), "citation_key",
           lambda r: f"citation_key {r['citation_key']!r} is not in references/")
-    _flag(problems, df, df["doi"].ne("") & df["doi"].map(lambda d: S.doi_of(d) is None).astype(bool), "doi",
+    _flag(problems, df, df["doi"].ne("") & df["doi"].map(lambda d: normalize_doi(d) is None).astype(bool), "doi",
           lambda r: f"not a DOI: {r['doi']!r}")
-    ref_doi = {k: S.doi_of(str(r.get("DOI") or "")) for k, r in references.items()}
-    rec_doi, cited_doi = _map_unique(df["doi"], S.doi_of), df["citation_key"].map(ref_doi)
+    ref_doi = {k: normalize_doi(str(r.get("DOI") or "")) for k, r in references.items()}
+    rec_doi, cited_doi = _map_unique(df["doi"], normalize_doi), df["citation_key"].map(ref_doi)
     _flag(problems, df, rec_doi.notna() & cited_doi.notna() & rec_doi.ne(cited_doi), "doi",
-          lambda r: f"DOI {S.doi_of(r['doi'])} differs from the DOI of {r['citation_key']} "
+          lambda r: f"DOI {normalize_doi(r['doi'])} differs from the DOI of {r['citation_key']} "
                     f"({ref_doi[r['citation_key']]})")
     _flag(problems, df, df["url"].ne("") & ~df["url"].str.match(S.URL_RE), "url",
           lambda r: f"not an http(s) URL: {r['url']!r}")

@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from evidence_kit.citations.ids import normalize_doi
 from evidence_kit.data import datasets
 from evidence_kit.evidence import _schema as S
+from evidence_kit.evidence._files import NoAliasLoader, has_anchors, read_text
 from evidence_kit.evidence._problems import Problem
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
@@ -27,14 +29,17 @@ def read_yaml(path: Path, root: Path, key: str, problems: list[Problem], *, requ
         if required:
             problems.append(Problem(rel, None, None, "file not found"))
         return []
+    text = read_text(path, rel, problems)  # not UTF-8: one problem naming the line, then read
+    # aliases expand ("billion laughs"): reported once, and read as empty values
+    loader = NoAliasLoader if has_anchors(text, rel, problems) else _SafeLoader
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
+        doc = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:  # row = the line where the parser gave up
         mark = exc.problem_mark
         problems.append(Problem(rel, None if mark is None else mark.line + 1, None,
                                 f"cannot parse the YAML: {exc.context or ''} {exc.problem}".replace("  ", " ")))
         return []
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except yaml.YAMLError as exc:
         problems.append(Problem(rel, None, None, f"cannot parse the YAML: {exc}"))
         return []
     items = doc.get(key) if isinstance(doc, dict) else None
@@ -165,11 +170,11 @@ def read_studies(path: Path, root: Path, questions: Mapping[str, str], reference
         if key and key not in references:
             problems.append(Problem(rel, label, "citation_key", f"citation_key {key!r} is not in references/"))
         doi = _text(item, "doi")
-        ref_doi = S.doi_of(str(references[key].get("DOI") or "")) if key in references else None
-        if doi and S.doi_of(doi) is None:
+        ref_doi = normalize_doi(str(references[key].get("DOI") or "")) if key in references else None
+        if doi and normalize_doi(doi) is None:
             problems.append(Problem(rel, label, "doi", f"not a DOI: {doi!r}"))
-        elif doi and ref_doi and S.doi_of(doi) != ref_doi:
-            problems.append(Problem(rel, label, "doi", f"DOI {S.doi_of(doi)} differs from the DOI of {key} ({ref_doi})"))
+        elif doi and ref_doi and normalize_doi(doi) != ref_doi:
+            problems.append(Problem(rel, label, "doi", f"DOI {normalize_doi(doi)} differs from the DOI of {key} ({ref_doi})"))
         also = _ids(item.get("also_cite"))
         for other in also:
             if other not in references:
@@ -228,7 +233,7 @@ def _check_dataset(problems, rel, name, escalc, reference) -> None:
                 problems.append(Problem(rel, name, "escalc", f"{arg}={col!r} is not a column of {name}"))
     elif not {"yi", "vi"} <= columns:
         problems.append(Problem(rel, name, "escalc", f"{name} has no yi and vi; say how to compute them (escalc)"))
-    doi = S.doi_of(str((reference or {}).get("DOI") or ""))
+    doi = normalize_doi(str((reference or {}).get("DOI") or ""))
     if reference is not None and doi:
         if doi not in _dataset_docs(name):
             problems.append(Problem(rel, name, "citation_key",

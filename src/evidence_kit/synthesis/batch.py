@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evidence_kit._core.validate import check_choice, row_labels
+from evidence_kit._core.validate import check_choice, check_rows, row_labels
 from evidence_kit.synthesis import _tau2
-from evidence_kit.synthesis._design import check_rows, numeric_column
+from evidence_kit.synthesis._design import numeric_column
 from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS
 from evidence_kit.synthesis.model import TESTS
 

@@ -142,8 +142,25 @@ def loglik(vi, X, tau2: float, B, rss: float, *, reml: bool) -> float:
     return float(-0.5 * (k - p) * LOG2PI + 0.5 * logdet_xx - 0.5 * slog - 0.5 * logdet_xwx - 0.5 * rss)
 
 
+def condition(X: np.ndarray | None) -> np.ndarray | None:
+    """X A for a diagonal-plus-centring A: with an intercept column the other columns are centred
+    and scaled to unit root mean square, otherwise only scaled. P = W - W X (X'WX)^-1 X'W, every
+    tau^2 estimator and the REML likelihood with + 1/2 log|X'X| are unchanged by X -> X A, but a
+    design such as ablat * year (columns near 1e5) is computed to ~1e-9 without it."""
+    if X is None:
+        return None
+    X = np.array(X, dtype=float)
+    const = np.all(X == X[:1], axis=0)
+    if np.any(const & (X[0] != 0)):
+        X[:, ~const] -= X[:, ~const].mean(axis=0)
+    X /= np.maximum(np.sqrt((X * X).mean(axis=0)), np.finfo(float).tiny)
+    return X
+
+
 def restricted_ll(yi, vi, X, tau2: float, *, reml: bool = True) -> float:
-    """Log-likelihood at tau^2 (ML, or REML with ``reml``), profiling out the coefficients."""
+    """Log-likelihood at tau^2 (ML, or REML with ``reml``), profiling out the coefficients (computed
+    with the conditioned X, which leaves it unchanged)."""
+    X = condition(X)
     w = 1.0 / (vi + tau2)
     _, B, r = wls(yi, X, w)
     return loglik(vi, X, tau2, B, float(dot(w * r, r)), reml=reml)
@@ -789,7 +806,7 @@ def estimate(method: str, yi: np.ndarray, vi: np.ndarray, X: np.ndarray | None =
             tau2, se, q0, trp0 = _closed_form(method, Problem(yi, vi, X, groups))
         if np.isfinite(tau2).all() and np.isfinite(se).all() and np.isfinite(trp0).all():
             return Tau2Fit(tau2, se, np.ones(G, dtype=bool), np.zeros(G, dtype=int), q0=q0, trp0=trp0)
-    P, c, s2 = _standardise(Problem(yi, vi, X, groups))
+    P, c, s2 = _standardise(Problem(yi, vi, condition(X), groups))
     _check_range(P, c, s2, names)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if method in ("DL", "HE", "HS", "SJ"):

@@ -114,7 +114,7 @@ def meta_analysis_batch(data: pd.DataFrame, by, yi="yi", vi="vi", *, method: str
     if method != "EE" and multi.any():
         rows = grp.expand(multi)
         sub = _tau2.Groups(int(rows.sum()), counts=grp.counts[multi])
-        fitted = _tau2.estimate(method, y[rows], v[rows], None, sub)
+        fitted = _tau2.estimate(method, y[rows], v[rows], None, sub, names=list(index[multi]))
         tau2[multi], se_tau2[multi], converged[multi] = fitted.tau2, fitted.se, fitted.converged
         if fitted.maxima:
             names = np.flatnonzero(multi)

@@ -90,19 +90,36 @@ def test_bad_input():
         permutation_test(BCG, 100)
 
 
-def test_loop_path_equals_vectorized_path():
-    """The one-fit-per-permutation path (for PM, SJ, ...) agrees with the batch path."""
-    from evidence_kit.synthesis.permutation import _fit_loop
+def _fit_loop(Y, X, vi, method, test):
+    """One synthesis.fit per permutation: the reference for the vectorized refits."""
+    z = np.empty((Y.shape[0], X.shape[-1]))
+    qm = np.full(Y.shape[0], np.nan)
+    for b in range(Y.shape[0]):
+        r = fit(Y[b], vi, X[b] if X.ndim == 3 else X, method=method, test=test)
+        z[b] = r.coefficients["statistic"].to_numpy()
+        qm[b] = np.nan if r.qm is None else r.qm
+    return z, qm
 
+
+@pytest.mark.parametrize("method", ["DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"])
+def test_every_estimator_is_vectorized_and_equals_one_fit_per_permutation(method):
+    """All estimators run in the one kernel over (B, k) blocks: sign flips and row orders."""
     rng = np.random.default_rng(5)
     y, v = BCG.yi.to_numpy(), BCG.vi.to_numpy()
     X = np.column_stack([np.ones(13), BCG.ablat.to_numpy()])
     orders = np.stack([rng.permutation(13) for _ in range(10)])
-    for method in ("DL", "REML"):
-        a = _fit_many(np.tile(y, (10, 1)), X[orders], v, method, "z")
-        b = _fit_loop(np.tile(y, (10, 1)), X[orders], v, method, "z")
-        np.testing.assert_allclose(a[0], b[0], rtol=1e-6)
-        np.testing.assert_allclose(a[1], b[1], rtol=1e-6)
+    a = _fit_many(np.tile(y, (10, 1)), X[orders], v, method, "z")
+    b = _fit_loop(np.tile(y, (10, 1)), X[orders], v, method, "z")
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-6)
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-6)
+    signs = rng.choice([-1.0, 1.0], size=(10, 13))
+    a = _fit_many(signs * y, np.ones((13, 1)), v, method, "knha")
+    b = _fit_loop(signs * y, np.ones((13, 1)), v, method, "knha")
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-6)
+
+
+def test_loop_path_equals_vectorized_path():
+    """PM permutations: exact enumeration through the vectorized path."""
     res = ek.meta_analysis(BCG.iloc[:6], method="PM", mods=["ablat"])
     out = permutation_test(res, 1000)  # 6! = 720 orders: exact
     assert out.exact and out.n_permutations == 720

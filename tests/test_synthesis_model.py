@@ -29,8 +29,8 @@ def test_impossible_values_name_row_and_column(column, value, message):
 def test_argument_errors():
     with pytest.raises(ValueError, match="unknown method 'XX'; expected one of EE, DL, HE, HS, SJ, ML, REML, EB, PM"):
         ek.meta_analysis(BCG, method="XX")
-    with pytest.raises(ValueError, match="unknown test 't'; expected one of z, knha"):
-        ek.meta_analysis(BCG, test="t")
+    with pytest.raises(ValueError, match="unknown test 'x'; expected one of z, t, knha"):
+        ek.meta_analysis(BCG, test="x")
     with pytest.raises(ValueError, match="vi has 3 values but the other columns have 4"):
         ek.meta_analysis(None, [0.1, 0.2, 0.3, 0.4], [0.1, 0.1, 0.1])
     with pytest.raises(ValueError, match="k = 0"):
@@ -173,3 +173,21 @@ def test_heterogeneity_ci_needs_a_random_effects_model():
     ci95 = ek.meta_analysis(BCG).heterogeneity_ci()
     assert ci95.loc["tau2", "ci_lower"] < ci90.loc["tau2", "ci_lower"] < ci90.loc["tau2", "ci_upper"] < ci95.loc[
         "tau2", "ci_upper"]
+
+
+def test_dl_computes_only_what_it_needs(monkeypatch):
+    """DerSimonian-Laird needs no log-likelihood and no second pass for Q: logLik is computed when
+    first read (issue 13, speed), and equals the eager value."""
+    calls = []
+    real = _tau2.restricted_ll
+    monkeypatch.setattr(_tau2, "restricted_ll", lambda *a, **k: calls.append(1) or real(*a, **k))
+    res = ek.meta_analysis(BCG, method="DL")
+    assert calls == []
+    ll = res.ll
+    assert calls == [1] and res.ll == ll and calls == [1]  # computed once, then kept
+    X = np.ones((13, 1))
+    assert ll == pytest.approx(real(res.yi, res.vi, X, res.tau2, reml=False), rel=1e-14)
+    reml = ek.meta_analysis(BCG, method="REML")
+    assert reml.ll == pytest.approx(-12.2024, abs=1e-4)  # metafor logLik(res) on dat.bcg
+    with pytest.raises(AttributeError):
+        res.ll = 0.0  # still frozen

@@ -33,6 +33,12 @@ KNOWN_DIVERGENCES: dict[str, str] = {
     "tes_REML": "metafor tes() integrates each study's power over theta +- 5 tau only (normal mass "
                 "beyond: 5.7e-7); evidence_kit uses the exact closed form, so power differs by up to "
                 "~6e-7 absolute (tests/test_bias.py checks the truncated integral reproduces metafor)",
+    "two_peaks:two_interior/REML": (
+        "the REML likelihood has two interior local maxima (tau^2 = 0.0079 and 0.120); Fisher scoring "
+        "from metafor's start (the HE estimate) stops at the lower one, 0.1197, and metafor keeps it "
+        "without a warning (it only compares with tau^2 = 0). evidence_kit returns the global maximum "
+        "and warns naming both (tests/test_synthesis_global_max.py checks against a brute-force profile)."
+    ),
     "che/konstantopoulos2011_year_rho0.6_REML": (
         "flat REML surface: metafor's two converging optimizers (bobyqa, BFGS) and evidence_kit "
         "reach log-likelihoods within 1e-11 of each other (the rounding noise of the likelihood "

@@ -1,15 +1,14 @@
 """Many intercept-only meta-analyses at once (one per group), vectorized across groups.
 
-Every per-group sum is a ``np.bincount`` over group codes, so G groups of k studies cost a few
-passes over the G*k rows whatever G is. Iterative estimators run all groups together:
-ML/REML by Fisher scoring with a per-group damping factor that halves whenever a group's step
-changes sign (oscillation) or leaves tau^2 >= 0, then Newton steps once a group is close;
-PM/EB by Newton's method on Q(tau^2) = k - 1, which is monotone from tau^2 = 0 because Q is
-convex and decreasing. A group that still has not converged is refitted on its own with the
-scalar engine (step halving and the bracketing fallback); ``converged`` reports the outcome.
+tau^2 comes from the one kernel (``_tau2.estimate``) with the groups as contiguous segments, so
+every group gets exactly what :func:`meta_analysis` gives it (the global ML/REML maximum, the
+same stopping rule); per-group sums are ``np.add.reduceat`` over the segments, so G groups of k
+studies cost a few passes over the G*k rows whatever G is.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -20,9 +19,6 @@ from evidence_kit.synthesis import _tau2
 from evidence_kit.synthesis._design import numeric_column
 from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS
 from evidence_kit.synthesis.model import TESTS
-
-MAXITER = 200
-TOL = 1e-12
 
 
 class _Groups:
@@ -49,94 +45,6 @@ def _wls(grp, yi, w):
     return sw, mu, r
 
 
-def _closed_form(method, grp, yi, vi, k):
-    """DL, HE, HS, SJ per group (intercept only; see _tau2.tau2_closed_form)."""
-    if method in ("DL", "HS"):
-        w = 1.0 / vi
-        sw, _, r = _wls(grp, yi, w)
-        rss = grp.sum(w * r * r)
-        sw2 = grp.sum(w * w)
-        trP = sw - sw2 / sw
-        trPP = sw2 - 2 * grp.sum(w ** 3) / sw + (sw2 / sw) ** 2
-        if method == "DL":
-            tau2 = np.maximum(0.0, (rss - (k - 1)) / trP)  # DerSimonian & Laird 1986
-            se = np.sqrt((2 * (k - 1) + 4 * tau2 * trP + 2 * tau2 ** 2 * trPP) / trP ** 2)
-        else:
-            tau2 = np.maximum(0.0, (rss - k) / sw)  # Hunter & Schmidt
-            se = np.sqrt((2 * (k - 1) + 4 * tau2 * trP + 2 * tau2 ** 2 * trPP) / sw ** 2)
-        return tau2, se
-    if method == "HE":
-        _, _, r = _wls(grp, yi, np.ones_like(yi))
-        sv = grp.sum(vi)
-        trPV = sv - sv / k
-        tau2 = np.maximum(0.0, (grp.sum(r * r) - trPV) / (k - 1))  # Hedges 1983
-        trPVPV = grp.sum(vi * vi) - 2 * grp.sum(vi * vi) / k + (sv / k) ** 2
-        se = np.sqrt((2 * trPVPV + 4 * tau2 * trPV + 2 * tau2 ** 2 * (k - 1)) / (k - 1) ** 2)
-        return tau2, se
-    # SJ: Sidik & Jonkman 2005
-    mean = grp.sum(yi) / k
-    tau0 = grp.sum((yi - grp.expand(mean)) ** 2) / k
-    w = 1.0 / (vi + grp.expand(tau0))
-    sw, _, r = _wls(grp, yi, w)
-    tau2 = tau0 * grp.sum(w * r * r) / (k - 1)
-    sw2, sw3 = grp.sum(w * w), grp.sum(w ** 3)
-    trPVPV = grp.sum((w * vi) ** 2) - 2 * grp.sum(w ** 3 * vi * vi) / sw + (grp.sum(w * w * vi) / sw) ** 2
-    trPVP = grp.sum(w * w * vi) - 2 * grp.sum(w ** 3 * vi) / sw + grp.sum(w * w * vi) * sw2 / sw ** 2
-    trPP = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
-    se = np.sqrt(tau0 ** 2 / (k - 1) ** 2 * (2 * trPVPV + 4 * tau2 * trPVP + 2 * tau2 ** 2 * trPP))
-    return tau2, se
-
-
-def _iterate(method, grp, yi, vi, k, active):
-    """All groups together; returns (tau2, converged)."""
-    G = grp.G
-    tau2 = np.zeros(G)
-    if method in ("ML", "REML"):
-        tau2 = np.maximum(0.0, _closed_form("HE", grp, yi, vi, k)[0])  # metafor's start
-    converged = ~active
-    damp = np.ones(G)
-    last = np.zeros(G)
-    newton = np.zeros(G, dtype=bool)
-    cols = np.empty((6, yi.shape[0]))  # per-row terms, summed per group in one reduceat call
-    for _ in range(MAXITER):
-        w = 1.0 / (vi + grp.expand(tau2))
-        sw, _, r = _wls(grp, yi, w)
-        u = w * r  # P y within each group
-        np.multiply(w, w, out=cols[0])
-        np.multiply(u, r, out=cols[1])
-        np.multiply(u, u, out=cols[2])
-        np.multiply(w, u, out=cols[3])
-        np.multiply(cols[0], w, out=cols[4])
-        np.multiply(cols[2], w, out=cols[5])
-        sw2, ypy, yppy, su, sw3, swuu = np.add.reduceat(cols, grp.starts, axis=1)
-        if method in ("PM", "EB"):
-            # Newton on f(t) = Q(t) - (k - 1), f' = -y'PPy (Paule & Mandel 1982)
-            step = np.where(yppy > 0, (ypy - (k - 1)) / np.where(yppy > 0, yppy, 1.0), 0.0)
-        else:
-            if method == "ML":
-                num, fisher = yppy - sw, sw2
-            else:
-                trP = sw - sw2 / sw
-                num = yppy - trP
-                fisher = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
-            observed = 2 * (swuu - su * su / sw) - fisher  # 2 y'PPPy - Fisher
-            use_newton = newton & (observed > 0)
-            step = np.where(use_newton, num / np.where(use_newton, observed, 1.0), damp * num / fisher)
-            # oscillation (a step reversing at least half of the previous one): damp later steps
-            flip = (step * last < 0) & (np.abs(step) > 0.5 * np.abs(last)) & ~use_newton
-            damp = np.where(flip, damp * 0.5, damp)
-        step = np.where(converged, 0.0, step)
-        new = np.maximum(0.0, tau2 + step)
-        change = np.abs(new - tau2)
-        last = step
-        tau2 = new
-        newton |= change <= 1e-2 * np.maximum(1.0, tau2)
-        converged |= change <= TOL * np.maximum(1.0, tau2)
-        if converged.all():
-            break
-    return tau2, converged
-
-
 def meta_analysis_batch(data: pd.DataFrame, by, yi="yi", vi="vi", *, method: str = "REML", test: str = "z",
                         level: float = 95) -> pd.DataFrame:
     """One intercept-only meta-analysis per group, vectorized across groups.
@@ -149,7 +57,7 @@ def meta_analysis_batch(data: pd.DataFrame, by, yi="yi", vi="vi", *, method: str
     yi, vi : str or array-like
     method : str
         tau^2 estimator as :func:`meta_analysis`.
-    test : {"z", "knha"}
+    test : {"z", "t", "knha"}
     level : float
 
     Returns
@@ -200,43 +108,34 @@ def meta_analysis_batch(data: pd.DataFrame, by, yi="yi", vi="vi", *, method: str
     k = counts.astype(float)
 
     multi = k > 1
+    tau2 = np.zeros(G)
     se_tau2 = np.full(G, np.nan)
     converged = np.ones(G, dtype=bool)
-    if method == "EE":
-        tau2 = np.zeros(G)
-    elif method in ("DL", "HE", "HS", "SJ"):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tau2, se_tau2 = _closed_form(method, grp, y, v, k)
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tau2, converged = _iterate(method, grp, y, v, k, multi)
-        for g in np.flatnonzero(~converged):  # the scalar engine: step halving, then bracketing
-            m = grp.codes == g
-            try:
-                tau2[g], _, _, _ = _tau2.estimate_tau2(method, y[m], v[m], None, 1)
-                converged[g] = True
-            except _tau2.ConvergenceError:
-                tau2[g] = np.nan
-        w = 1.0 / (v + grp.expand(tau2))
-        sw, sw2 = grp.sum(w), grp.sum(w * w)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if method == "ML":
-                se_tau2 = np.sqrt(2 / sw2)
-            elif method == "REML":
-                se_tau2 = np.sqrt(2 / (sw2 - 2 * grp.sum(w ** 3) / sw + (sw2 / sw) ** 2))
-            else:
-                se_tau2 = np.sqrt(2 * k ** 2 / (k - 1) / sw ** 2)
+    if method != "EE" and multi.any():
+        rows = grp.expand(multi)
+        sub = _tau2.Groups(int(rows.sum()), counts=grp.counts[multi])
+        fitted = _tau2.estimate(method, y[rows], v[rows], None, sub, names=list(index[multi]))
+        tau2[multi], se_tau2[multi], converged[multi] = fitted.tau2, fitted.se, fitted.converged
+        if fitted.maxima:
+            names = np.flatnonzero(multi)
+            shown = [_tau2.maxima_message(method, m, f"group {index[names[g]]!r}: ")
+                     for g, m in list(fitted.maxima.items())[:3]]
+            more = len(fitted.maxima) - len(shown)
+            warnings.warn(f"{len(fitted.maxima)} group(s) have more than one local maximum; each row is the "
+                          "global maximum. " + "; ".join(shown) + (f"; and {more} more" if more else ""),
+                          _tau2.MultipleMaximaWarning, stacklevel=2)
     tau2 = np.where(multi, tau2, 0.0)
     se_tau2 = np.where(multi, se_tau2, np.nan)
 
     w = 1.0 / (v + grp.expand(tau2))
     sw, mu, r = _wls(grp, y, w)
     se = np.sqrt(1.0 / sw)
-    if test == "knha":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s2w = np.where(multi, grp.sum(w * r * r) / (k - 1), np.nan)  # Knapp & Hartung 2003
-        s2w = np.where(s2w <= np.finfo(float).eps, 0.0, s2w)
-        se = se * np.sqrt(s2w)
+    if test in ("knha", "t"):
+        if test == "knha":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s2w = np.where(multi, grp.sum(w * r * r) / (k - 1), np.nan)  # Knapp & Hartung 2003
+            s2w = np.where(s2w <= np.finfo(float).eps, 0.0, s2w)
+            se = se * np.sqrt(s2w)
         df = np.where(multi, k - 1, np.nan)
         crit = stats.t.ppf(1 - (1 - level / 100) / 2, df)
         pval = 2 * stats.t.sf(np.abs(mu / se), df)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from evidence_kit._core.format import report_html, report_text, summary_frame
 from evidence_kit._core.validate import check_choice, get_column, row_labels
@@ -29,8 +29,44 @@ from evidence_kit.synthesis.profile import profile as profile_ll
 from evidence_kit.synthesis.profile import profile_ci
 from evidence_kit.synthesis.residuals import blup, ranef, rstandard, rstudent
 
-TESTS = ("z", "knha")
+TESTS = ("z", "t", "knha")
 COEF_COLUMNS = ["estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper"]
+
+
+class _Lazy:
+    """A dataclass field that may be given as LAZY and is then computed on first access (and kept):
+    what a fit does not need (the log-likelihood) costs nothing until it is read."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+    def __set_name__(self, owner, name):
+        self.key = "_lazy_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return LAZY  # the field's default
+        value = obj.__dict__.get(self.key, LAZY)
+        if value is LAZY:
+            value = obj.__dict__[self.key] = self.compute(obj)
+        return value
+
+    def __set__(self, obj, value):  # only dataclass __init__ sets fields (the class is frozen)
+        obj.__dict__[self.key] = value
+
+
+class _LazyValue:
+    def __repr__(self) -> str:
+        return "LAZY"
+
+
+LAZY = _LazyValue()
+
+
+def _loglik(res) -> float:
+    """Log-likelihood (REML for REML, ML otherwise), as metafor's logLik."""
+    X = None if res.p == 1 else res.X
+    return _tau2.restricted_ll(res.yi, res.vi, X, res.tau2, reml=res.method == "REML")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -44,7 +80,7 @@ class MetaResult:
     ``TrimFillResult(MetaResult)`` add fields, which must have defaults or be keyword-only):
 
     k : int                  number of studies fitted
-    method, test : str       tau^2 estimator ("EE", "DL", ... "PM"; "FE" is stored as "EE"), "z" or "knha"
+    method, test : str       tau^2 estimator ("EE", "DL", ... "PM"; "FE" is stored as "EE"), "z", "t" or "knha"
     level : float            confidence level in percent
     coefficients : DataFrame index = term names (first "intercept"); columns estimate, se,
                              statistic, pvalue, ci_lower, ci_upper
@@ -52,19 +88,22 @@ class MetaResult:
     tau2, se_tau2 : float    tau^2 (0.0 for EE) and its standard error (NaN for EE)
     i2, h2 : float           I^2 in percent and H^2, as metafor (from Q for EE models)
     q, q_df, q_pvalue        Q (QE under mods) on k - p df and its p-value
-    qm, qm_pvalue            omnibus test of the moderators (chi-square; F under knha), None without mods
-    qm_df : tuple            (m,) or (m, k - p) under knha; None without mods
+    qm, qm_pvalue            omnibus test of the moderators (chi-square; F under t and knha), None without mods
+    qm_df : tuple            (m,) or (m, k - p) under t and knha; None without mods
     r2 : float | None        pseudo-R^2 in percent, metafor's default definition; None without mods
-    df : float | None        degrees of freedom of t tests (k - p under knha), None for z
+    df : float | None        degrees of freedom of t tests (k - p under t and knha), None for z
     yi, vi : ndarray         the rows actually fitted (missing rows removed)
     X : ndarray              k x p design matrix of the fitted rows (first column the intercept)
     term_names : list[str]   names of the columns of X
     slab : ndarray           labels of the fitted rows
     weights : ndarray        weights in percent, as metafor's weights(): 100 w_i / sum(w)
     vb : ndarray             p x p covariance of the coefficients (scaled by s2w under knha)
-    ll : float               log-likelihood (REML for REML, ML otherwise, as metafor's logLik)
+    ll : float               log-likelihood (REML for REML, ML otherwise, as metafor's logLik); computed
+                             when first read
     omitted : ndarray        labels of rows omitted because yi, vi or a moderator was missing
-    converged : bool         True once an iterative estimator converged (always True otherwise)
+    converged : bool         True once an iterative estimator converged (always True otherwise); for ML
+                             and REML the global maximum on tau^2 >= 0 (a MultipleMaximaWarning names
+                             every local maximum when there is more than one)
     iterations : int         Fisher-scoring iterations (0 for closed-form estimators)
     vt : float               "typical" within-study variance (k - p)/tr(P) used by I^2 and H^2
     s2w : float              Knapp-Hartung scale factor (1.0 under test="z")
@@ -102,7 +141,6 @@ class MetaResult:
     slab: np.ndarray
     weights: np.ndarray
     vb: np.ndarray
-    ll: float
     omitted: np.ndarray
     converged: bool
     iterations: int
@@ -111,6 +149,7 @@ class MetaResult:
     design: tuple = ()
     measure: str | None = None
     extra: dict = field(default_factory=dict)
+    ll: float = _Lazy(_loglik)  # computed when first read unless given
 
     # ----- derived quantities -------------------------------------------------------------
     @property
@@ -252,8 +291,11 @@ class MetaResult:
 
 def _check_arrays(yi, vi, X, labels):
     """Finite checks as the issue asks: a ValueError naming the row and column."""
+    if (np.isfinite(yi.sum()) and np.isfinite(vi.sum()) and vi.min() > 0
+            and (X is None or np.isfinite(X).all())):
+        return  # the common case, in three passes without temporaries (a NaN or inf makes a sum non-finite)
     if np.isfinite(yi).all() and np.isfinite(vi).all() and (vi > 0).all() and (X is None or np.isfinite(X).all()):
-        return  # the common case, in three passes
+        return  # finite values whose sum overflowed
     check_rows(~np.isfinite(yi) & ~np.isnan(yi), "yi", "yi must be finite", yi, labels)
     check_rows(~np.isfinite(vi) & ~np.isnan(vi), "vi", "vi must be finite", vi, labels)
     check_rows(vi <= 0, "vi", "sampling variances vi must be positive", vi, labels)
@@ -276,7 +318,7 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
     X : array-like (k, p), optional
         Design matrix including the intercept column; None means intercept only.
     method : {"EE", "FE", "DL", "HE", "HS", "SJ", "ML", "REML", "EB", "PM"}
-    test : {"z", "knha"}
+    test : {"z", "t", "knha"}
     level : float
         Confidence level in percent.
     term_names, slab : optional
@@ -285,7 +327,8 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
     Notes
     -----
     b = (X'WX)^-1 X'Wy, V_b = (X'WX)^-1 with w_i = 1/(v_i + tau^2); under knha V_b is scaled by
-    s2w = y'Py/(k - p) and tests use t(k - p) (Knapp & Hartung 2003, Stat Med 22:2693).
+    s2w = y'Py/(k - p) and tests use t(k - p) (Knapp & Hartung 2003, Stat Med 22:2693); test="t"
+    uses t(k - p) (and F for QM) without the scaling, as metafor's test="t".
     QE = y'P_0 y with w_i = 1/v_i on k - p df; I^2 = 100 tau^2/(vt + tau^2), H^2 = 1 + tau^2/vt,
     vt = (k - p)/tr(P_0) (Higgins & Thompson 2002, eqs. 9-10, generalised as in metafor).
     QM = b_m' V_b[m,m]^-1 b_m over the moderators (chi^2 on m df; F on m, k - p under knha).
@@ -301,7 +344,12 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
     n = yi.shape[0]
     if vi.shape[0] != n:
         raise ValueError(f"yi has {n} values but vi has {vi.shape[0]}")
-    labels = np.arange(n) if slab is None else np.asarray(slab, dtype=object).ravel()
+    if slab is None:
+        labels = np.arange(n)
+    elif isinstance(slab, np.ndarray) and slab.dtype.kind in "iuO":  # as given (an object copy of 100,000
+        labels = slab.ravel()                                          # integer labels costs more than a DL fit)
+    else:
+        labels = np.asarray(slab, dtype=object).ravel()
     if labels.shape[0] != n:
         raise ValueError(f"slab has {labels.shape[0]} labels but yi has {n} values")
     if X is not None:
@@ -320,10 +368,12 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
         raise ValueError(f"term_names has {len(term_names)} names but X has {p} columns")
     _check_arrays(yi, vi, X, labels)
 
-    miss = np.isnan(yi) | np.isnan(vi)
-    if X is not None:
-        miss |= np.isnan(X).any(axis=1)
-    any_missing = miss.any()
+    any_missing = not (np.isfinite(yi.sum()) and np.isfinite(vi.sum())) or (X is not None and np.isnan(X).any())
+    if any_missing:
+        miss = np.isnan(yi) | np.isnan(vi)
+        if X is not None:
+            miss |= np.isnan(X).any(axis=1)
+        any_missing = miss.any()
     omitted = labels[miss] if any_missing else labels[:0]
     if any_missing:
         keep = ~miss
@@ -340,10 +390,13 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
         raise ValueError("the design matrix is rank deficient (a moderator is constant or collinear)")
     if k < p:
         raise ValueError(f"k = {k} studies cannot estimate p = {p} coefficients")
-
-    tau2, se_tau2, converged, iterations = _tau2.estimate_tau2(method, yi, vi, X, p)
-    return _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, labels, omitted,
-                   converged, iterations, measure, design)
+    est = _tau2.estimate_one(method, yi, vi, X, p)
+    res = _finish(yi, vi, X, p, k, est, method, test, level, term_names, labels, omitted, measure, design)
+    if not (np.isfinite(res.tau2) and np.isfinite(res.vb).all() and np.isfinite(res.estimate) and np.isfinite(res.q)):
+        raise ValueError("cannot fit: the model overflowed double precision (tau^2 = "
+                         f"{res.tau2:.6g}, estimate = {res.estimate:.6g}, Q = {res.q:.6g}); check the units of yi "
+                         "and vi")
+    return res
 
 
 def refit(result: MetaResult, keep: np.ndarray, *, skip_r2: bool = True) -> MetaResult:
@@ -352,46 +405,59 @@ def refit(result: MetaResult, keep: np.ndarray, *, skip_r2: bool = True) -> Meta
     yi, vi = result.yi[keep], result.vi[keep]
     X = None if result.p == 1 else result.X[keep]
     k, p = yi.shape[0], result.p
-    tau2, se_tau2, converged, iterations = _tau2.estimate_tau2(result.method, yi, vi, X, p)
+    est = _tau2.estimate_one(result.method, yi, vi, X, p)
     test = "z" if k == 1 else result.test  # as fit(); metafor's cumul() silences that warning
-    return _finish(yi, vi, X, p, k, tau2, se_tau2, result.method, test, result.level,
-                   result.term_names, result.slab[keep], result.omitted[:0], converged, iterations,
-                   result.measure, result.design, skip_r2=skip_r2)
+    return _finish(yi, vi, X, p, k, est, result.method, test, result.level, result.term_names,
+                   result.slab[keep], result.omitted[:0], result.measure, result.design, skip_r2=skip_r2)
 
 
-def _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, labels, omitted,
-            converged, iterations, measure, design, *, skip_r2=False) -> MetaResult:
-    w = 1.0 / (vi + tau2)
-    beta, B, r = wls(yi, X, w)
-    rss = float(_tau2.dot(w * r, r))
+def _finish(yi, vi, X, p, k, est, method, test, level, term_names, labels, omitted, measure, design, *,
+            skip_r2=False) -> MetaResult:
+    """Everything else from tau^2 (``est``: the kernel's Tau2Fit for this one data set)."""
+    tau2, se_tau2 = float(est.tau2[0]), float(est.se[0])
+    w = vi + tau2
+    np.reciprocal(w, out=w)
+    if X is None:  # two passes: sum(w) and sum(w y); residuals only when a statistic needs them
+        sw = w.sum()
+        beta, B = np.array([_tau2.dot(w, yi) / sw]), np.array([[1.0 / sw]])
+    else:
+        beta, B, _ = wls(yi, X, w)
     s2w = 1.0
     df = None
     if test == "knha":
+        r = yi - _tau2.xb(X, beta, k)
+        rss = float(_tau2.dot(w * r, r))
         s2w = rss / (k - p) if k > p and rss > np.finfo(float).eps else 0.0  # Knapp & Hartung 2003
         df = float(k - p)
+    elif test == "t":
+        df = float(k - p)  # metafor test="t": t(k - p) without the Knapp-Hartung scaling
     vb = s2w * B
     se = np.sqrt(np.diag(vb))
     with np.errstate(divide="ignore", invalid="ignore"):  # knha with k = p: s2w = 0 as metafor
         stat = beta / se
-    if df is None:
-        pval = 2 * stats.norm.sf(np.abs(stat))
-        crit = stats.norm.ppf(1 - (1 - level / 100) / 2)
+    if df is None:  # scipy.special directly: stats.norm's argument checks cost more than the fit of 1,000 studies
+        pval = 2 * special.ndtr(-np.abs(stat))
+        crit = float(special.ndtri(1 - (1 - level / 100) / 2))
     elif df > 0:
         pval = 2 * stats.t.sf(np.abs(stat), df)
         crit = stats.t.ppf(1 - (1 - level / 100) / 2, df)
     else:
         pval = np.full(p, np.nan)
         crit = np.nan
+    ci_lower, ci_upper = beta - crit * se, beta + crit * se
     coefs = pd.DataFrame({"estimate": beta, "se": se, "statistic": stat, "pvalue": pval,
-                          "ci_lower": beta - crit * se, "ci_upper": beta + crit * se}, index=pd.Index(term_names, name="term"))
+                          "ci_lower": ci_lower, "ci_upper": ci_upper}, index=pd.Index(term_names, name="term"))
 
     # heterogeneity from the equal-effects weights (Cochran's Q / QE)
     if k > p:
-        w0 = w if tau2 == 0 else 1.0 / vi
-        _, B0, r0 = (beta, B, r) if tau2 == 0 else wls(yi, X, w0)
-        q = max(0.0, float(_tau2.dot(w0 * r0, r0)))
-        q_pvalue = float(stats.chi2.sf(q, k - p))
-        vt = (k - p) / tr_p(w0, X, B0)
+        if est.q0 is not None:  # the estimator computed them (DL, HS)
+            q, trp0 = max(0.0, float(est.q0[0])), float(est.trp0[0])
+        else:
+            w0 = 1.0 / vi
+            _, B0, r0 = wls(yi, X, w0)
+            q, trp0 = max(0.0, float(_tau2.dot(w0 * r0, r0))), tr_p(w0, X, B0)
+        q_pvalue = float(special.chdtrc(k - p, q))  # stats.chi2.sf
+        vt = (k - p) / trp0
         if method == "EE":
             i2 = max(0.0, 100 * (q - (k - p)) / q) if q > 0 else 0.0
             h2 = q / (k - p)
@@ -416,18 +482,19 @@ def _finish(yi, vi, X, p, k, tau2, se_tau2, method, test, level, term_names, lab
         if not skip_r2:
             r2 = _pseudo_r2(yi, vi, X, k, p, tau2, method, w)
 
-    ll = _tau2.loglik(vi, X, tau2, B, rss, reml=method == "REML")
     # intercept only: a read-only k x 1 view of a single 1.0, so X costs no memory
     Xfull = np.broadcast_to(np.ones((1, 1)), (k, 1)) if X is None else X
-    weights = w * (100 / w.sum())
+    weights = w
+    weights *= 100 / w.sum()  # in place: w is not used after this
     return MetaResult(
         k=k, method=method, test=test, level=float(level), coefficients=coefs,
         estimate=float(beta[0]), se=float(se[0]), statistic=float(stat[0]), pvalue=float(pval[0]),
-        ci_lower=float(coefs["ci_lower"].iloc[0]), ci_upper=float(coefs["ci_upper"].iloc[0]),
-        tau2=float(tau2), se_tau2=float(se_tau2), i2=float(i2), h2=float(h2), q=q, q_df=k - p,
+        ci_lower=float(ci_lower[0]), ci_upper=float(ci_upper[0]),
+        tau2=tau2, se_tau2=se_tau2, i2=float(i2), h2=float(h2), q=q, q_df=k - p,
         q_pvalue=q_pvalue, qm=qm, qm_pvalue=qm_p, qm_df=qm_df, r2=r2, df=df,
-        yi=yi, vi=vi, X=Xfull, term_names=term_names, slab=labels, weights=weights, vb=vb, ll=ll,
-        omitted=omitted, converged=converged, iterations=iterations, vt=float(vt), s2w=float(s2w),
+        yi=yi, vi=vi, X=Xfull, term_names=term_names, slab=labels, weights=weights, vb=vb, ll=LAZY,
+        omitted=omitted, converged=bool(est.converged[0]), iterations=int(est.iterations[0]), vt=float(vt),
+        s2w=float(s2w),
         design=tuple(design), measure=measure,
     )
 
@@ -442,7 +509,7 @@ def _pseudo_r2(yi, vi, X, k, p, tau2, method, w):
         ybar = np.sum(w * yi) / w.sum()
         r2 = 1 - np.sum(w * r * r) / np.sum(w * (yi - ybar) ** 2)
         return max(0.0, 100 * (1 - (1 - r2) * (k - 1) / (k - p)))
-    tau2_0 = _tau2.estimate_tau2(method, yi, vi, None, 1)[0]  # the intercept-only model
+    tau2_0 = _tau2.estimate_tau2(method, yi, vi, None, 1, warn=False)[0]  # the intercept-only model
     if tau2_0 == 0:
         return 0.0
     return max(0.0, 100 * (tau2_0 - tau2) / tau2_0)  # Raudenbush 2009, eq. 16.48
@@ -462,8 +529,9 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
     method : str
         tau^2 estimator: "EE" (alias "FE"; equal effects), "DL", "HE", "HS", "SJ", "ML", "REML"
         (default), "EB", "PM" -- metafor's codes.
-    test : {"z", "knha"}
-        Normal tests, or Knapp-Hartung t (and F) tests on k - p df.
+    test : {"z", "t", "knha"}
+        Normal tests; t (and F) tests on k - p df ("t", as metafor); or Knapp-Hartung t (and F)
+        tests on k - p df ("knha").
     mods : list of str or formula string, optional
         Moderator columns (meta-regression); categorical columns are dummy-coded against their
         first sorted level. Or a formula as metafor's ``mods = ~ ...``: ``"~ ablat + C(alloc)"``,

@@ -13,6 +13,7 @@ matrix is ever formed.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,7 @@ from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 from evidence_kit.synthesis._blockmodel import BlockEngine, level_engine, maximize
 from evidence_kit.synthesis._design import design_matrix, has_intercept
+from evidence_kit.synthesis._tau2 import MultipleMaximaWarning
 from evidence_kit.synthesis.compare import fitstats
 from evidence_kit.synthesis.profile import profile as profile_ll
 from evidence_kit.synthesis.profile import profile_ci
@@ -218,6 +220,54 @@ def _maximize(yi, vi, X, codes, reml, start):
     # converged: zero score at interior components, outward-pointing score at the bound
     converged = bool(np.all(np.abs(g[free]) < 1e-6) and np.all(g[~free] >= -1e-6))
     return theta, converged
+
+
+MULTISTART_MAX_K = 2000
+
+
+def _global_maximum(yi, vi, X, codes, reml, start, level_names):
+    """The highest of the local maxima reached from several starts: the even split ``start``, every
+    variance near 0, and each variance near 0 with the others at ``start`` (the likelihood of the
+    variance components can have several local maxima, often one on the boundary, and one start
+    finds only the nearest; see tests/test_multilevel_global_max.py). Above MULTISTART_MAX_K
+    effects (where each start costs seconds) the other starts are only evaluated, and optimised
+    from when one is already higher than the first answer. Warns, naming them, when the starts
+    end at different local maxima."""
+    L = codes.shape[1]
+    logdet_xx = float(np.linalg.slogdet(_cross(X, X))[1])
+    near0 = np.log(1e-6 * max(np.var(yi), 1e-8))
+    starts = [np.full(L, near0)]
+    if L > 1:
+        for j in range(L):
+            s = start.copy()
+            s[j] = near0
+            starts.append(s)
+    theta, conv = _maximize(yi, vi, X, codes, reml, start)
+    found = [(_loglik(theta, yi, vi, X, codes, reml, logdet_xx), theta, conv)]
+    for s in starts:
+        if yi.shape[0] > MULTISTART_MAX_K and _loglik(s, yi, vi, X, codes, reml, logdet_xx) <= found[0][0]:
+            continue
+        theta, conv = _maximize(yi, vi, X, codes, reml, s)
+        found.append((_loglik(theta, yi, vi, X, codes, reml, logdet_xx), theta, conv))
+    best = max(found, key=lambda f: f[0])
+    if found[0][0] >= best[0] - 1e-9 * (1 + abs(best[0])):
+        best = found[0]  # the first start's answer unless another start is truly higher
+    same = [f for f in found if abs(f[0] - best[0]) <= 1e-9 * (1 + abs(best[0]))
+            and np.allclose(np.exp(f[1]), np.exp(best[1]), rtol=1e-4, atol=1e-8 * (np.var(yi) + np.mean(vi)))]
+    best = (best[0], best[1], any(f[2] for f in same))
+    # distinct maxima: sigma^2 apart by more than 1e-4 of the total variance and a lower logLik
+    scale = float(np.var(yi) + np.mean(vi))
+    distinct = []
+    for ll, theta, _ in sorted(found, key=lambda f: -f[0]):
+        if all(np.max(np.abs(np.exp(theta) - np.exp(t))) > 1e-4 * scale for _, t, _ in distinct):
+            distinct.append((ll, theta, None))
+    if len(distinct) > 1 and distinct[1][0] < best[0] - 1e-6:
+        listed = "; ".join(f"sigma^2 = ({', '.join(f'{x:.4g}' for x in np.exp(t))}) logLik {ll:.4f}"
+                           for ll, t, _ in distinct)
+        warnings.warn(f"the {'restricted ' if reml else ''}log-likelihood of the variance components "
+                      f"({', '.join(level_names)}) has {len(distinct)} local maxima: {listed}; returned the "
+                      "highest", MultipleMaximaWarning, stacklevel=3)
+    return best[1], best[2]
 
 
 @dataclass(frozen=True)
@@ -533,7 +583,7 @@ def multilevel_meta_analysis(
         if Vcov is None:
             Vcov_fit = BlockCovariance.diagonal(v)
     if Vcov is None and not fixed:
-        theta, converged = _maximize(y, v, X, codes, method == "REML", start)
+        theta, converged = _global_maximum(y, v, X, codes, method == "REML", start, level_names)
         sigma2 = np.exp(theta)
         fit = _gls(y, v, X, codes, sigma2)
         ll = _loglik(theta, y, v, X, codes, method == "REML",

@@ -3,8 +3,8 @@
 Meta-regression: the rows of the design matrix are permuted against (y_i, v_i); intercept-only
 models: the signs of the y_i are flipped (Follmann & Proschan 1999; Higgins & Thompson 2004).
 Every permuted model is refitted with the original tau^2 estimator. All permutations of a chunk
-are fitted at once: Fisher scoring runs on a (B, k, p) array, so there is no Python loop over
-permutations.
+are fitted at once by the one tau^2 kernel (the B models as equal blocks of rows), so there is no
+Python loop over permutations, whatever the estimator.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import pandas as pd
 from tqdm import TqdmWarning
 
 from evidence_kit._core.validate import check_choice
+from evidence_kit.synthesis import _tau2
 from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS
-from evidence_kit.synthesis.model import MetaResult, fit
+from evidence_kit.synthesis.model import MetaResult
 
 with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns on import and falls back to text bars
     warnings.simplefilter("ignore", TqdmWarning)
@@ -28,7 +29,6 @@ with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns on import 
 
 __all__ = ["PermutationResult", "permutation_test"]
 
-VECTORIZED = ("EE", "DL", "ML", "REML")
 CHUNK = 2_000  # permutations fitted together (memory: CHUNK * k * p floats)
 COMPTOL = math.sqrt(np.finfo(float).eps)  # metafor's comptol: ties count as "as extreme"
 
@@ -72,65 +72,24 @@ class PermutationResult:
 def _fit_many(Y: np.ndarray, X: np.ndarray, vi: np.ndarray, method: str, test: str):
     """Fit B models at once. Y: (B, k), X: (B, k, p) or (k, p). Returns z (B, p) and QM (B,).
 
-    tau^2 as ``synthesis``: DL (DerSimonian & Laird 1986), ML/REML by Fisher scoring with step
-    halving at the boundary (Viechtbauer 2005, eqs. 9-12), EE = 0.
+    tau^2 comes from the one kernel (``_tau2.estimate``, the B models as equal blocks), so each
+    permuted model gets what ``synthesis.fit`` gives it, for every estimator.
     """
     B, k = Y.shape
     Xb = np.broadcast_to(X, (B,) + X.shape[-2:]) if X.ndim == 2 else X
     p = Xb.shape[2]
-
-    def gls(tau2, sel=slice(None)):
-        X_, Y_ = Xb[sel], Y[sel]
-        w = 1.0 / (vi[None, :] + tau2[:, None])  # (B, k)
-        XW = X_ * w[:, :, None]
-        M = np.linalg.inv(np.swapaxes(XW, 1, 2) @ X_)  # (X'WX)^-1
-        beta = (M @ np.einsum("bki,bk->bi", XW, Y_)[..., None])[..., 0]
-        r = Y_ - (X_ @ beta[..., None])[..., 0]
-        return w, M, beta, r
-
-    def cross(X_, f):
-        """X' diag(f) X for each b."""
-        return np.swapaxes(X_ * f[:, :, None], 1, 2) @ X_
-
-    if method == "EE":
+    Xflat = None if p == 1 else np.ascontiguousarray(Xb).reshape(B * k, p)
+    yflat = np.ascontiguousarray(Y, dtype=float).reshape(B * k)
+    vflat = np.tile(vi, B)
+    if method == "EE" or k <= p:
         tau2 = np.zeros(B)
     else:
-        # DL from the equal-effects fit (also the start for ML/REML)
-        w0 = np.broadcast_to(1.0 / vi, (B, k))
-        _, M0, _, r0 = gls(np.zeros(B))
-        q = np.sum(w0 * r0 * r0, axis=1)
-        trp = np.sum(w0, axis=1) - np.einsum("bij,bji->b", M0, cross(Xb, w0 * w0))
-        tau2 = np.maximum(0.0, (q - (k - p)) / trp)  # DerSimonian & Laird 1986
-        if method in ("ML", "REML"):
-            active = np.arange(B)
-            for _ in range(500):
-                t = tau2[active]
-                w, M, _, r = gls(t, active)
-                wr = w * r
-                ypp = np.sum(wr * wr, axis=1)  # y'PPy = |W r|^2
-                if method == "REML":
-                    # tr P and tr PP via p x p products: P = W - W X M X' W
-                    X_ = Xb[active]
-                    MA2 = M @ cross(X_, w * w)
-                    trP = np.sum(w, axis=1) - np.trace(MA2, axis1=1, axis2=2)
-                    trPP = (np.sum(w * w, axis=1) - 2 * np.einsum("bij,bji->b", M, cross(X_, w**3))
-                            + np.einsum("bij,bji->b", MA2, MA2))
-                    score, info = 0.5 * (ypp - trP), 0.5 * trPP
-                else:
-                    score = 0.5 * (ypp - np.sum(w, axis=1))
-                    info = 0.5 * np.sum(w * w, axis=1)
-                step = score / info
-                new = t + step
-                while np.any(new < 0):  # step halving at the boundary, as metafor
-                    neg = new < 0
-                    step = np.where(neg, step / 2, step)
-                    new = t + step
-                    new = np.where(neg & (np.abs(step) < 1e-14), 0.0, new)
-                tau2[active] = new
-                active = active[np.abs(new - t) >= 1e-10]
-                if active.size == 0:
-                    break
-    w, M, beta, r = gls(tau2)
+        tau2 = _tau2.estimate(method, yflat, vflat, Xflat, _tau2.Groups(B * k, size=k)).tau2
+    w = 1.0 / (vi[None, :] + tau2[:, None])  # (B, k)
+    XW = Xb * w[:, :, None]
+    M = np.linalg.inv(np.swapaxes(XW, 1, 2) @ Xb)  # (X'WX)^-1
+    beta = (M @ np.einsum("bki,bk->bi", XW, Y)[..., None])[..., 0]
+    r = Y - (Xb @ beta[..., None])[..., 0]
     vb = M
     if test == "knha":
         s2w = np.sum(w * r * r, axis=1) / (k - p)  # Knapp & Hartung 2003
@@ -141,23 +100,8 @@ def _fit_many(Y: np.ndarray, X: np.ndarray, vi: np.ndarray, method: str, test: s
     if p > 1:
         bm = beta[:, 1:]
         qm = np.einsum("bi,bi->b", bm, np.linalg.solve(vb[:, 1:, 1:], bm[..., None])[..., 0])
-        if test == "knha":
+        if test in ("knha", "t"):
             qm = qm / (p - 1)
-    return z, qm
-
-
-def _fit_loop(Y: np.ndarray, X: np.ndarray, vi: np.ndarray, method: str, test: str):
-    """The same as ``_fit_many`` by one ``synthesis.fit`` per permutation: for the tau^2
-    estimators without a vectorized path (HE, HS, SJ, EB, PM)."""
-    B = Y.shape[0]
-    Xb = np.broadcast_to(X, (B,) + X.shape[-2:]) if X.ndim == 2 else X
-    z = np.empty((B, Xb.shape[2]))
-    qm = np.full(B, np.nan)
-    for b in range(B):  # slow path: one refit per permutation
-        r = fit(Y[b], vi, Xb[b], method=method, test=test)
-        z[b] = r.coefficients["statistic"].to_numpy()
-        if r.qm is not None:
-            qm[b] = r.qm
     return z, qm
 
 
@@ -168,8 +112,7 @@ def permutation_test(result: MetaResult, n_permutations: int = 1000, *, seed=Non
     Parameters
     ----------
     result : MetaResult
-        A fitted model. EE, DL, ML and REML refit all permutations at once; the other tau^2
-        estimators refit one permutation at a time (correct, but slower).
+        A fitted model; every tau^2 estimator refits all permutations of a chunk at once.
     n_permutations : int
         Number of random permutations (the observed arrangement counts as the first).
     seed, rng : int or numpy Generator, optional
@@ -193,7 +136,7 @@ def permutation_test(result: MetaResult, n_permutations: int = 1000, *, seed=Non
     if not isinstance(result, MetaResult):
         raise TypeError("permutation_test() takes a MetaResult")
     method = check_choice("method", result.method, TAU2_METHODS, aliases=METHOD_ALIASES)
-    refit = _fit_many if method in VECTORIZED else _fit_loop
+    refit = _fit_many
     if result.k < 2:
         raise ValueError("permutation_test() needs at least 2 studies")
     n_permutations = int(n_permutations)
@@ -239,7 +182,7 @@ def permutation_test(result: MetaResult, n_permutations: int = 1000, *, seed=Non
                     yield None, orders
                 done += b
 
-    show = progress if progress is not None else total > (50_000 if method in VECTORIZED else 500)
+    show = progress if progress is not None else total > 50_000
     bar = None
     if show:
         bar = tqdm(total=total, desc="permutations", unit="fit")

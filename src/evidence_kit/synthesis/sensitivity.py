@@ -7,9 +7,12 @@ is what these diagnostics are for (tens to hundreds of studies).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
+from evidence_kit.synthesis._tau2 import MultipleMaximaWarning
 from evidence_kit.synthesis.model import MetaResult, refit
 
 _COLUMNS = ["estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper", "q", "q_pvalue", "tau2", "i2", "h2"]
@@ -18,6 +21,28 @@ _COLUMNS = ["estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper", "q"
 def _row(res: MetaResult) -> list:
     return [res.estimate, res.se, res.statistic, res.pvalue, res.ci_lower, res.ci_upper, res.q,
             res.q_pvalue, res.tau2, res.i2, res.h2]
+
+
+def _refit(result: MetaResult, keep, label, multi: list) -> MetaResult:
+    """refit(), noting (instead of warning each time) when the likelihood had several maxima."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MultipleMaximaWarning)
+        res = refit(result, keep)
+    for w in caught:
+        if issubclass(w.category, MultipleMaximaWarning):
+            multi.append((label, str(w.message)))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return res
+
+
+def _warn_multi(name: str, multi: list, what: str) -> None:
+    """One warning for all refits whose likelihood had more than one local maximum."""
+    if multi:
+        labels = ", ".join(str(lab) for lab, _ in multi[:10]) + (", ..." if len(multi) > 10 else "")
+        warnings.warn(f"{name}: in {len(multi)} refit(s) ({what} {labels}) the likelihood of tau^2 has more "
+                      f"than one local maximum; each row is the global maximum. First: {multi[0][1]}",
+                      MultipleMaximaWarning, stacklevel=3)
 
 
 def _check(result):
@@ -43,11 +68,12 @@ def leave_one_out(result: MetaResult) -> pd.DataFrame:
         raise ValueError("leave_one_out() is for models without moderators (as metafor); use influence()")
     if result.k < 2:
         raise ValueError("leave_one_out() needs at least 2 studies")
-    rows = []
+    rows, multi = [], []
     for i in range(result.k):
         keep = np.ones(result.k, dtype=bool)
         keep[i] = False
-        rows.append(_row(refit(result, keep)))
+        rows.append(_row(_refit(result, keep, result.slab[i], multi)))
+    _warn_multi("leave_one_out", multi, "omitting")
     return pd.DataFrame(rows, columns=_COLUMNS, index=pd.Index(result.slab, name="omitted"))
 
 
@@ -78,9 +104,10 @@ def cumulative(result: MetaResult, order=None) -> pd.DataFrame:
         if order.shape[0] != result.k:
             raise ValueError(f"order has {order.shape[0]} values but the model has k = {result.k} studies")
         idx = np.argsort(order, kind="stable")
-    rows = []
+    rows, multi = [], []
     for j in range(1, result.k + 1):
-        rows.append(_row(refit(result, idx[:j])))
+        rows.append(_row(_refit(result, idx[:j], result.slab[idx[j - 1]], multi)))
+    _warn_multi("cumulative", multi, "adding")
     return pd.DataFrame(rows, columns=_COLUMNS, index=pd.Index(result.slab[idx], name="added"))
 
 
@@ -119,12 +146,13 @@ def influence(result: MetaResult) -> pd.DataFrame:
     pred_full = X @ beta
     out = np.full((k, 8), np.nan)
     dfbs = np.full((k, p), np.nan)
+    multi = []
     out[:, 6], out[:, 7] = hat, result.weights  # from the full model, whatever the refits do
     for i in range(k):
         keep = np.ones(k, dtype=bool)
         keep[i] = False
         try:
-            res = refit(result, keep)
+            res = _refit(result, keep, result.slab[i], multi)
         except (ValueError, np.linalg.LinAlgError):  # e.g. a moderator becomes constant
             continue  # only the refit-based statistics stay NaN (metafor: hat = 1 and the weight)
         b_del = res.coefficients["estimate"].to_numpy()
@@ -143,6 +171,7 @@ def influence(result: MetaResult) -> pd.DataFrame:
         cook = dfb @ vb_inv @ dfb
         cov_r = np.linalg.det(res.vb) / det_full
         out[i] = [rstudent, dffits, cook, cov_r, res.tau2, res.q, hat[i], result.weights[i]]
+    _warn_multi("influence", multi, "omitting")
     frame = pd.DataFrame(out, columns=["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight"],
                          index=pd.Index(result.slab, name="study"))
     frame["dfbetas"] = dfbs[:, 0]

@@ -66,3 +66,11 @@ def test_t_in_batch_and_permutation():
     perm = ek.permutation_test(res, 10_000)
     assert perm.exact and 0 < perm.qm_pvalue <= 1
     assert perm.statistic_permuted[0, 1] == pytest.approx(res.coefficients["statistic"].iloc[1], rel=1e-8)
+
+
+def test_t_test_prints_t_and_f_as_metafor():
+    """metafor's test="t" labels the coefficients tval and the moderator test F(df1, df2)."""
+    es = ek.effect_sizes(ek.load_dataset("dat.bcg"), measure="RR", ai="tpos", bi="tneg", ci="cpos", di="cneg")
+    text = repr(ek.meta_analysis(es, mods=["ablat"], test="t"))
+    assert "tval" in text and "zval" not in text
+    assert "F(df1 = 1, df2 = 11)" in text and "QM(df" not in text

@@ -76,7 +76,7 @@ def _lines(res, digits: int = 4):
     if res.qm is not None:
         m = res.qm_df[0]
         coefs = "coefficient 2" if m == 1 else f"coefficients 2:{res.p}"
-        stat = (f"F(df1 = {m}, df2 = {res.qm_df[1]})" if res.test == "knha" else f"QM(df = {m})")
+        stat = (f"F(df1 = {m}, df2 = {res.qm_df[1]})" if res.test in ("t", "knha") else f"QM(df = {m})")
         tests += ["", f"Test of Moderators ({coefs}):",
                   f"{stat} = {fmt(res.qm, digits)}, p-val {pval_eq(res.qm_pvalue, digits)}"]
     out.append(("tests", tests))
@@ -87,7 +87,7 @@ def _lines(res, digits: int = 4):
 def coef_table(res, digits: int = 4) -> pd.DataFrame:
     """The coefficient table as strings, columns named as metafor prints them."""
     c = res.coefficients
-    stat = "tval" if res.test == "knha" else "zval"
+    stat = "tval" if res.test in ("t", "knha") else "zval"
     tab = pd.DataFrame({
         "estimate": [fmt(v, digits) for v in c["estimate"]],
         "se": [fmt(v, digits) for v in c["se"]],

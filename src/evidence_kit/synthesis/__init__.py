@@ -8,7 +8,7 @@ profile likelihoods, cluster-robust inference and permutation tests.
 """
 
 from evidence_kit.synthesis._design import design_matrix
-from evidence_kit.synthesis._tau2 import ConvergenceError
+from evidence_kit.synthesis._tau2 import ConvergenceError, MultipleMaximaWarning
 from evidence_kit.synthesis.batch import meta_analysis_batch
 from evidence_kit.synthesis.bayes import BayesMetaResult, bayes_meta_analysis
 from evidence_kit.synthesis.binary import BinaryPoolResult, mantel_haenszel, peto
@@ -24,7 +24,7 @@ from evidence_kit.synthesis.subgroup import SubgroupResult, subgroup_analysis
 from evidence_kit.synthesis.vcalc import BlockCovariance, vcalc
 
 __all__ = [
-    "AnovaResult", "BayesMetaResult", "BinaryPoolResult", "BlockCovariance", "CheResult", "ConvergenceError",
+    "AnovaResult", "BayesMetaResult", "BinaryPoolResult", "BlockCovariance", "CheResult", "ConvergenceError", "MultipleMaximaWarning",
     "MetaResult", "MultilevelResult", "MultivariateResult", "PermutationResult", "RobustResult", "SubgroupResult",
     "anova", "bayes_meta_analysis", "che_model", "che_sensitivity", "cumulative", "design_matrix", "fit",
     "fit_statistics", "influence", "leave_one_out", "mantel_haenszel", "meta_analysis", "meta_analysis_batch",

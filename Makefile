@@ -27,6 +27,7 @@ lint: venv
 
 unit: venv
 	$(BIN)/pytest tests
+	$(BIN)/pytest --doctest-modules src/evidence_kit -q -p no:cacheprovider
 
 nbval: venv
 	$(BIN)/pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider

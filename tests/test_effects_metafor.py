@@ -88,7 +88,16 @@ def test_matches_metafor(case_id):
     out = _run(case)
     for column in ("yi", "vi"):
         got, want = out[column].to_numpy(), list(case[column])
-        if f"effects:{case_id}" in KNOWN_DIVERGENCES:
+        if case_id == "normand_SMDH_LS" and column == "vi":
+            assert f"effects:{case_id}" in KNOWN_DIVERGENCES
+            # metafor 3.8 multiplied this variance by c(m)^2; 4.6 and later do not (and neither do we)
+            data = ek.load_dataset(case["dataset"])
+            m = (data["n1i"] + data["n2i"] - 2).to_numpy(dtype=float)
+            cm2 = np.exp(2 * (special.gammaln(m / 2) - np.log(np.sqrt(m / 2)) - special.gammaln((m - 1) / 2)))
+            assert not np.allclose(got, np.array(want, dtype=float), rtol=1e-6)
+            _compare(got * cm2, want)
+            continue
+        if f"effects:{case_id}" in KNOWN_DIVERGENCES and "UCOR" in case_id:
             rows = _gsl_rows(case, column)
             assert rows.any()
             # metafor really differs there (else the divergence entry is stale) ...

@@ -27,6 +27,7 @@ REF = load_reference("evidence_studies")
 CASES = {c["id"]: c for c in REF["cases"]}
 EXPECTED_IDS = {
     "escalc_dat.crede2010", "escalc_dat.gibson2002", "escalc_dat.aloe2013", "escalc_dat.lopez2019",
+    "escalc_dat.wilson2011", "rma_dat.wilson2011",
     "rma_dat.konstantopoulos2011", "rma_dat.raudenbush1985", "rma_dat.bangertdrowns2004",
     "rma_dat.tannersmith2016", "rma_dat.crede2010", "rma_dat.gibson2002", "rma_dat.aloe2013",
 }

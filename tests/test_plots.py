@@ -102,8 +102,8 @@ def test_funnel_plot_contours_and_regression():
     res = ek.meta_analysis(frame("bcg"), measure="RR")
     _, ax = plt.subplots()
     assert ek.funnel_plot(res, ax=ax, contour=True) is ax
-    bands = [c for c in ax.collections if c.get_label().startswith(("p >", "0."))]
-    assert len(bands) == 3
+    bands = [c for c in ax.collections if c.get_label().startswith(("p >", "p <", "0."))]
+    assert len(bands) == 4  # three contours bound four regions, each shaded (tests/test_multilevel_tools.py)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]  # the shading is explained
     assert [b.get_label() for b in bands] == [t for t in legend if t != "studies"]
     assert ek.funnel_plot(res).get_legend() is None  # a plain funnel needs no legend

@@ -29,6 +29,9 @@ cases[[length(cases) + 1]] <- escalc_case("dat.gibson2002", "SMD",
   list(m1i = "m1i", sd1i = "sd1i", n1i = "n1i", m2i = "m2i", sd2i = "sd2i", n2i = "n2i"))
 cases[[length(cases) + 1]] <- escalc_case("dat.aloe2013", "PCOR", list(ti = "tval", ni = "n", mi = "preds"))
 cases[[length(cases) + 1]] <- escalc_case("dat.lopez2019", "GEN", list(yi = "diff", sei = "se"))
+# dat.wilson2011 ships in src/evidence_kit/data/reviews/ (clubSandwich's dropoutPrevention), not in metadat
+dat.wilson2011 <- read.csv("src/evidence_kit/data/reviews/dat.wilson2011.csv")
+cases[[length(cases) + 1]] <- escalc_case("dat.wilson2011", "GEN", list(yi = "LOR1", vi = "varLOR"))
 
 # REML random-effects model of each mapped dataset on its yi, vi (as shipped or from escalc above)
 ctrl <- list(threshold = 1e-10, tol = 1e-10)
@@ -45,7 +48,7 @@ for (name in c("dat.konstantopoulos2011", "dat.raudenbush1985", "dat.bangertdrow
 }
 # not dat.lopez2019: its rows are treatment arms (placebo, wait list, CBT ...), so one pooled
 # mean change across them answers no question
-for (case in cases[1:3]) {
+for (case in cases[c(1:3, 5)]) {
   cases[[length(cases) + 1]] <- rma_case(case$dataset, as.numeric(case$yi), as.numeric(case$vi))
 }
 

@@ -306,3 +306,7 @@ def _prisma(args) -> int:
         ax.figure.savefig(args.figure, bbox_inches="tight")
         print(f"diagram written to {args.figure}")
     return 0
+
+
+if __name__ == "__main__":  # python -m evidence_kit.app.cli
+    sys.exit(main())

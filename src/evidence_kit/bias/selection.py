@@ -5,6 +5,7 @@ relative likelihoods of selection, fitted by maximum likelihood.
 
 from __future__ import annotations
 
+import html
 import warnings
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import minimize
 
+from evidence_kit._core.format import fmt, fmt_p, pval_eq
 from evidence_kit._core.validate import check_choice
 from evidence_kit.bias.small_study import _require
 from evidence_kit.synthesis import MetaResult, fit
@@ -52,6 +54,56 @@ class SelectionResult:
     @property
     def se(self) -> float:
         return float(self.coefficients["se"].iloc[0])
+
+    def _sections(self) -> list[tuple[str, list[str] | pd.DataFrame]]:
+        """(title, lines or table) pairs shared by the text and HTML views (metafor's layout)."""
+        fixed = np.isnan(self.se_tau2)
+        head = (f"Equal-Effects Model (k = {self.k})" if fixed
+                else f"Random-Effects Model (k = {self.k}; tau^2 estimator: ML)")
+        out: list = [(head, [])]
+        if not fixed:
+            out.append(("", [f"tau^2 (estimated amount of total heterogeneity): {fmt(self.tau2)} "
+                             f"(SE = {fmt(self.se_tau2)})",
+                             f"tau (square root of estimated tau^2 value):      {fmt(np.sqrt(self.tau2))}"]))
+        out.append(("Test for Selection Model Parameters:",
+                    [f"LRT(df = {self.lrt_df}) = {fmt(self.lrt)}, p-val {pval_eq(self.lrt_pvalue)}"]))
+        c = self.coefficients
+        coef = pd.DataFrame({"estimate": c["estimate"].map(fmt), "se": c["se"].map(fmt),
+                             "zval": c["statistic"].map(fmt), "pval": c["pvalue"].map(fmt_p),
+                             "ci.lb": c["ci_lower"].map(fmt), "ci.ub": c["ci_upper"].map(fmt)})
+        coef.index.name = None
+        out.append(("Model Results:", coef))
+        d = self.delta_table
+        first = [True] + [False] * (len(d) - 1)  # delta_1 is fixed at 1: no se or test (metafor "---")
+        delta = pd.DataFrame({
+            "k": d["k"].astype(int).astype(str), "estimate": d["delta"].map(fmt),
+            "se": ["---" if f else fmt(v) for f, v in zip(first, d["se"], strict=True)],
+            "zval": ["---" if f else fmt(v) for f, v in zip(first, d["statistic"], strict=True)],
+            "pval": ["---" if f else fmt_p(v) for f, v in zip(first, d["pvalue"], strict=True)]},
+            index=d.index)
+        delta.index.name = None
+        out.append((f"Selection Model Results (step function, alternative = {self.alternative}):", delta))
+        return out
+
+    def __repr__(self) -> str:
+        parts = []
+        for title, body in self._sections():
+            text = body.to_string() if isinstance(body, pd.DataFrame) else "\n".join(body)
+            parts.append("\n".join(x for x in (title, text) if x))
+        return "\n" + "\n\n".join(parts) + "\n"
+
+    def _repr_html_(self) -> str:
+        parts = ['<div class="evidence-kit-selmodel">']
+        for i, (title, body) in enumerate(self._sections()):
+            if title:
+                tag = "strong" if i == 0 else "span"
+                parts.append(f"<p><{tag}>{html.escape(title)}</{tag}></p>")
+            if isinstance(body, pd.DataFrame):
+                parts.append(body.to_html())
+            elif body:
+                parts.append('<pre style="margin: 0.5em 0">' + html.escape("\n".join(body)) + "</pre>")
+        parts.append("</div>")
+        return "\n".join(parts)
 
 
 def _stepfun_negll(beta, tau2, delta, yi, vi, X, cuts, group):

@@ -8,6 +8,7 @@ Every test takes a fitted ``MetaResult`` (``ek.meta_analysis``) and refits what 
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field, fields
 
@@ -16,8 +17,9 @@ import pandas as pd
 from scipy import stats
 from scipy.optimize import brentq
 
+from evidence_kit._core.format import fmt, fmt_p, report_html, report_text
 from evidence_kit._core.validate import check_choice, get_column
-from evidence_kit.synthesis import MetaResult, fit
+from evidence_kit.synthesis import MetaResult, MultilevelResult, fit, multilevel_meta_analysis
 
 __all__ = [
     "EggerResult",
@@ -33,13 +35,39 @@ __all__ = [
 ]
 
 PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+_PREDICTOR_NAMES = {"sei": "standard error", "vi": "sampling variance", "ni": "sample size",
+                    "ninv": "inverse of the sample size", "sqrtni": "square root of the sample size",
+                    "sqrtninv": "inverse of the square root of the sample size"}
 
 
-def _require(result, name: str, k_min: int) -> None:
-    if not isinstance(result, MetaResult):
+def _require(result, name: str, k_min: int, *, multilevel: bool = False) -> None:
+    if multilevel and isinstance(result, MultilevelResult):
+        pass
+    elif isinstance(result, MultilevelResult):
+        raise TypeError(
+            f"{name}() takes a MetaResult (ek.meta_analysis), not a MultilevelResult: the method "
+            "treats every effect as an independent study, which effects nested in studies are not "
+            "(metafor offers it for rma.uni models only). Fit one effect per study with "
+            "ek.meta_analysis, or use ek.egger_test, which accepts a multilevel model")
+    elif not isinstance(result, MetaResult):
         raise TypeError(f"{name}() takes a MetaResult (ek.meta_analysis); got {type(result).__name__}")
     if result.k < k_min:
         raise ValueError(f"{name}() needs at least {k_min} studies; the model has k = {result.k}")
+
+
+def _no_precision_variation(vi: np.ndarray) -> bool:
+    """True when every study has the same sampling variance (up to rounding)."""
+    return bool(np.ptp(vi) <= 1e-12 * np.max(np.abs(vi)))
+
+
+def _text_block(title: str, lines: list[str]) -> str:
+    return "\n" + title + "\n\n" + "\n".join(lines) + "\n"
+
+
+def _html_block(title: str, lines: list[str]) -> str:
+    body = "\n".join(html.escape(line) for line in lines)
+    return (f"<div><p><strong>{html.escape(title)}</strong></p>"
+            f'<pre style="margin: 0.5em 0">{body}</pre></div>')
 
 
 # --------------------------------------------------------------------------------------------
@@ -66,6 +94,31 @@ class EggerResult:
     ci_upper: float
     fit: object = field(repr=False)
 
+    def _lines(self) -> list[str]:
+        if self.model == "lm":
+            kind = "weighted regression with multiplicative dispersion"
+        elif isinstance(self.fit, MultilevelResult):
+            kind = "multilevel meta-regression model (rma.mv with the predictor as moderator)"
+        elif getattr(self.fit, "method", None) == "EE":
+            kind = "equal-effects meta-regression model"
+        else:
+            kind = "mixed-effects meta-regression model"
+        stat = (f"t = {fmt(self.statistic)}, df = {self.df:g}" if self.df is not None
+                else f"z = {fmt(self.statistic)}")
+        lines = [f"Model:     {kind}", f"Predictor: {_PREDICTOR_NAMES[self.predictor]}", "",
+                 f"Test for Funnel Plot Asymmetry: {stat}, p = {fmt_p(self.pvalue)}"]
+        if not math.isnan(self.limit_estimate):
+            limit = {"sei": "sei -> 0", "vi": "vi -> 0"}.get(self.predictor, "ni -> inf")
+            lines.append(f"{'Limit Estimate (as ' + limit + '):':<32}b = {fmt(self.limit_estimate)} "
+                         f"(CI: {fmt(self.ci_lower)}, {fmt(self.ci_upper)})")
+        return lines
+
+    def __repr__(self) -> str:
+        return _text_block("Regression Test for Funnel Plot Asymmetry", self._lines())
+
+    def _repr_html_(self) -> str:
+        return _html_block("Regression Test for Funnel Plot Asymmetry", self._lines())
+
 
 def _wls_lm(yi, vi, X, level):
     """Weighted least squares with a multiplicative dispersion (R ``lm(yi ~ X - 1, weights=1/vi)``)."""
@@ -85,14 +138,17 @@ def _wls_lm(yi, vi, X, level):
                          "ci_lower": beta - crit * se, "ci_upper": beta + crit * se}), df
 
 
-def egger_test(result: MetaResult, predictor: str = "sei", *, model: str = "rma",
+def egger_test(result: MetaResult | MultilevelResult, predictor: str = "sei", *, model: str = "rma",
                ni=None) -> EggerResult:
     """Regression test for funnel-plot asymmetry (Egger et al. 1997), as metafor ``regtest``.
 
     Parameters
     ----------
-    result : MetaResult
-        The fitted model; its moderators are kept and the predictor is added.
+    result : MetaResult or MultilevelResult
+        The fitted model; its moderators are kept and the predictor is added. A multilevel model
+        is refitted with the predictor as a moderator and the same random effects, levels, method
+        and test (metafor's ``regtest`` does not take ``rma.mv`` models; this is the
+        ``rma.mv(yi, vi, mods = ~ sqrt(vi), random = ~ 1 | a/b)`` its documentation suggests).
     predictor : {"sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv"}
         Standard error (default), sampling variance, sample size, 1/n, sqrt(n) or 1/sqrt(n).
     model : {"rma", "lm"}
@@ -112,9 +168,14 @@ def egger_test(result: MetaResult, predictor: str = "sei", *, model: str = "rma"
     Sterne & Egger 2005, in Rothstein et al., Publication Bias in Meta-Analysis, ch. 6). The
     intercept of the intercept-only version is the limit estimate (Stanley & Doucouliagos 2014).
     """
-    _require(result, "egger_test", 3)
+    _require(result, "egger_test", 3, multilevel=True)
     predictor = check_choice("predictor", predictor, PREDICTORS, case_sensitive=True)
     model = check_choice("model", model, ["rma", "lm"], case_sensitive=True)
+    multilevel = isinstance(result, MultilevelResult)
+    if multilevel and model == "lm":
+        raise ValueError("model='lm' (Egger's weighted regression) treats effects as independent; "
+                         "for a multilevel model use model='rma' (the predictor as a moderator of "
+                         "the multilevel model)")
     yi, vi, X = result.yi, result.vi, result.X
     p = X.shape[1]
     if predictor in ("sei", "vi"):
@@ -127,13 +188,21 @@ def egger_test(result: MetaResult, predictor: str = "sei", *, model: str = "rma"
             raise ValueError(f"ni has {n.shape[0]} values but the model has k = {result.k}")
         z = {"ni": n, "ninv": 1 / n, "sqrtni": np.sqrt(n), "sqrtninv": 1 / np.sqrt(n)}[predictor]
     Xp = np.column_stack([X, z])
+    if predictor in ("sei", "vi") and _no_precision_variation(vi):
+        raise ValueError("egger_test() needs variation in precision: every study has the same "
+                         "sampling variance, so the predictor is constant or collinear with the "
+                         "intercept and the test is undefined")
     if np.linalg.matrix_rank(Xp) <= p:
         raise ValueError(f"the predictor {predictor!r} is constant or collinear with the "
                          "moderators; the test is undefined")
     if result.k <= p + 1:
         raise ValueError(f"egger_test() needs more than {p + 1} studies; k = {result.k}")
     names = list(result.term_names) + [predictor]
-    if model == "rma":
+    if multilevel:
+        res = _multilevel_refit(result, Xp, names)
+        coefs = res.coefficients
+        df = result.k - p - 1 if result.test == "t" else None
+    elif model == "rma":
         res = fit(yi, vi, Xp, method=result.method, test=result.test, level=result.level,
                   term_names=names)
         coefs, df = res.coefficients, res.df
@@ -151,6 +220,16 @@ def egger_test(result: MetaResult, predictor: str = "sei", *, model: str = "rma"
                        ci_upper=hi, fit=res)
 
 
+def _multilevel_refit(result: MultilevelResult, X: np.ndarray, names: list) -> MultilevelResult:
+    """The multilevel model refitted with design matrix X (same levels, method, test, level)."""
+    levels = list(result.labels.columns)
+    data = result.labels.reset_index(drop=True).copy()
+    data["__yi"], data["__vi"] = result.yi, result.vi
+    mods = pd.DataFrame(X[:, 1:], columns=[str(n) for n in names[1:]])
+    return multilevel_meta_analysis(data, "__yi", "__vi", levels=levels, mods=mods,
+                                    method=result.method, test=result.test, level=result.level)
+
+
 # --------------------------------------------------------------------------------------------
 # rank correlation test (Begg and Mazumdar)
 
@@ -162,6 +241,16 @@ class RankTestResult:
     tau: float
     pvalue: float
     exact: bool
+
+    def _lines(self) -> list[str]:
+        return [f"Kendall's tau = {fmt(self.tau)}, p = {fmt_p(self.pvalue)}"
+                + ("" if self.exact else " (normal approximation)")]
+
+    def __repr__(self) -> str:
+        return _text_block("Rank Correlation Test for Funnel Plot Asymmetry", self._lines())
+
+    def _repr_html_(self) -> str:
+        return _html_block("Rank Correlation Test for Funnel Plot Asymmetry", self._lines())
 
 
 def rank_test(result: MetaResult, *, exact: bool = True) -> RankTestResult:
@@ -210,6 +299,21 @@ class TrimFillResult(MetaResult):
     filled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     p_k0: float = float("nan")
 
+    def _k0_lines(self) -> list[str]:
+        head = f"Estimated number of missing studies on the {self.side} side: {self.k0} (SE = {fmt(self.se_k0)})"
+        lines = [head]
+        if self.estimator == "R0":
+            lines.append(f"{'Test of H0: no missing studies on the ' + self.side + ' side:':<{len(head.split(':')[0]) + 2}}"
+                         f"p-val = {fmt(self.p_k0)}")
+        return lines
+
+    def __repr__(self) -> str:
+        return "\n" + "\n".join(self._k0_lines()) + "\n\n" + report_text(self)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<p>{html.escape(line)}</p>" for line in self._k0_lines())
+        return head + report_html(self)
+
 
 def trim_and_fill(result: MetaResult, *, estimator: str = "L0", side: str | None = None,
                   maxiter: int = 100) -> TrimFillResult:
@@ -247,11 +351,19 @@ def trim_and_fill(result: MetaResult, *, estimator: str = "L0", side: str | None
     estimator = check_choice("estimator", estimator, ["L0", "R0"])
     method = result.method
     yi, vi = result.yi.copy(), result.vi.copy()
-    if side is None:
+    identical = bool(np.ptp(yi) == 0)  # a funnel of identical effects is symmetric by construction
+    if side is not None:
+        side = check_choice("side", side, ["left", "right"], case_sensitive=True)
+    elif identical:
+        side = "left"  # the slope on sqrt(v_i) is exactly 0: metafor's rule gives "left"
+    elif _no_precision_variation(vi):
+        raise ValueError(
+            "trim_and_fill() cannot choose the side of the funnel: it regresses the effects on their "
+            "standard errors, and every study has the same sampling variance (no variation in "
+            "precision). Pass side='left' or side='right'")
+    else:
         slope = fit(yi, vi, np.column_stack([np.ones_like(yi), np.sqrt(vi)]), method=method)
         side = "right" if slope.coefficients["estimate"].iloc[1] < 0 else "left"
-    else:
-        side = check_choice("side", side, ["left", "right"], case_sensitive=True)
     if side == "right":
         yi = -yi
     order = np.argsort(yi, kind="stable")
@@ -265,7 +377,7 @@ def trim_and_fill(result: MetaResult, *, estimator: str = "L0", side: str | None
         if it > maxiter:
             raise RuntimeError(f"trim_and_fill: k0 did not settle within {maxiter} iterations")
         beta = fit(yi[: k - k0], vi[: k - k0], method=method).estimate
-        yc = yi - beta
+        yc = np.zeros(k) if identical else yi - beta  # identical: exact zeros, not rounding noise
         ranks = stats.rankdata(np.abs(yc), method="ordinal")  # ties: first come first
         signed = np.sign(yc) * ranks
         if estimator == "R0":
@@ -276,9 +388,11 @@ def trim_and_fill(result: MetaResult, *, estimator: str = "L0", side: str | None
             k0 = (4 * Sr - k * (k + 1)) / (2 * k - 1)  # Duval & Tweedie 2000, eq. 5
             var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0**3 + 27 * k0**2 + 17 * k0
                       - 18 * k * k0**2 - 18 * k * k0 + 6 * k**2 * k0) / 24
-            se_k0 = 4 * math.sqrt(var_sr) / (2 * k - 1)
+            # a negative L0 can make this "variance" negative: metafor's sqrt() gives NaN there
+            # (and k0 = 0 below), so the standard error is NaN, not an error
+            se_k0 = 4 * math.sqrt(var_sr) / (2 * k - 1) if var_sr >= 0 else math.nan
         k0 = int(max(0, _round_half_even(k0)))
-        se_k0 = max(0.0, se_k0)
+        se_k0 = se_k0 if math.isnan(se_k0) else max(0.0, se_k0)  # R: max(0, NaN) is NaN
     # R0: P(k0 or more) under H0, 1 - sum_{m=-1}^{k0-1} 0.5^(m+2) = 0.5^(k0+1) (Duval 2005)
     p_k0 = 0.5 ** (k0 + 1) if estimator == "R0" else np.nan
     base = {f.name: getattr(result, f.name) for f in fields(MetaResult)}
@@ -403,6 +517,11 @@ def pet_peese(result: MetaResult, *, alpha: float = 0.10) -> pd.DataFrame:
     _require(result, "pet_peese", 3)
     if result.p > 1:
         raise ValueError("pet_peese() applies to models without moderators")
+    if _no_precision_variation(result.vi):
+        raise ValueError("pet_peese() needs variation in precision: it regresses the effects on "
+                         "their standard errors (PET) and variances (PEESE), and every study has "
+                         "the same sampling variance, so the effect at zero standard error cannot "
+                         "be estimated")
     rows = {}
     for name, z in (("PET", np.sqrt(result.vi)), ("PEESE", result.vi)):
         coefs, _ = _wls_lm(result.yi, result.vi, np.column_stack([np.ones(result.k), z]),

@@ -200,6 +200,16 @@ def _risk_of_bias(result, rob, outcome, serious_share, very_serious_share):
     overall = rob.for_outcome(outcome).overall_by_study()
     overall.index = overall.index.map(str)
     missing = [s for s in slab if s not in overall.index]
+    level_labels = getattr(result, "labels", None)  # a multilevel model: effects nested in groups
+    if missing and isinstance(level_labels, pd.DataFrame):
+        # risk of bias is judged per study: join on the first grouping level (outermost first)
+        # whose every label has an assessment, and add up the weights of each study's effects
+        for column in level_labels.columns:
+            keys = [str(x) for x in level_labels[column]]
+            if all(x in overall.index for x in keys):
+                summed = pd.Series(w).groupby(keys, sort=False).sum()
+                slab, w, missing = list(summed.index), summed.to_numpy(), []
+                break
     if missing:
         raise ValueError(f"no risk-of-bias assessment for pooled studies: {', '.join(missing)}")
     judged = overall.reindex(slab).to_numpy()
@@ -388,8 +398,12 @@ def grade_certainty(
 
     Parameters
     ----------
-    result : MetaResult or any object with k, estimate, ci_lower, ci_upper, i2, slab, weights
-        (percent) and ``predict()`` returning pi_lower/pi_upper.
+    result : MetaResult, MultilevelResult, or any object with k, estimate, ci_lower, ci_upper,
+        i2, slab, weights (percent) and ``predict()`` returning pi_lower/pi_upper. For a
+        multilevel model ``k`` counts effects, I^2 is the multilevel I^2 (all levels), the
+        prediction interval adds every variance component, the small-study test is Egger's test
+        in the multilevel model, and risk of bias is joined per study on the first grouping
+        level whose labels all have an assessment (the weights of a study's effects summed).
     indirectness : {"not serious", "serious", "very serious"}
         The reviewer's judgement (population, intervention, comparator, outcome); required.
     design : {"RCT", "observational"}

@@ -11,6 +11,7 @@ doi:10.1186/s13643-021-01583-y): identifiers, then titles with year and author.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -53,11 +54,72 @@ def _norm_one(text) -> str:
     return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
-def _norm_text(values: pd.Series) -> pd.Series:
-    """:func:`_norm_one` over a column, once per distinct value (titles repeat in exports)."""
+# words after which a number or roman numeral names a part of a work, and their canonical form
+_PART_WORDS = {"part": "part", "pt": "part", "vol": "vol", "volume": "vol", "no": "no",
+               "number": "no", "book": "book", "chapter": "chapter", "phase": "phase", "wave": "wave",
+               "study": "study", "series": "series", "section": "section", "paper": "paper",
+               "report": "report", "issue": "issue", "supplement": "suppl", "suppl": "suppl"}
+_ROMAN = {r: str(i) for i, r in enumerate(
+    "i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), start=1)}
+_AMBIGUOUS_ROMAN = {"i", "v", "x"}  # also words or letters: a numeral only after a part word or at the end
+
+
+def _title_parts(text) -> tuple[str, str]:
+    """(key, markers) of a title. The key: :func:`_norm_one` with "&" read as "and", roman
+    numerals after a part word as numbers ("Part II" = "Part 2") and the spaces removed, so that
+    "de-worming", "de worming" and "deworming" agree. The markers: the part, volume and other
+    numerals that tell two parts of one work apart ("part 2", "vol 3", a final "II")."""
+    if not isinstance(text, str) or not text:
+        return "", ""
+    if "&" in text:
+        text = html.unescape(text).replace("&", " and ")
+    words = _norm_one(text).split()
+    markers = set()
+    for i, w in enumerate(words):
+        prev = words[i - 1] if i else ""
+        num = w if w.isdigit() else _ROMAN.get(w)
+        if num is None:
+            continue
+        if prev in _PART_WORDS:
+            words[i] = num
+            markers.add(f"{_PART_WORDS[prev]} {int(num)}")
+        elif w in _ROMAN and (w not in _AMBIGUOUS_ROMAN or i == len(words) - 1):
+            markers.add(f"numeral {num}")
+        elif i == len(words) - 1:
+            markers.add(f"final {int(num)}")
+    return "".join(words), " ".join(sorted(markers))
+
+
+def _norm_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`_title_parts` over a column, once per distinct value (titles repeat in exports)."""
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    normed = np.array([_norm_one(u) for u in uniques] + [""], dtype=object)
-    return pd.Series(normed[codes], index=values.index, dtype=object)
+    parts = [_title_parts(u) for u in uniques] + [("", "")]
+    keys = np.array([k for k, _ in parts], dtype=object)
+    marks = np.array([m for _, m in parts], dtype=object)
+    return (pd.Series(keys[codes], index=values.index, dtype=object),
+            pd.Series(marks[codes], index=values.index, dtype=object))
+
+
+def _split_by(key: pd.Series, qualifier: np.ndarray) -> pd.Series:
+    """Records share a title key only if their qualifiers (part markers, or volume) do not
+    differ: in a key group with two or more distinct non-empty qualifiers, each qualifier gets
+    its own key, and members without one join none (they could belong to either)."""
+    codes, _ = pd.factorize(key.astype(object), use_na_sentinel=True)
+    has_q = qualifier != ""
+    sel = (codes >= 0) & has_q
+    if not sel.any():
+        return key
+    distinct = pd.Series(qualifier[sel]).groupby(codes[sel]).nunique()
+    clash = np.zeros(codes.max() + 1, dtype=bool)
+    clash[distinct.index[distinct.to_numpy() > 1]] = True
+    conflict = (codes >= 0) & clash[np.maximum(codes, 0)]
+    if not conflict.any():
+        return key
+    out = key.to_numpy(dtype=object).copy()
+    out[conflict & ~has_q] = None
+    out[conflict & has_q] = [f"{k}#{q}" for k, q in zip(out[conflict & has_q], qualifier[conflict & has_q],
+                                                        strict=True)]
+    return pd.Series(out, index=key.index, dtype=object)
 
 
 def _map_unique(values: pd.Series, func, missing=None) -> pd.Series:
@@ -80,7 +142,8 @@ def _frame(records) -> pd.DataFrame:
         return pd.DataFrame({"id": get("id"), "title": get("title"), "doi": get("doi"),
                              "pmid": get("pmid"), "year": get("year"),
                              "author": get("first_author"), "type": get("type"),
-                             "container": get("container_title"), "extra": ""})
+                             "container": get("container_title"), "volume": get("volume"),
+                             "extra": ""})
     records = list(records)
     get = [r.get for r in records]
     first_authors = [(g("author") or [{}])[0] for g in get]
@@ -95,7 +158,7 @@ def _frame(records) -> pd.DataFrame:
         "author": [a.get("family", a.get("literal")) if isinstance(a, dict) else None
                    for a in first_authors],
         "type": [g("type") for g in get], "container": [g("container-title") for g in get],
-        "extra": [_kind_extra(g) for g in get],
+        "volume": [g("volume") for g in get], "extra": [_kind_extra(g) for g in get],
     })
 
 
@@ -141,11 +204,15 @@ def find_duplicates(records, *, overrides=None) -> pd.DataFrame:
     Notes
     -----
     Keys (each an exact match after normalisation; blocking as in Bramer et al. 2016):
-    DOI (:func:`normalize_doi`); PMID; normalised title (case, accents, punctuation, HTML
-    removed) + year + first author's family name; normalised title + first author across
-    years (preprints and abstracts appear a year before the article); the first 60 characters
-    of a title of 60+ characters + year + first author (truncated titles). Titles shorter than
-    20 characters only match with year and first author. The representative is the published
+    DOI (:func:`normalize_doi`); PMID; normalised title (case, accents, punctuation, HTML and
+    spaces removed, so "de-worming" = "deworming"; "&" read as "and"; "Part II" = "Part 2")
+    + year + first author's family name; normalised title + first author across years
+    (preprints and abstracts appear a year before the article); the first 60 characters of a
+    normalised title of 60+ characters + year + first author (truncated titles). Titles shorter
+    than 20 characters only match with year and first author. The title keys never join
+    records whose part, volume or numeral markers differ ("Part I" / "Part II", "Vol. 2" /
+    "Vol. 3", a different ``volume`` field); a record without such a marker joins a group only
+    when the group's records do not disagree among themselves. The representative is the published
     journal version when there is one, then the record with a DOI, then the one with the most
     metadata, then the first read.
     """
@@ -156,7 +223,8 @@ def find_duplicates(records, *, overrides=None) -> pd.DataFrame:
     doi = _doi_column(df["doi"])
     pmid = _map_unique(df["pmid"], lambda v: re.sub(r"\D", "", str(v)) or None
                        if v is not None and v == v else None)
-    title = _norm_text(df["title"])
+    title, marks = _norm_text(df["title"])
+    volume = _map_unique(df["volume"], lambda v: _norm_one(str(v)), missing="").to_numpy(dtype=object)
     year = pd.to_numeric(df["year"], errors="coerce").astype("Int64")
     author = _map_unique(df["author"], lambda v: (_norm_one(v).split(" ") or [""])[-1], missing="")
     kind = pd.Series([f"{t} {c} {e}" for t, c, e in zip(df["type"], df["container"], df["extra"])],
@@ -175,12 +243,17 @@ def find_duplicates(records, *, overrides=None) -> pd.DataFrame:
     def key(values, mask):
         return pd.Series(np.where(mask, values, None), dtype=object)
 
+    m = marks.to_numpy(dtype=object)
+
+    def title_key(values, mask):  # never join records whose part/numerals or volume differ
+        return _split_by(_split_by(key(values, mask), m), volume)
+
     keys = {
         "doi": doi,
         "pmid": pmid,
-        "tya": key(t + "|" + y + "|" + a, (tlen > 0) & ((tlen >= 20) | (has_y & has_a))),
-        "ta": key(t + "|" + a, (tlen >= 20) & has_a),
-        "trunc": key(t60 + "|" + y + "|" + a, (tlen >= 60) & has_y & has_a),
+        "tya": title_key(t + "|" + y + "|" + a, (tlen > 0) & ((tlen >= 20) | (has_y & has_a))),
+        "ta": title_key(t + "|" + a, (tlen >= 20) & has_a),
+        "trunc": title_key(t60 + "|" + y + "|" + a, (tlen >= 60) & has_y & has_a),
     }
     rows, cols = [], []
     offset = n

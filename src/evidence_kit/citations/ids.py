@@ -83,8 +83,10 @@ def doi_url(doi) -> str | None:
 def normalize_dois(values) -> pd.Series:
     """:func:`normalize_doi` for a column (missing/invalid -> ``None``), computed once per distinct value."""
     s = pd.Series(values, dtype="object")
-    uniques = s.dropna().unique()
-    return s.map(dict(zip(uniques, map(normalize_doi, uniques)))).astype(object).where(s.notna(), None)
+    cache: dict = {}
+    out = [None if v is None or (isinstance(v, float) and np.isnan(v))
+           else cache[v] if v in cache else cache.setdefault(v, normalize_doi(v)) for v in s]
+    return pd.Series(out, index=s.index, dtype="object")
 
 
 def normalize_pmid(text, *, validate: bool = False) -> str | None:

@@ -112,7 +112,8 @@ def effect_sizes(
     Returns
     -------
     DataFrame
-        A copy of ``data`` (same index, every row kept) or a new frame, with ``yi`` and ``vi``.
+        A copy of ``data`` (same index, every row kept) or a new frame, with ``yi`` and ``vi``;
+        ``attrs["measure"]`` records the measure, so models fitted to it know their scale.
         A row with a missing input gets NaN in both; so does a row metafor gives NA (an infinite
         or NaN estimate, a negative variance, UCOR with ni <= 4, a variance with ni <= 3 for
         correlations).
@@ -121,16 +122,18 @@ def effect_sizes(
     ------
     ValueError
         Unknown measure, vtype or ``to`` (the message lists the valid ones); a missing column
-        argument; impossible input (negative SD or count, n < 1, events > n, |r| > 1), naming
-        the row and the column.
+        argument; impossible input (an infinite value in any column, negative SD or count, n < 1,
+        events > n, |r| > 1), naming the row and the column.
 
     Notes
     -----
     Formulas are those of metafor 3.8 ``escalc`` (cited at each line), e.g. Hedges' g uses the
     exact correction c(m) = Gamma(m/2) / (sqrt(m/2) Gamma((m - 1)/2)), m = n1 + n2 - 2
     (Hedges 1981), and its LS variance 1/n1 + 1/n2 + g^2 / (2 (n1 + n2)) (Borenstein et al.
-    2009, eq. 4.20). One deliberate difference: where only a mean or count is missing metafor
-    may still report ``vi``; here the whole row is NaN.
+    2009, eq. 4.20). Deliberate differences: where only a mean or count is missing metafor
+    may still report ``vi``; here the whole row is NaN. SMDH's LS variance follows metafor 4.6
+    and later (no c(m)^2 factor; metafor 3.8 multiplied it by c(m)^2, see NEWS.md 4.6-0).
+    Infinite inputs (an infinite SD, count or sample size) are impossible input and raise.
 
     Examples
     --------
@@ -153,6 +156,8 @@ def effect_sizes(
     n = _nrows(data, columns)
     labels = row_labels(data, n)
     cols = {name: _column(data, value, name, n) for name, value in columns.items()}
+    for name, arr in cols.items():  # an infinite SD, count, n or r is impossible input, as a negative one
+        check_rows(np.isinf(arr), name, f"infinite value in column {name}", arr, labels)
     vt = _vtypes(vtype, measure, n)
     if add is None:
         add = 0.0 if measure in ("PAS", "PFT") else 0.5
@@ -183,6 +188,7 @@ def effect_sizes(
     out = data.copy() if data is not None else pd.DataFrame(index=pd.RangeIndex(n))
     out["yi"] = yi
     out["vi"] = vi
+    out.attrs["measure"] = measure  # read by meta_analysis() and the plots, as escalc's attribute
     return out
 
 
@@ -310,10 +316,13 @@ def _means(measure, cols, vt, labels):
             s2 = sd1i**2 + sd2i**2
             yi = cmi * (m1i - m2i) / np.sqrt(s2 / 2)  # Bonett 2009: SD averaged, not pooled
             vi = _select(vt, {
-                "LS": lambda: cmi**2 * (
+                # Bonett 2009, eq. 12, with the corrected g; metafor 4.6-0 dropped the factor c(m)^2
+                # that 3.8 put in front ("calculation of the sampling variances for measures SMDH,
+                # SMD1H, and SMCRH was slightly adjusted for consistency", metafor NEWS.md, 4.6-0)
+                "LS": lambda: (
                     yi**2 * (sd1i**4 / (n1i - 1) + sd2i**4 / (n2i - 1)) / (2 * s2**2)
                     + (sd1i**2 / (n1i - 1) + sd2i**2 / (n2i - 1)) / (s2 / 2)
-                ),  # escalc SMDH (Bonett 2009, eq. 12)
+                ),
                 "LS2": lambda: yi**2 * sd1i**2 / (2 * n1i * s2**2) + yi**2 * sd2i**2 / (2 * n2i * s2**2)
                 + 2 * sd1i**2 / (n1i * s2) + 2 * sd2i**2 / (n2i * s2),
             })

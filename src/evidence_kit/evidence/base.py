@@ -280,13 +280,28 @@ def _sort_key(p: Problem):
     return (p.file, 0 if row is None else 1 if isinstance(row, int) else 2, row if isinstance(row, int) else 0)
 
 
+def _find_folder(path: Path) -> Path:
+    """``path`` itself, or for a relative path not found here, the same path under the nearest
+    parent folder that has it (so ``"evidence/"`` works from ``notebooks/`` as from the root)."""
+    if path.is_dir() or path.is_absolute():
+        if not path.is_dir():
+            raise FileNotFoundError(f"evidence folder not found: {path}")
+        return path
+    here = Path.cwd().resolve()
+    for parent in here.parents:
+        if (parent / path).is_dir():
+            return parent / path
+    raise FileNotFoundError(f"evidence folder not found: {path} (looked in {here} and its parent folders)")
+
+
 def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> EvidenceBase:
     """Read and validate the evidence base in ``path``.
 
     Parameters
     ----------
     path : str or Path
-        The ``evidence/`` folder: principles.yaml, references/*.bib (or CSL-JSON *.json), syntheses/*.csv,
+        The ``evidence/`` folder (a relative path not found in the working directory is looked
+        up in its parent folders, so the default works from ``notebooks/``): principles.yaml, references/*.bib (or CSL-JSON *.json), syntheses/*.csv,
         screening/*.csv, studies.yaml and the optional gaps.yaml, wwc/findings*.csv, wwc/baseline*.csv
         and appraisals/*.csv.
     strict : bool
@@ -306,9 +321,7 @@ def load_evidence(path: str | Path = "evidence/", *, strict: bool = True) -> Evi
     Cochrane Handbook (chapter 5, "Collecting data", Li, Higgins & Deeks); the screening ledger
     follows the PRISMA 2020 flow diagram (Page et al., 2021, BMJ 372:n71, doi:10.1136/bmj.n71).
     """
-    root = Path(path)
-    if not root.is_dir():
-        raise FileNotFoundError(f"evidence folder not found: {root}")
+    root = _find_folder(Path(path))
     problems: list[Problem] = []
     principles, questions = read_principles(root / "principles.yaml", root, problems)
     q_to_p = dict(zip(questions["id"], questions["principle"]))

@@ -61,8 +61,9 @@ def forest_plot(result, ax=None, *, columns=None, log_scale=None, show_pi=True, 
 
     Parameters
     ----------
-    result : MetaResult or SubgroupResult
-        Studies are drawn as squares with area proportional to their weight and their
+    result : MetaResult, MultilevelResult or SubgroupResult
+        Studies (for a multilevel model, effects, weighted as metafor's ``weights()`` of an
+        rma.mv model) are drawn as squares with area proportional to their weight and their
         confidence interval; the pooled estimate as a diamond, with the prediction interval as a
         bar under it (random-effects models). A SubgroupResult draws each group's studies and
         diamond under a heading, the overall diamond last, and the test for subgroup
@@ -184,12 +185,14 @@ def funnel_plot(result, ax=None, *, contour=False, levels=(90, 95, 99), log_scal
 
     Parameters
     ----------
-    result : MetaResult (or a subclass such as the trim-and-fill result; studies where
-        ``result.filled`` is true are drawn as open circles)
+    result : MetaResult or MultilevelResult (or a subclass such as the trim-and-fill result;
+        studies where ``result.filled`` is true are drawn as open circles)
     ax : matplotlib Axes, optional
     contour : bool
-        Contour-enhanced funnel (Peters et al. 2008, J Clin Epidemiol 61:991): shaded regions
-        where a study would be significant at 1 - level/100, centred on 0.
+        Contour-enhanced funnel (Peters et al. 2008, J Clin Epidemiol 61:991): regions bounded
+        by the contours where a study would be significant at 1 - level/100, centred on 0, each
+        shaded differently (white for p above the largest alpha, as metafor) with a legend entry,
+        including the region beyond the widest contour.
     levels : sequence of float
         Confidence levels (percent) of the contours.
     log_scale : bool, optional
@@ -214,16 +217,25 @@ def funnel_plot(result, ax=None, *, contour=False, levels=(90, 95, 99), log_scal
         centre = result.estimate
     se_max = sei.max() * 1.05 if sei.size else 1.0
     se_grid = np.linspace(0, se_max, 100)
+    contour_z = []
     if contour:
-        # bands between significance contours centred on 0, widest (highest level) first:
-        # p < 1 - max(level) stays unshaded, the innermost band (p > 1 - min(level)) is white
-        ordered = sorted(levels, reverse=True)
-        shades = np.linspace(0.55, 1.0, len(ordered))
-        for i, (lev, shade) in enumerate(zip(ordered, shades, strict=True)):
-            zc = stats.norm.ppf(1 - (1 - lev / 100) / 2)
-            p_hi = 1 - ordered[i + 1] / 100 if i + 1 < len(ordered) else 1.0
-            ax.fill_betweenx(se_grid, -zc * se_grid, zc * se_grid, color=str(shade), zorder=0,
-                             label=f"{1 - lev / 100:g} < p < {p_hi:g}" if p_hi < 1 else f"p > {1 - lev / 100:g}")
+        # one shade per region between significance contours centred on 0, and one for the
+        # region beyond the widest contour (p below the smallest alpha), each with a legend entry;
+        # metafor's funnel(level = c(90, 95, 99), shade = c("white", "gray55", "gray75")) on its
+        # "lightgray" background, from the innermost region (p > .10, white) outwards
+        ordered = sorted(levels)  # innermost (lowest level, largest p) first
+        alphas = [1 - lev / 100 for lev in ordered]
+        contour_z = [stats.norm.ppf(1 - a / 2) for a in alphas]
+        shades = _contour_shades(len(ordered))
+        span = max(contour_z) * se_max * 1.1
+        edges = [(-zc * se_grid, zc * se_grid) for zc in contour_z]
+        # draw from the outside in, so each inner region covers the middle of the one outside it
+        ax.fill_betweenx(se_grid, -span * 10, span * 10, color=shades[-1], zorder=0, linewidth=0,
+                         label=f"p < {alphas[-1]:g}")
+        for i in range(len(ordered) - 1, -1, -1):
+            lo, hi = edges[i]
+            label = f"p > {alphas[0]:g}" if i == 0 else f"{alphas[i]:g} < p < {alphas[i - 1]:g}"
+            ax.fill_betweenx(se_grid, lo, hi, color=shades[i], zorder=0, linewidth=0, label=label)
     z = stats.norm.ppf(1 - (1 - result.level / 100) / 2)
     ax.plot(centre - z * se_grid, se_grid, color="black", linestyle=":", linewidth=1)
     ax.plot(centre + z * se_grid, se_grid, color="black", linestyle=":", linewidth=1)
@@ -235,8 +247,9 @@ def funnel_plot(result, ax=None, *, contour=False, levels=(90, 95, 99), log_scal
         ax.scatter(x[filled], sei[filled], facecolors="white", edgecolors="black", s=25, zorder=3,
                    label="filled studies")
     span = max(np.abs(x - centre).max() if x.size else 1.0, z * se_max) * 1.1
+    zmax = max(contour_z) if contour_z else z
     ax.set_xlim(centre - span, centre + span) if not contour else ax.set_xlim(
-        min(centre - span, -z * se_max * 1.1), max(centre + span, z * se_max * 1.1))
+        min(centre - span, -zmax * se_max * 1.1), max(centre + span, zmax * se_max * 1.1))
     ax.set_ylim(se_max, 0)
     ax.set_ylabel("Standard error")
     if log_scale is None:
@@ -246,5 +259,19 @@ def funnel_plot(result, ax=None, *, contour=False, levels=(90, 95, 99), log_scal
     measure = result.measure or "Effect"
     ax.set_xlabel(xlabel or ("Residual" if result.p > 1 else (f"{measure} (log scale)" if log_scale else measure)))
     if contour or filled.any():  # say what the shading and the open circles mean
-        ax.legend(loc="lower right", fontsize="small", frameon=True, framealpha=0.9)
+        handles, names = ax.get_legend_handles_labels()
+        for h in handles:  # the white region needs an edge to be seen in the legend
+            if hasattr(h, "set_edgecolor") and h.get_label() not in ("studies", "filled studies"):
+                h.set_edgecolor("0.3")
+                h.set_linewidth(0.5)
+        ax.legend(handles, names, loc="lower right", fontsize="small", frameon=True, framealpha=0.9)
     return ax
+
+
+def _contour_shades(n: int) -> list[str]:
+    """Grey levels for n contour regions plus the outer one: white innermost, then darker to
+    lighter greys as metafor (white, gray55, gray75, and its lightgray background beyond)."""
+    if n == 3:
+        return ["1.0", "0.55", "0.75", "0.83"]
+    inner = np.linspace(0.55, 0.75, max(n - 1, 1)).tolist() if n > 1 else []
+    return ["1.0"] + [f"{g:.3f}" for g in inner][: n - 1] + ["0.83"]

@@ -681,11 +681,10 @@ def bayes_meta_analysis(data=None, yi="yi", vi="vi", *, sei=None, slab=None, tau
     Examples
     --------
     >>> import evidence_kit as ek
-    >>> from evidence_kit.synthesis.bayes import bayes_meta_analysis
     >>> y = [28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16]
     >>> s = [14.9, 10.2, 16.3, 11.0, 9.4, 11.4, 10.4, 17.6]
-    >>> res = bayes_meta_analysis(yi=y, sei=s, tau_prior="half-cauchy", tau_scale=25, mu_prior_sd=50)
-    >>> round(res.summary.loc["mu", "median"], 3)
+    >>> res = ek.bayes_meta_analysis(yi=y, sei=s, tau_prior="half-cauchy", tau_scale=25, mu_prior_sd=50)
+    >>> float(round(res.summary.loc["mu", "median"], 3))
     7.963
     """
     y = numeric_column(data, yi, "yi")

@@ -9,6 +9,7 @@ both arms are left out of the heterogeneity test.
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,18 +128,27 @@ def _heterogeneity(yi, vi, beta, ok):
     k = yi.shape[0]
     if k <= 1:
         return 0.0, 0, 1.0, 0.0, 1.0
+    if np.isnan(beta):  # no pooled estimate: Q about it is undefined (metafor: NA)
+        return np.nan, k - 1, np.nan, np.nan, np.nan
     q = max(0.0, float(np.sum((yi - beta) ** 2 / vi)))  # Cochran's Q about the pooled estimate
     return q, k - 1, float(stats.chi2.sf(q, k - 1)), max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0, q / (k - 1)
 
 
 def _result(method, measure, k, level, beta, se, het, cmh, cmh_p, omitted):
-    z = beta / se
+    z = beta / se if se > 0 else np.nan  # NaN when the estimate is undefined
     crit = stats.norm.ppf(1 - (1 - level / 100) / 2)
     q, q_df, q_p, i2, h2 = het
     return BinaryPoolResult(method=method, measure=measure, k=k, level=float(level), estimate=float(beta),
                             se=float(se), statistic=float(z), pvalue=float(2 * stats.norm.sf(abs(z))),
                             ci_lower=float(beta - crit * se), ci_upper=float(beta + crit * se), q=q, q_df=q_df,
                             q_pvalue=q_p, i2=i2, h2=h2, cmh=cmh, cmh_pvalue=cmh_p, omitted=omitted)
+
+
+def _undefined(what: str, why: str) -> float:
+    """A valid table set whose pooled estimate does not exist: NaN with a warning (metafor: NA)."""
+    warnings.warn(f"the Mantel-Haenszel {what} is undefined ({why}): estimate, se and CI are NaN, "
+                  "as metafor's NA", RuntimeWarning, stacklevel=3)
+    return np.nan
 
 
 def mantel_haenszel(data=None, ai="ai", bi="bi", ci="ci", di="di", *, n1i=None, n2i=None, measure: str = "OR",
@@ -173,19 +183,24 @@ def mantel_haenszel(data=None, ai="ai", bi="bi", ci="ci", di="di", *, n1i=None, 
         R, S = a * d / N, b * c / N
         sR, sS = R.sum(), S.sum()
         if sR == 0 or sS == 0:
-            raise ValueError("the Mantel-Haenszel odds ratio is undefined: no events (or no non-events) in one arm")
-        beta = np.log(sR / sS)
-        se = np.sqrt(0.5 * (np.sum(P * R) / sR ** 2 + np.sum(P * S + Q * R) / (sR * sS) + np.sum(Q * S) / sS ** 2))
+            beta = se = _undefined("odds ratio", "in every table one arm has no events or no non-events")
+        else:
+            beta = np.log(sR / sS)
+            se = np.sqrt(0.5 * (np.sum(P * R) / sR ** 2 + np.sum(P * S + Q * R) / (sR * sS)
+                                + np.sum(Q * S) / sS ** 2))
         xt, yt = a + c, b + d
         num = (abs(np.sum(a - n1 / N * xt)) - (0.5 if correct else 0.0)) ** 2
-        cmh = float(num / np.sum(n1 / N * n2 / N * xt * yt / (N - 1)))
-        cmh_p = float(stats.chi2.sf(cmh, 1))
+        den = np.sum(n1 / N * n2 / N * xt * yt / (N - 1))
+        # one outcome never occurs in any table: the CMH statistic is 0/0 (metafor: NA)
+        cmh = float(num / den) if den > 0 else np.nan
+        cmh_p = float(stats.chi2.sf(cmh, 1)) if den > 0 else np.nan
     elif measure == "RR":
         R, S = np.sum(a * n2 / N), np.sum(c * n1 / N)
         if a.sum() == 0 or c.sum() == 0:
-            raise ValueError("the Mantel-Haenszel risk ratio is undefined: no events in one arm")
-        beta = np.log(R / S)
-        se = np.sqrt(np.sum(n1 / N * n2 / N * (a + c) - a / N * c) / (R * S))
+            beta = se = _undefined("risk ratio", "one arm has no events in any table")
+        else:
+            beta = np.log(R / S)
+            se = np.sqrt(np.sum(n1 / N * n2 / N * (a + c) - a / N * c) / (R * S))
         cmh = cmh_p = None
     else:
         wsum = np.sum(n1 * n2 / N)

@@ -6,6 +6,7 @@ Equal-effects and random-effects models and meta-regression as metafor's ``rma.u
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -279,6 +280,10 @@ def fit(yi, vi, X=None, *, method: str = "REML", test: str = "z", level: float =
     k = yi.shape[0]
     if k == 0:
         raise ValueError("no studies to pool: k = 0 after omitting rows with missing yi or vi")
+    if k == 1 and test != "z":  # metafor rma.uni: 'Setting argument test="z" since k=1.'
+        warnings.warn(f'test="{test}" needs at least 2 studies; with k = 1 the z test is used '
+                      '(as metafor: Setting argument test="z" since k=1)', UserWarning, stacklevel=2)
+        test = "z"
     if X is not None and np.linalg.matrix_rank(X) < p:
         raise ValueError("the design matrix is rank deficient (a moderator is constant or collinear)")
     if k < p:
@@ -296,7 +301,8 @@ def refit(result: MetaResult, keep: np.ndarray, *, skip_r2: bool = True) -> Meta
     X = None if result.p == 1 else result.X[keep]
     k, p = yi.shape[0], result.p
     tau2, se_tau2, converged, iterations = _tau2.estimate_tau2(result.method, yi, vi, X, p)
-    return _finish(yi, vi, X, p, k, tau2, se_tau2, result.method, result.test, result.level,
+    test = "z" if k == 1 else result.test  # as fit(); metafor's cumul() silences that warning
+    return _finish(yi, vi, X, p, k, tau2, se_tau2, result.method, test, result.level,
                    result.term_names, result.slab[keep], result.omitted[:0], converged, iterations,
                    result.measure, result.design, skip_r2=skip_r2)
 
@@ -414,7 +420,8 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
     slab : str or array-like, optional
         Study labels (default: the index of ``data``).
     measure : str, optional
-        Effect measure (e.g. "RR", "SMD"); plots use it to back-transform ratio measures.
+        Effect measure (e.g. "RR", "SMD"); plots use it to back-transform ratio measures. By
+        default the measure ``effect_sizes`` recorded on ``data`` (``data.attrs["measure"]``).
 
     Returns
     -------
@@ -439,5 +446,7 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
     v = numeric_column(data, vi, "vi", n=n)
     labels = row_labels(data, n) if slab is None else get_column(data, slab, "slab", n=n, dtype=object)
     X, names, coding = design_matrix(data, mods, n)
+    if measure is None and isinstance(data, pd.DataFrame):
+        measure = data.attrs.get("measure")  # set by effect_sizes()
     return fit(y, v, X, method=method, test=test, level=level, term_names=names, slab=labels,
                measure=measure, design=coding)

@@ -99,6 +99,22 @@ def solve_nested(vi: np.ndarray, codes: np.ndarray, sigma2: np.ndarray, U: np.nd
     return Wu, logdet, quad
 
 
+def diag_inverse(vi: np.ndarray, codes: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
+    """diag(V^-1) for V = diag(vi) + sum_l sigma2_l Z_l Z_l' (nested Z_l), in O(k).
+
+    The same Sherman-Morrison steps as :func:`solve_nested`, innermost level first: with
+    r = A^-1 1_g on the rows of group g, diag(A_new^-1)_i = diag(A^-1)_i - s r_i^2 / (1 + s 1_g'r).
+    """
+    d = 1.0 / vi
+    r = 1.0 / vi
+    for j in range(codes.shape[1] - 1, -1, -1):
+        g = codes[:, j]
+        denom = 1.0 + sigma2[j] * np.bincount(g, weights=r, minlength=int(g.max()) + 1)
+        d = d - sigma2[j] * r * r / denom[g]
+        r = r / denom[g]
+    return d
+
+
 def _parent(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     """For each inner group code, the outer group code that contains it."""
     out = np.empty(int(inner.max()) + 1, dtype=np.intp)
@@ -250,6 +266,11 @@ class MultilevelResult(FirstCoefficient):
     vb: np.ndarray = field(repr=False)
     codes: np.ndarray = field(repr=False)
     labels: pd.DataFrame = field(repr=False)
+    #: row labels (as ``MetaResult.slab``), weights in percent as metafor's ``weights()`` of an
+    #: rma.mv model (100 diag(V^-1) / sum(diag(V^-1))), and the effect measure when known
+    slab: np.ndarray = field(default=None, repr=False)
+    weights: np.ndarray = field(default=None, repr=False)
+    measure: str | None = None
 
     @property
     def p(self) -> int:
@@ -342,12 +363,14 @@ def multilevel_meta_analysis(
     data: pd.DataFrame | None = None,
     yi="yi",
     vi="vi",
-    levels=("district", "school"),
+    levels=None,
     mods=None,
     method: str = "REML",
     *,
     test: str = "z",
     level: float = 95,
+    slab=None,
+    measure: str | None = None,
 ) -> MultilevelResult:
     """Fit a meta-analysis with nested random effects (metafor ``rma.mv(yi, vi, random = ~ 1 | a/b)``).
 
@@ -358,7 +381,7 @@ def multilevel_meta_analysis(
     yi, vi : str or array-like
         Effect sizes and their sampling variances.
     levels : sequence of str or array-like
-        Grouping variables, outermost first (e.g. ``["district", "school"]``, or
+        Required. Grouping variables, outermost first (e.g. ``["district", "school"]``, or
         ``["study", "esid"]`` for effects within studies). Inner labels are read within their
         outer group, as ``district/school`` in R.
     mods : list of str, optional
@@ -368,6 +391,10 @@ def multilevel_meta_analysis(
         "t" uses t and F distributions with k - p degrees of freedom (metafor ``test="t"``).
     level : float
         Confidence level in percent.
+    slab : str or array-like, optional
+        Row labels (default: the index of ``data``).
+    measure : str, optional
+        Effect measure (e.g. "SMD"); by default the one ``effect_sizes`` recorded on ``data``.
 
     Returns
     -------
@@ -384,12 +411,20 @@ def multilevel_meta_analysis(
     Multilevel I^2 (Cheung 2014, eq. 14; metafor FAQ "I^2 for multilevel models"):
     I^2_l = 100 sigma2_l / (sum sigma2 + (k - p) / tr(P)), P = W - W X (X'WX)^-1 X'W.
     """
+    if levels is None or (not isinstance(levels, str) and len(levels) == 0):
+        raise TypeError(
+            "multilevel_meta_analysis() needs levels=: the grouping columns, outermost first, e.g. "
+            "levels=['study', 'esid'] for effects within studies or levels=['district', 'school'] "
+            "(metafor's random = ~ 1 | study/esid)")
     method = check_choice("method", method, ["REML", "ML"])
     test = check_choice("test", test, ["z", "t"])
     y = get_column(data, yi, "yi")
     k = y.shape[0]
     v = get_column(data, vi, "vi", n=k)
     labels = row_labels(data, k)
+    slab = labels if slab is None else get_column(data, slab, "slab", n=k, dtype=object)
+    if measure is None and isinstance(data, pd.DataFrame):
+        measure = data.attrs.get("measure")
     check_rows(~np.isfinite(y), "yi", "effect sizes must be finite (drop missing rows first)", y, labels)
     check_rows(~np.isfinite(v), "vi", "sampling variances must be finite (drop missing rows first)", v,
            labels)
@@ -461,9 +496,11 @@ def multilevel_meta_analysis(
                                        np.asarray(lev))
                                 for name, lev in zip(level_names, [levels] if isinstance(
                                     levels, str) else levels, strict=True)})
+    dw = diag_inverse(v, codes, sigma2)  # metafor weights.rma.mv(type = "diagonal")
     return MultilevelResult(
         k=k, method=method, test=test, level=level, levels=level_names, coefficients=coefs,
         sigma2=sigma2, n_groups=n_groups, i2_levels=pd.Series(shares, index=list(level_names)),
         i2=float(np.sum(shares)), q=q, q_df=df, q_pvalue=q_p, qm=qm, qm_df=qm_df,
         qm_pvalue=qm_p, ll=float(ll), converged=converged, yi=y, vi=v, X=X,
-        term_names=tuple(terms), vb=fit.vb, codes=codes, labels=label_frame)
+        term_names=tuple(terms), vb=fit.vb, codes=codes, labels=label_frame,
+        slab=np.asarray(slab, dtype=object), weights=100 * dw / dw.sum(), measure=measure)

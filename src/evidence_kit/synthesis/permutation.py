@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import TqdmWarning
 
 from evidence_kit._core.validate import check_choice
 from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS
 from evidence_kit.synthesis.model import MetaResult, fit
+
+with warnings.catch_warnings():  # without ipywidgets tqdm.auto warns on import and falls back to text bars
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm.auto import tqdm
 
 __all__ = ["PermutationResult", "permutation_test"]
 

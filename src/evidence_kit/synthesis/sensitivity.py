@@ -119,13 +119,14 @@ def influence(result: MetaResult) -> pd.DataFrame:
     pred_full = X @ beta
     out = np.full((k, 8), np.nan)
     dfbs = np.full((k, p), np.nan)
+    out[:, 6], out[:, 7] = hat, result.weights  # from the full model, whatever the refits do
     for i in range(k):
         keep = np.ones(k, dtype=bool)
         keep[i] = False
         try:
             res = refit(result, keep)
         except (ValueError, np.linalg.LinAlgError):  # e.g. a moderator becomes constant
-            continue
+            continue  # only the refit-based statistics stay NaN (metafor: hat = 1 and the weight)
         b_del = res.coefficients["estimate"].to_numpy()
         xi = X[i]
         delpred = xi @ b_del

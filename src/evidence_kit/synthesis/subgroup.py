@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,8 @@ def subgroup_analysis(data=None, yi="yi", vi="vi", *, by, method: str = "REML", 
     v = get_column(data, vi, "vi", n=n)
     g = get_column(data, by, "by", n=n, dtype=object)
     labels = row_labels(data, n) if slab is None else get_column(data, slab, "slab", n=n, dtype=object)
+    if measure is None and isinstance(data, pd.DataFrame):
+        measure = data.attrs.get("measure")  # set by effect_sizes()
     present = pd.notna(g)
     levels = sorted(set(g[present]), key=str)
     if len(levels) < 2:
@@ -86,8 +89,12 @@ def subgroup_analysis(data=None, yi="yi", vi="vi", *, by, method: str = "REML", 
     results = {}
     for lev in levels:
         m = g == lev
-        results[lev] = meta_analysis(None, y[m], v[m], method=method, test=test, level=level, slab=labels[m],
-                                     measure=measure)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results[lev] = meta_analysis(None, y[m], v[m], method=method, test=test, level=level,
+                                         slab=labels[m], measure=measure)
+        for w in caught:  # name the subgroup (a one-study subgroup falls back to the z test)
+            warnings.warn(f"subgroup {lev!r}: {w.message}", w.category, stacklevel=2)
     overall = meta_analysis(None, y[present], v[present], method=method, test=test, level=level,
                             slab=labels[present], measure=measure)
     name = by if isinstance(by, str) else "group"

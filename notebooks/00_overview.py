@@ -14,18 +14,20 @@
 # ---
 
 # %% [markdown]
-# # Overview: the evidence base behind the Roadmap's six principles
+# # Overview: what the evidence says for each of the Roadmap's six principles
 #
-# What stands behind each principle of the Ten-Year Roadmap for Healthy Schools, outcome domain
-# by outcome domain, and how the evidence base was assembled (PRISMA 2020). Every number is
-# computed from the committed files in `../evidence`; the principle notebooks `01` to `06` give
-# the detail, and `07_methods_metafor` shows that the statistics agree with metafor.
+# The bottom line of each principle of the Ten-Year Roadmap for Healthy Schools in one sentence,
+# then the evidence and gap map (questions by outcome domain), and how the evidence base was
+# assembled. Every number is computed from the committed files in `../evidence`; the principle
+# pages `01` to `06` give each statement with its size, certainty and sources, and
+# `07_methods_metafor` shows that the statistics agree with metafor.
 
 # %%
 # %matplotlib inline
 import textwrap
 import warnings
 
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm's notice when ipywidgets is absent
 import numpy as np
 import pandas as pd
 
@@ -33,14 +35,13 @@ import evidence_kit as ek
 from evidence_kit import review as rv
 
 pd.set_option("display.precision", 3)
-pd.set_option("display.width", 120)
-pd.set_option("display.max_colwidth", 80)
+pd.set_option("display.width", 100)
 eb = ek.load_evidence("../evidence")
 print(textwrap.fill(eb.summary(), 100))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-# The versions this notebook ran with (ignored by nbval: they change with the environment).
+# The versions this page ran with (ignored by nbval: they change with the environment).
 import matplotlib
 import scipy
 
@@ -48,170 +49,159 @@ print(f"evidence-kit {ek.__version__}, numpy {np.__version__}, pandas {pd.__vers
       f"scipy {scipy.__version__}, matplotlib {matplotlib.__version__}")
 
 # %% [markdown]
-# The evidence base is checked on loading; problems would be listed here (file, row, column).
+# ## The bottom line of each principle
+# For each principle, in one sentence: how many question and outcome cells have a pooled estimate,
+# how many of those estimates point to better outcomes with a confidence interval that excludes no
+# effect, and how sure the evidence is (GRADE), with the statement of its best-supported cell (the
+# most studies among the rated ones). Each principle page words every cell with its size and sources.
 
 # %%
-print(f"problems: {len(eb.problems)}; warnings: {len(eb.warnings)}")
-eb.problems_frame()
+lines = rv.bottom_lines(eb)
+emap = rv.evidence_gap_map(eb)
+LEVEL_ORDER = {"high": 0, "moderate": 1, "low": 2, "very low": 3, "not rated": 4}
+rows = []
+for pid, short in zip(eb.principles["id"], eb.principles["short"]):
+    mine = lines[lines["principle"] == pid]
+    cells = emap[emap["principle"] == pid]
+    rated = mine[mine["certainty"] != "not rated"]
+    levels = rated["certainty"].value_counts()
+    best = rated.assign(_k=rated["studies"].fillna(-1)).sort_values(["_k", "id"], ascending=[False, True])
+    lead = best.iloc[0] if len(best) else (mine.iloc[0] if len(mine) else None)
+    sentence = (f"{pid} {short}: {len(mine)} of {len(cells)} question-outcome cells have a pooled estimate; "
+                f"{int((rated['direction'] == 'better').sum())} of the {len(rated)} rated point to better outcomes "
+                f"with an interval that excludes no effect; certainty "
+                + (", ".join(f"{n} {lv}" for lv, n in sorted(levels.items(), key=lambda t: LEVEL_ORDER[t[0]]))
+                   or "not rated") + ". "
+                + (f"Best supported: {lead['statement']}" if lead is not None else "No estimate yet."))
+    rows.append({"principle": pid, "bottom line": sentence})
+bottom = pd.DataFrame(rows)
+rv.reader_table(bottom, {"bottom line": "bottom line"}, wrap=["bottom line"])
+
+# %%
+print(textwrap.fill(rv.reading_note(eb), 100))
 
 # %% [markdown]
-# ## The six principles
+# ## The evidence and gap map
+# Questions by outcome domain: the number of reviews with a pooled estimate in each cell and the
+# certainty of the cell's bottom line; an empty cell is a gap (what is not known is stated on the
+# principle page). The rendered review draws the same table as a bubble map.
 
 # %%
-for pid in eb.principles["id"]:
-    print(textwrap.fill(rv.principle_text(eb, pid), 100, subsequent_indent="    "))
+cell = np.where(emap["n_syntheses"] > 0, emap["n_syntheses"].astype(str) + " (" + emap["certainty"] + ")", "gap")
+wide = emap.assign(cell=cell).pivot(index="question", columns="outcome_domain", values="cell")
+wide = wide.reindex(index=list(dict.fromkeys(emap["question"])),
+                    columns=[d for d in ("academic_achievement", "attendance", "engagement_behaviour",
+                                         "wellbeing_mental_health", "staff_health_retention")
+                             if d in set(emap["outcome_domain"])])
+wide.columns = ["achievement", "attendance", "engagement", "wellbeing", "staff"][:len(wide.columns)]
+rv.reader_table(wide.fillna(""), index=True)
+
+# %%
+print(f"{int((emap['n_rows'] > 0).sum())} of {len(emap)} question x outcome cells have a pooled estimate; "
+      f"{int((emap['n_rows'] == 0).sum())} are gaps.")
+print(emap.loc[emap["n_rows"] > 0, "certainty"].value_counts().rename("cells").to_string())
+
+# %%
+fig, ax = matplotlib.pyplot.subplots(figsize=(8, 8))
+doms = ["academic_achievement", "attendance", "engagement_behaviour", "wellbeing_mental_health",
+        "staff_health_retention"]
+qs = list(dict.fromkeys(emap["question"]))
+colours = {"high": "#1a9850", "moderate": "#91cf60", "low": "#fee08b", "very low": "#fc8d59", "not rated": "#bbbbbb"}
+for r in emap.itertuples():
+    x, y = doms.index(r.outcome_domain), qs.index(r.question)
+    if r.n_syntheses:
+        ax.scatter(x, y, s=120 * r.n_syntheses, color=colours.get(r.certainty, "#bbbbbb"), edgecolor="black", lw=0.6)
+        ax.text(x, y, str(r.n_syntheses), ha="center", va="center", fontsize=9)
+    else:
+        ax.scatter(x, y, s=60, facecolor="white", edgecolor="grey", lw=0.8, ls="--")
+ax.set_xticks(range(len(doms)), ["achievement", "attendance", "engagement", "wellbeing", "staff"], fontsize=10)
+ax.set_yticks(range(len(qs)), qs, fontsize=10)
+ax.invert_yaxis()
+ax.set_xlim(-0.6, len(doms) - 0.4)
+for lv, c in colours.items():
+    ax.scatter([], [], s=80, color=c, edgecolor="black", lw=0.6, label=lv)
+ax.scatter([], [], s=60, facecolor="white", edgecolor="grey", ls="--", label="gap")
+ax.legend(title="certainty", fontsize=9, title_fontsize=10, loc="upper left", bbox_to_anchor=(1.01, 1))
+_ = ax.set_title("Reviews per question and outcome (bubble size), coloured by certainty", fontsize=11, loc="left")
 
 # %% [markdown]
-# ## The evidence map
-# Principles by outcome domain: the number of distinct published syntheses (sources) with a
-# pooled estimate in each cell.
+# ## Programmes: WWC study ratings and ESSA tiers
+# Schools choosing a programme under ESSA are asked for its evidence tier. For trials of programmes
+# that bear on a principle, `evidence/wwc/` records the facts a What Works Clearinghouse rating needs
+# as the trial reports print them, and the WWC's own published rating where the WWC has reviewed the
+# study. The tables lead with the WWC's rating; ours is recomputed (`ek.wwc_rating`, cautious
+# attrition boundary) where the design and the report allow it. `ek.essa_tier` then gives each
+# programme's tier, using the WWC's own rating where ours could not be computed (a WWC rating counts
+# towards Tiers 1-2 only if made under standards 2.1 or later). Details are on each principle page.
 
 # %%
-eb.evidence_map()
-
-# %% [markdown]
-# The same map counting the mapped study-level metadat datasets as sources too:
-
-# %%
-eb.evidence_map(include_studies=True)
-
-# %% [markdown]
-# For each cell, the pooled effect that the principle notebook rates with GRADE (per question and
-# outcome domain the published estimate with a CI and the most studies; across questions the one
-# with the most studies), on its common metric (SMD or r), with its certainty. Cells with sources
-# but no rated effect hold only estimates without a CI or without a common metric. The footnotes
-# of each principle's Summary of Findings say why a certainty is what it is; a domain on which the
-# source review reports nothing the evidence base could record (`evidence/appraisals/`) is rated
-# down as not assessable.
-
-# %%
-emap = rv.evidence_map_table(eb)
-cells = emap[emap["sources"] > 0].copy()
-cells["effect"] = np.where(
-    cells["rated"] != "",
-    cells["scale"] + " " + cells["estimate"].map("{:.2f}".format) + " (" + cells["ci_lower"].map("{:.2f}".format)
-    + " to " + cells["ci_upper"].map("{:.2f}".format) + ")",
-    "")
-cells[["principle", "outcome_domain", "sources", "effect", "certainty", "rated"]].reset_index(drop=True)
-
-# %% [markdown]
-# Every outcome GRADE rates, across principles (one per principle, question and outcome domain),
-# with the synthesis row it rates:
-
-# %%
-certainty = rv.certainty_table(eb)
-print(certainty["certainty"].value_counts().rename("outcomes").to_string())
-certainty
-
-# %% [markdown]
-# The map as one table (sources; effect; certainty), principles as rows:
-
-# %%
-cells["cell"] = cells["sources"].astype(str) + " src" + np.where(
-    cells["rated"] != "", "; " + cells["effect"] + "; " + cells["certainty"], "")
-cells.pivot(index="principle", columns="outcome_domain", values="cell").reindex(
-    index=list(eb.principles["id"]), columns=list(eb.evidence_map().columns)).fillna("-")
-
-# %%
-fig, ax = matplotlib.pyplot.subplots(figsize=(9, 4.5))
-counts = eb.evidence_map()
-im = ax.imshow(counts.to_numpy(), cmap="Blues", aspect="auto")
-ax.set_xticks(range(counts.shape[1]), [c.replace("_", " ") for c in counts.columns], fontsize=8,
-              rotation=25, ha="right")
-ax.set_yticks(range(counts.shape[0]), counts.index)
-for (i, j), v in np.ndenumerate(counts.to_numpy()):
-    ax.text(j, i, str(v), ha="center", va="center", color="black" if v < counts.to_numpy().max() / 2 else "white")
-ax.set_title("published syntheses per principle and outcome domain")
-cbar = fig.colorbar(im, ax=ax)
-
-# %% [markdown]
-# ## Interventions: WWC study ratings and ESSA tiers
-# Schools choosing a programme under ESSA are asked for its evidence tier. `evidence/wwc/` records,
-# for trials of programmes that bear on a principle, the facts a What Works Clearinghouse rating
-# needs (numbers randomized and analysed per arm and per cluster, baseline statistics of the
-# analytic sample) as the trial reports print them, and the WWC's own published rating where the
-# WWC has reviewed the study, with the version of the WWC standards it was made under.
-# `ek.wwc_rating` rates each finding under the cautious attrition boundary; a finding whose report
-# lacks a fact the rating needs is not rated and the reason names the fact, and cluster designs are
-# not rated because the WWC's decision steps for them could not be read. `ek.essa_tier` then gives
-# each programme's tier from the rated findings, using the WWC's own rating where ours could not
-# be computed; a WWC rating counts towards Tiers 1-2 only if made under standards 2.1 or later, and
-# a significant unfavourable finding overrides the favourable ones on its outcome. Details and
-# reasons are in each principle's notebook.
-
-# %%
+print(textwrap.fill(rv.WWC_CLUSTER_NOTE, 100))
 ratings = rv.wwc_ratings(eb)
-print(ratings["rating"].value_counts().rename("findings").to_string())
+wwc = rv.wwc_table(ratings)
+print(f"{len(wwc)} findings: {int((wwc['wwc_rating'] != 'not reviewed by the WWC').sum())} rated by the WWC, "
+      f"{int((~wwc['ours'].str.startswith('not recomputed')).sum())} recomputed here")
 
 # %%
 tiers = rv.essa_tiers(ratings)
 principles = eb.wwc_findings.groupby("intervention")["principle"].agg(
     lambda s: ";".join(sorted(set(";".join(s).split(";")))))
 tiers.insert(0, "principles", principles.reindex(tiers.index))
-tiers[["principles", "label", "findings", "rating_source"]]
+rv.reader_table(tiers, {"intervention": "programme", "principles": "principles", "label": "ESSA tier",
+                        "findings": "findings used"}, index=True, wrap=["intervention"])
 
 # %% [markdown]
 # ## Coverage of the questions
-# Each question with its synthesis rows, sources, mapped datasets and stated gaps. Questions
-# without a source are the first gaps to fill.
+# Each question with its published estimates, reviews, mapped study-level datasets and stated gaps.
 
 # %%
 cov = eb.coverage()
-cov[["principle", "synthesis_rows", "sources", "datasets", "stated_gaps"]]
+rv.reader_table(cov, {"question": "question", "principle": "principle", "synthesis_rows": "estimates",
+                      "sources": "reviews", "datasets": "datasets", "stated_gaps": "stated gaps"}, index=True)
 
 # %%
 empty = cov.index[(cov["sources"] == 0)].tolist()
-print(f"{len(empty)} of {len(cov)} questions have no published synthesis: {', '.join(empty)}")
+print(f"{len(empty)} of {len(cov)} questions have no published synthesis" + (f": {', '.join(empty)}" if empty else "."))
 
 # %% [markdown]
 # ## How the evidence base was assembled (PRISMA 2020)
 # Every record looked at while searching is a row of the screening ledger
 # (`evidence/screening/*.csv`); the flow counts below are computed from it (Page et al. 2021,
-# BMJ 372:n71, Figure 1).
+# BMJ 372:n71, Figure 1). The methods appendix of the rendered review says what was searched,
+# when and how.
 
 # %%
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     prisma = eb.prisma_counts()
-print(f"ledger warnings: {len(caught)}")
 for w in caught:
-    print(textwrap.fill(str(w.message), 100, subsequent_indent="    "))
+    print(textwrap.fill(f"ledger note: {w.message}", 100, subsequent_indent="    "))
 
 # %%
-flow = pd.DataFrame({"count": {
-    "records identified": prisma.total_identified,
-    "duplicates removed": prisma.duplicates_removed,
-    "records screened": prisma.screened,
-    "records excluded at screening": prisma.excluded_screening,
-    "reports sought for retrieval": prisma.sought,
-    "reports not retrieved": prisma.not_retrieved,
-    "reports assessed for eligibility": prisma.assessed,
-    "reports excluded at full text": sum(prisma.excluded_full_text.values()),
-    "syntheses included": prisma.included,
-}}).rename_axis("PRISMA 2020 box")
-flow
-
-# %%
-pd.Series(prisma.identified_via, name="records identified").rename_axis("identified via").to_frame()
+flow = pd.DataFrame({"PRISMA 2020 box": [
+    "records identified", "duplicates removed", "records screened", "records excluded at screening",
+    "reports sought for retrieval", "reports not retrieved", "reports assessed for eligibility",
+    "reports excluded at full text", "syntheses included"],
+    "records": [prisma.total_identified, prisma.duplicates_removed, prisma.screened, prisma.excluded_screening,
+                prisma.sought, prisma.not_retrieved, prisma.assessed, sum(prisma.excluded_full_text.values()),
+                prisma.included]})
+rv.reader_table(flow)
 
 # %% [markdown]
-# Full-text exclusions by reason:
+# Reports excluded at full text, by reason:
 
 # %%
-pd.Series(prisma.excluded_full_text, name="records").sort_index().rename_axis("reason").to_frame()
-
-# %%
-ax = ek.prisma_diagram(prisma)
+excl = pd.Series(prisma.excluded_full_text, name="records").sort_index().rename_axis("reason").reset_index()
+rv.reader_table(excl, wrap=["reason"])
 
 # %% [markdown]
-# Included records and the synthesis rows they contribute: every included record names a
-# citation key, and every synthesis row's citation is in the references.
+# Every included record names a citation key, and every published estimate's review is in the
+# references:
 
 # %%
 ledger = eb.screening
 included_keys = set(ledger.loc[ledger["full_text"] == "include", "citation_key"])
 syn_keys = set(eb.syntheses["citation_key"])
-print(f"included records: {prisma.included} naming {len(included_keys)} distinct citation keys; "
-      f"synthesis rows cite {len(syn_keys)} keys, {len(syn_keys - included_keys)} of them not "
-      f"found through the screening ledger")
-sorted(syn_keys - included_keys)
+outside = sorted(syn_keys - included_keys)
+print(f"included records: {prisma.included} naming {len(included_keys)} distinct reviews; the published estimates "
+      f"cite {len(syn_keys)} reviews, {len(outside)} of them not found through the screening ledger"
+      + (f" ({', '.join(outside)})" if outside else "") + ".")

@@ -16,15 +16,18 @@
 # %% [markdown]
 # # Principle 4: support for educators
 #
-# The evidence behind the fourth principle of the Ten-Year Roadmap for Healthy Schools. Every
-# number below is computed from the committed evidence base (`../evidence`) by evidence-kit; the
-# prose describes, the cells count. Re-running the notebook after a source is added updates every
-# table and figure.
+# What the evidence says about this principle of the Ten-Year Roadmap for Healthy Schools, what is
+# not known, and the details behind each statement. Every number on this page is computed from the
+# committed evidence base (`../evidence`) by evidence-kit; the words around the numbers follow fixed
+# rules (the GRADE informative statements of Santesso et al. 2020), so re-running the page after a
+# source is added updates every statement.
 
 # %%
 # %matplotlib inline
 import textwrap
+import warnings
 
+warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm's notice when ipywidgets is absent
 import numpy as np
 import pandas as pd
 from IPython.display import display
@@ -33,14 +36,13 @@ import evidence_kit as ek
 from evidence_kit import review as rv
 
 pd.set_option("display.precision", 3)
-pd.set_option("display.width", 120)
-pd.set_option("display.max_colwidth", 60)
+pd.set_option("display.width", 100)
 P = "P4"
 eb = ek.load_evidence("../evidence")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-# The versions this notebook ran with (ignored by nbval: they change with the environment).
+# The versions this page ran with (ignored by nbval: they change with the environment).
 import matplotlib
 import scipy
 
@@ -51,72 +53,105 @@ print(f"evidence-kit {ek.__version__}, numpy {np.__version__}, pandas {pd.__vers
 print(textwrap.fill(rv.principle_text(eb, P), 100))
 
 # %% [markdown]
-# ## Questions
-# The principle's evidence questions in PICO form (population, intervention or exposure,
-# comparator, outcome domains), as `evidence/principles.yaml` states them.
+# ## What the evidence says
+# One statement per question and outcome domain. Each is worded by its certainty (GRADE: high
+# "improves", moderate "probably improves", low "may improve", very low "the evidence is very
+# uncertain"), oriented so that "better" means better for students (or staff), with the size in a
+# unit a school leader can use (percentile points for standardized differences, risks and odds in
+# words, correlations in words), the number of studies and participants, the main reasons for the
+# certainty, the quality of the review (AMSTAR 2) and a link to the source. The estimate shown is
+# the one not flagged, with a confidence interval and the most studies; the other estimates of the
+# cell are counted and named.
+
+# %%
+lines = rv.bottom_lines(eb, P)
+rv.show_bottom_lines(lines)
+
+# %%
+print(textwrap.fill(rv.reading_note(eb, P), 100))
+
+# %% [markdown]
+# The same statements at a glance:
+
+# %%
+rv.reader_table(lines, {"question": "question", "outcome_domain": "outcome", "certainty": "certainty",
+                        "direction": "direction", "studies": "studies", "participants": "participants",
+                        "source": "source"}, links={"source": "link"})
+
+# %% [markdown]
+# ## What is not known
+# The questions and outcomes this principle asks about for which no pooled estimate was found,
+# with the reason recorded in `evidence/gaps.yaml` (what was searched is in the methods appendix).
+
+# %%
+rv.show_gap_lines(rv.gap_lines(eb, P))
+
+# %% [markdown]
+# ## The details
+# ### The questions
+# The principle's evidence questions (PICO for interventions, PECO for exposures), as
+# `evidence/principles.yaml` states them.
 
 # %%
 questions = rv.questions_table(eb, P)
-rv.print_questions(questions)
-
-# %%
-with pd.option_context("display.max_colwidth", None):
-    display(questions)
+rv.reader_table(questions, {"question": "question", "type": "type", "intervention_or_exposure": "intervention or exposure",
+                            "comparator": "comparator", "outcomes": "outcomes"}, index=True)
 
 # %% [markdown]
-# ## Sources
-# Every published synthesis with a pooled estimate for this principle, and the study-level
-# datasets mapped to it in `evidence/studies.yaml`, with their references (APA 7).
-
-# %%
-sources = rv.sources_table(eb, P)
-sources[["citation_key", "role", "questions", "rows"]]
-
-# %%
-rv.print_references(sources)
-
-# %% [markdown]
-# ## Published syntheses on a common metric
-# Intervention effects (d, g, SMD; odds ratios via Chinn's conversion) are shown as standardized
-# mean differences. Associations reported as correlations stay correlations on their own axis:
-# converting them to a d would pretend to a dichotomy the sources do not have. Each row's umbrella
-# credibility class (I convincing to IV weak, NS not significant; Fusar-Poli & Radua 2018) is
-# computed from its CI; a criterion that the extraction cannot assess counts as not met, so each
-# class is a lower bound, and the criteria that could not be assessed are listed. Rows with no
-# CI get no class.
+# ### Published estimates, oriented so that right is better
+# One plot per outcome domain and scale: standardized mean differences (d, g, SMD; odds ratios
+# through Chinn's conversion) and correlations (r; Fisher's z back-transformed) on their own axes.
+# Every estimate is turned so that right is better for students or staff (a "‡" marks one
+# whose sign was reversed because the review reports lower as better). Open circles are estimates
+# published without a confidence interval; hollow grey squares are flagged estimates (their printed
+# numbers contradict each other), which are left out of the statements and of GRADE, with the
+# reason under the plot.
 
 # %%
 pub = rv.published_syntheses(eb, P)
-pub[rv.PUBLISHED_DISPLAY]
-
-# %%
-print(pub.groupby(["scale", "credibility"]).size().rename("rows").to_string())
-
-# %% [markdown]
-# Which umbrella criteria the extraction could not assess, counted over the classified rows (each
-# such criterion counts as not met, so the class is a lower bound):
-
-# %%
-rv.print_not_assessable(pub)
-
-# %%
-pub[rv.CREDIBILITY_DISPLAY]
+for domain, scale in rv.forest_panels(pub):
+    ax = rv.published_forest(pub, scale, domain=domain)
+    matplotlib.pyplot.show()
 
 # %% [markdown]
-# Standardized mean differences (teacher-directed programmes and classroom-management training);
-# open circles are estimates published without a CI, the class is in brackets.
+# Every published estimate of this principle, as printed (ratio metrics on their natural scale):
 
 # %%
-ax = rv.published_forest(pub, "SMD")
+rv.reader_table(pub, {"source": "source", "question": "question", "outcome": "outcome", "metric": "metric",
+                      "estimate": "estimate", "ci_lower": "95% CI lower", "ci_upper": "95% CI upper",
+                      "k": "k", "n": "participants", "favourable": "better is", "text_read": "read from"},
+                links={"source": "link"}, wrap=["outcome"])
+
+# %%
+flagged = pub.loc[pub["flag"] != ""]
+rv.reader_table(flagged, {"id": "estimate", "flag": "why it is left out"}, wrap=["flag"],
+                caption=f"{len(flagged)} flagged estimate(s), left out of the statements and of GRADE")
 
 # %% [markdown]
-# The staff wellbeing outcomes mix directions: some rows are symptoms (stress, burnout, where a
-# negative effect is a benefit) and some are positive states. The `outcome` column above names
-# each; the forest plot shows them as published, so read its sign with that column.
+# ### Reproductions
+# Where the study rows behind a published pooled estimate are available (the authors' public data
+# or the review's own study table), evidence-kit re-pools them with the review's method and sets the
+# result beside the printed estimate; "agrees" means the estimate and both printed limits are
+# within half a unit of the last printed decimal.
+
+# %%
+rep = rv.reproductions(eb, P)
+rv.reader_table(rep, {"source": "source", "outcome": "outcome", "data": "study rows", "method": "method", "k": "k",
+                      "published": "published", "published_lower": "lower", "published_upper": "upper",
+                      "reproduced": "re-pooled", "reproduced_lower": "lower", "reproduced_upper": "upper",
+                      "estimate_agrees": "estimate agrees", "agrees": "all agree"}, digits=3,
+                caption=f"{len(rep)} reproduced estimate(s) for {P}")
+
+# %%
+for r in rep.itertuples():
+    print(textwrap.fill(f"{r.synthesis_id}: {r.notes}", 100, subsequent_indent="    "))
+    ax = rv.reproduction_forest(eb, r.synthesis_id)
+    ax.set_title(f"{r.source}: {r.outcome} (study rows re-pooled)", fontsize=10, loc="left")
+    matplotlib.pyplot.show()
 
 # %% [markdown]
-# ## Worked study-level syntheses
-# ### Teacher expectancy and pupil IQ (dat.raudenbush1985, Q4.3)
+# ### Worked study-level syntheses
+# #### Teacher expectancy and pupil IQ (dat.raudenbush1985, Q4.3)
 
 # %%
 studies = eb.studies.set_index("dataset")
@@ -172,7 +207,7 @@ print(f"pooled estimate range when omitting one study: {loo_rau['estimate'].min(
       f"{loo_rau['estimate'].max():.3f} (all data: {res_rau.estimate:.3f})")
 
 # %% [markdown]
-# ### Supervision quality and work outcomes of human-service workers (dat.aloe2013, Q4.2)
+# #### Supervision quality and work outcomes of human-service workers (dat.aloe2013, Q4.2)
 
 # %%
 print(textwrap.fill("Directness: " + studies.loc["dat.aloe2013", "directness"], 100))
@@ -192,18 +227,16 @@ print(f"k = {res_aloe.k}: below the 10 studies a small-study test needs for usef
       f"(Sterne et al. 2011), so none is run.")
 
 # %% [markdown]
-# ## Certainty of the evidence
-# GRADE, outcome by outcome. For each question and outcome domain the published estimate with a CI
-# and the most studies is rated; the worked syntheses are rated from their fits. Risk of bias is
-# rated from what each source review reports about its own studies (`evidence/appraisals/`: the
-# share of studies at high risk, unweighted because reviews report counts), and publication bias,
-# for 10 or more studies, from the small-study test the review reports. Where a review reports
-# neither, or no I^2, that domain cannot be assessed: it is rated down one level and the footnote
-# says what is missing. The worked syntheses have no study-level risk-of-bias assessments in the
-# evidence base, so their risk of bias is rated down the same way. Indirectness of the published
-# rows is judged not serious because each was extracted for a question whose PICO it matches; for
-# the datasets it follows the opening of their directness note in `studies.yaml`. Designs other than
-# randomized trials (including mixed or unstated designs) start at the observational level.
+# ### Certainty of the evidence (GRADE)
+# For each question and outcome domain the estimate of the statement above is rated; the worked
+# syntheses are rated from their fits. Risk of bias comes from what each review reports about its
+# own studies (`evidence/appraisals/`: the share of studies at high risk), publication bias (10 or
+# more studies) from the small-study test the review reports. A domain the review gives nothing to
+# judge is rated down one level as not assessable: the table keeps those domains apart from the
+# ones rated down on the evidence, so a reader sees what is known and what is missing.
+# Indirectness of the published rows is judged not serious (each was extracted for a question
+# whose PICO it matches); for the datasets it follows their directness note in `studies.yaml`.
+# Designs other than randomized trials (including mixed or unstated designs) start low.
 
 # %%
 grades = rv.grade_published(pub, appraisals=eb.appraisals)
@@ -213,79 +246,59 @@ grades["Q4.3 teacher expectancy, pupil IQ (dat.raudenbush1985)"] = rv.grade_stud
 grades["Q4.2 supervision quality, work outcomes (dat.aloe2013)"] = rv.grade_study(
     res_aloe, indirectness=rv.indirectness_from_note(studies.loc["dat.aloe2013", "directness"]),
     design="observational", measure="partial r")
-sof = ek.summary_of_findings(grades)
-sof
+summary = rv.certainty_summary(eb, grades)
+rv.reader_table(summary, {"outcome": "outcome", "effect": "effect (95% CI)", "direction": "direction",
+                          "studies": "studies", "participants": "participants", "certainty": "certainty"},
+                wrap=["outcome"])
 
 # %%
-print(pd.Series({name: g.level for name, g in grades.items()}, name="certainty").to_string())
+rv.reader_table(summary, {"outcome": "outcome", "starts": "GRADE starts", "rated_down": "rated down on the evidence",
+                          "not_assessable": "rated down: not assessable", "review_grade": "the review's own GRADE",
+                          "amstar2": "review quality (AMSTAR 2)", "source": "source"},
+                links={"source": "link"}, wrap=["outcome", "not_assessable"])
 
 # %% [markdown]
-# What the source reviews report about the studies they pooled (`evidence/appraisals/`; scope
-# `review` means counts over the whole review, not one estimate):
+# How much of the low certainty is what is not yet assessed: the certainty each outcome could at
+# most reach if the missing assessments found no serious concern.
 
 # %%
-appraisals = rv.appraisals_table(eb, P)
-appraisals[["synthesis_id", "scope", "reported", "share_high", "locator"]]
+rv.reader_table(rv.what_would_change(grades), {"outcome": "outcome", "level": "certainty",
+                                               "unassessed": "not assessable", "rated_down": "rated down",
+                                               "level_if_assessed": "at most, if assessed"},
+                index=True, wrap=["outcome"])
 
 # %% [markdown]
-# Our GRADE level beside the review's own, where the review reports one:
-
-# %%
-rv.review_grades(grades, eb.appraisals)
-
-# %% [markdown]
-# ## WWC study ratings and ESSA tiers
+# ### WWC study ratings and ESSA tiers
 # Trials of programmes for teachers' wellbeing and classroom management, rated as the What Works
 # Clearinghouse rates group designs, with the ESSA evidence tier each programme's findings support
 # (`evidence/wwc/`; how the ratings and tiers are computed, and when the WWC's own rating stands in
 # for ours: the overview notebook).
 
 # %%
+print(textwrap.fill(rv.WWC_CLUSTER_NOTE, 100))
 ratings = rv.wwc_ratings(eb, P)
-ratings[rv.WWC_DISPLAY]
-
-# %%
-rv.print_reasons(ratings)
+wwc = rv.wwc_table(ratings)
+rv.reader_table(wwc, {"intervention": "programme", "outcome": "outcome", "wwc_rating": "WWC's rating",
+                      "ours": "our recomputation", "agrees": "agree", "improvement_index": "improvement index",
+                      "n": "students"}, digits=1, wrap=["intervention", "outcome"])
 
 # %%
 tiers = rv.essa_tiers(ratings)
-tiers[["tier", "label", "findings", "rating_source"]]
-
-# %%
-rv.print_reasons(tiers.reset_index(), key="intervention")
+rv.reader_table(tiers, {"intervention": "programme", "label": "ESSA tier", "findings": "findings used",
+                        "reasons": "why"}, index=True, wrap=["reasons"])
 
 # %% [markdown]
-# ## Gaps, and what would change the conclusion
-# Question and outcome pairs with no published pooled estimate in the evidence base (the datasets
-# column counts mapped study-level datasets, which are indirect), and any gap stated in
-# `evidence/gaps.yaml`.
+# ### Sources
+# Every review with a published estimate for this principle, and the study-level datasets mapped to
+# it, with their references (APA 7).
 
 # %%
-gaps = rv.gaps_table(eb, P)
-gaps[gaps["gap"] | gaps["stated_gap"]]
-
-# %%
-print(f"{int(gaps['gap'].sum())} of {len(gaps)} question x outcome pairs have no published synthesis.")
+sources = rv.sources_table(eb, P)
+rv.reader_table(sources, {"reference": "reference", "role": "role", "questions": "questions"},
+                links={"reference": "link"}, wrap=["reference"])
 
 # %% [markdown]
-# The gaps stated in `evidence/gaps.yaml` for this principle, with what was searched and why
-# nothing could be pooled:
-
-# %%
-stated = rv.stated_gaps(eb, P)
-rv.print_stated_gaps(stated, P)
-
-# %% [markdown]
-# How much of the low certainty comes from what is not yet assessed: for each rated outcome, the
-# domains rated down only because they could not be assessed, the domains rated down on the
-# evidence itself, and the highest certainty the outcome could reach if the missing assessments
-# found no serious concern.
-
-# %%
-rv.what_would_change(grades)
-
-# %% [markdown]
-# What would change the conclusion:
+# ### What would change the conclusion
 #
 # - Risk-of-bias assessments (RoB 2 or ROBINS-I) of the trials behind the teacher-wellbeing
 #   syntheses would remove the rating-down for an unassessed domain, and could raise certainty.

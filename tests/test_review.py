@@ -123,18 +123,59 @@ def test_published_syntheses_lists_only_the_principles_question(small):
 
 
 def test_published_forest_draws_one_row_per_estimate_on_the_scale(small):
+    """Rows are labelled "source: outcome" (the umbrella class moved to the tables: a reader of the
+    plot needs the source, the estimate and k, which stand in columns at the right)."""
     import matplotlib.pyplot as plt
 
     frame = rv.published_syntheses(small, "P3")
     ax = rv.published_forest(frame, "SMD")
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert len(labels) == int((frame["scale"] == "SMD").sum()) == 4
-    assert "a-1: o [IV]" in labels
+    assert labels[0] == "Wassenaar et al. 2020: o"
+    texts = [t.get_text() for t in ax.texts]
+    assert "estimate [95% CI]" in texts and "k" in texts
+    assert "0.21 [0.09, 0.33]" in texts and "10" in texts
     ax_r = rv.published_forest(frame, "r")
-    assert any("[no CI]" in t.get_text() for t in ax_r.get_yticklabels())
+    assert any("(no CI)" in t for t in (x.get_text() for x in ax_r.texts))
     plt.close("all")
     with pytest.raises(ValueError, match="unknown scale"):
         rv.published_forest(frame, "OR")
+
+
+def test_published_forest_wraps_long_outcomes_and_keeps_fonts_legible(small):
+    import matplotlib.pyplot as plt
+
+    frame = rv.published_syntheses(small, "P3").assign(outcome="x" * 60)
+    ax = rv.published_forest(frame, "SMD")
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert all("\u2026" not in lab for lab in labels)  # never cut
+    assert all(lab.replace("\n", "").endswith("x" * 60) for lab in labels)
+    sizes = [t.get_fontsize() for t in [*ax.get_yticklabels(), *ax.get_xticklabels(), *ax.texts]]
+    assert min(sizes) >= rv.FONT_MIN >= 9
+    plt.close("all")
+
+
+def test_published_forest_orients_by_favourable_and_marks_flags(small):
+    import matplotlib.pyplot as plt
+
+    syn = small.syntheses.copy()
+    syn["favourable"] = np.where(syn["id"] == "a-2", "lower", "higher")
+    syn["flag"] = np.where(syn["id"] == "a-1", "CI contradicts p", "")
+    frame = rv.published_syntheses(dataclasses.replace(small, syntheses=syn), "P3")
+    row = frame.set_index("id").loc["a-2"]
+    assert row["sign"] == -1 and row["better"] == pytest.approx(-0.30)
+    assert (row["better_lower"], row["better_upper"]) == (pytest.approx(-0.50), pytest.approx(-0.10))
+    ax = rv.published_forest(frame, "SMD", domain="academic_achievement")
+    texts = [t.get_text() for t in ax.texts]
+    assert "\u22120.30 [\u22120.50, \u22120.10]\u2021" in texts  # plotted as oriented, marked reversed
+    assert "0.21 [0.09, 0.33]*" in texts
+    notes = "\n".join(t.get_text() for t in ax.texts)
+    assert "* a-1: CI contradicts p" in notes and "sign reversed" in notes
+    assert "favours intervention \u2192" in notes and "\u2190 favours comparison" in notes
+    assert ax.get_title(loc="left") == "Academic achievement"
+    assert rv.forest_panels(frame) == [("academic_achievement", "SMD"), ("academic_achievement", "r"),
+                                       ("wellbeing_mental_health", "SMD")]
+    plt.close("all")
 
 
 def test_indirectness_from_note():
@@ -154,10 +195,13 @@ def test_indirectness_of_every_mapped_dataset_is_readable(eb):
 def test_grade_published_rates_the_largest_k_with_unassessed_domains_down(small):
     frame = rv.published_syntheses(small, "P3")
     grades = rv.grade_published(frame)
-    # a-5 (no CI) and a-6 (no common metric) are not rated
+    # a-5 (no CI) is not rated; a-6 (beta, no common metric) is rated on its printed scale, since
+    # every estimate with a CI can be rated for imprecision (it was skipped before the bottom lines
+    # needed a certainty for every cell with a CI)
     # Q3.1 academic: a-3 (k 24) beats a-1 (k 10) and a-2 (k 4)
     assert list(grades) == ["Q3.1 academic_achievement (a-3)", "Q3.1 wellbeing_mental_health (a-7)",
-                            "Q3.3 academic_achievement (a-4)"]
+                            "Q3.2 academic_achievement (a-6)", "Q3.3 academic_achievement (a-4)"]
+    assert grades["Q3.2 academic_achievement (a-6)"].measure == "beta"
     g = grades["Q3.1 academic_achievement (a-3)"]
     dom = g.domains
     assert dom.loc["risk_of_bias", "rating"] == "serious" and dom.loc["risk_of_bias", "overridden"]
@@ -250,15 +294,6 @@ def test_compare_published_within_half_a_printed_unit():
     assert table.loc["c", "decimals"] == 1
     with pytest.raises(ValueError, match="different quantities: d"):
         rv.compare_published({"a": (1.0, 1)}, {"a": 1.0, "d": 2.0})
-
-
-def test_published_forest_shortens_long_outcomes(small):
-    import matplotlib.pyplot as plt
-
-    frame = rv.published_syntheses(small, "P3").assign(outcome="x" * 40)
-    labels = [t.get_text() for t in rv.published_forest(frame, "SMD").get_yticklabels()]
-    assert "a-1: " + "x" * 31 + "… [IV]" in labels
-    plt.close("all")
 
 
 def test_credibility_reads_each_rows_ci_level_and_published_pi(eb):
@@ -370,10 +405,17 @@ def test_every_principle_has_its_notebook_and_it_uses_these_helpers(eb):
         assert nb.cells[0].source.startswith(f"# Principle {i}:")
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert f'P = "{pid}"' in code and 'ek.load_evidence("../evidence")' in code
-        for helper in ("questions_table", "sources_table", "published_syntheses", "published_forest",
-                       "grade_published", "summary_of_findings", "gaps_table", "stated_gaps", "what_would_change",
-                       "appraisals_table", "review_grades", "wwc_ratings", "essa_tiers"):
+        # the pages open with the bottom lines and the gaps, then the details as reader tables: the
+        # raw-pandas helpers (summary_of_findings, gaps_table, stated_gaps, appraisals_table,
+        # review_grades) gave way to certainty_summary, gap_lines and reader_table (issue 15)
+        for helper in ("bottom_lines", "show_bottom_lines", "gap_lines", "show_gap_lines", "reading_note",
+                       "questions_table", "sources_table", "published_syntheses", "forest_panels",
+                       "published_forest", "reproductions", "grade_published", "certainty_summary",
+                       "what_would_change", "wwc_ratings", "wwc_table", "essa_tiers", "reader_table"):
             assert helper in code, f"{path.name} does not call {helper}"
+        sources = [c.source for c in nb.cells]
+        first_h2 = next(s for s in sources if s.startswith("## ") or "\n## " in s)
+        assert "## What the evidence says" in first_h2, f"{path.name} does not open with the bottom lines"
     assert (notebooks / "00_overview.ipynb").exists() and (notebooks / "07_methods_metafor.ipynb").exists()
 
 

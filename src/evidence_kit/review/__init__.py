@@ -32,22 +32,27 @@ from __future__ import annotations
 
 from evidence_kit.review._common import R_METRICS, SCALES, SMD_METRICS
 from evidence_kit.review.grading import (
+    RATIO_METRICS,
     PublishedEstimate,
     appraisals_table,
     certainty_table,
     evidence_map_table,
     grade_published,
+    grade_row,
     grade_study,
+    representatives,
     review_grades,
     rob_counts,
     what_would_change,
 )
 from evidence_kit.review.principle import (
     CREDIBILITY_DISPLAY,
+    FONT_MIN,
     PUBLISHED_DISPLAY,
     common_metric,
     compare_published,
     credibility,
+    forest_panels,
     gaps_table,
     indirectness_from_note,
     principle_text,
@@ -61,13 +66,30 @@ from evidence_kit.review.principle import (
     sources_table,
     stated_gaps,
 )
+from evidence_kit.review.reader import EMPTY, ReaderTable, fmt_int, fmt_num, link, reader_table
+from evidence_kit.review.reproduce import refit, reproduction_forest, reproductions, study_rows
+from evidence_kit.review.statements import (
+    NOT_APPRAISABLE,
+    amstar2_confidence,
+    anchor_of,
+    bottom_lines,
+    bottom_lines_html,
+    certainty_summary,
+    evidence_gap_map,
+    gap_lines,
+    reading_note,
+    show_bottom_lines,
+    show_gap_lines,
+)
 from evidence_kit.review.wwc import (
+    WWC_CLUSTER_NOTE,
     WWC_DISPLAY,
     WWC_VERSION,
     essa_tiers,
     print_reasons,
     wwc_baseline,
     wwc_ratings,
+    wwc_table,
 )
 
 __all__ = [
@@ -75,9 +97,14 @@ __all__ = [
     "principle_text", "questions_table", "sources_table", "common_metric", "credibility",
     "published_syntheses", "published_forest", "indirectness_from_note", "gaps_table", "stated_gaps",
     "compare_published", "SMD_METRICS", "R_METRICS", "SCALES", "PUBLISHED_DISPLAY", "CREDIBILITY_DISPLAY",
-    "print_questions", "print_references", "print_not_assessable", "print_stated_gaps",
+    "print_questions", "print_references", "print_not_assessable", "print_stated_gaps", "forest_panels", "FONT_MIN",
+    # what the evidence says, for reading
+    "bottom_lines", "gap_lines", "evidence_gap_map", "amstar2_confidence", "reading_note", "anchor_of",
+    "bottom_lines_html", "show_bottom_lines", "show_gap_lines", "NOT_APPRAISABLE", "certainty_summary",
+    "reproductions", "reproduction_forest", "study_rows", "refit", "wwc_table", "WWC_CLUSTER_NOTE",
+    "reader_table", "ReaderTable", "fmt_int", "fmt_num", "link", "EMPTY",
     # certainty
-    "PublishedEstimate", "grade_study", "rob_counts", "grade_published", "review_grades", "appraisals_table",
+    "PublishedEstimate", "grade_study", "grade_row", "representatives", "RATIO_METRICS", "rob_counts", "grade_published", "review_grades", "appraisals_table",
     "certainty_table", "evidence_map_table", "what_would_change",
     # WWC and ESSA
     "wwc_baseline", "wwc_ratings", "essa_tiers", "print_reasons", "WWC_DISPLAY", "WWC_VERSION",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from evidence_kit._core.validate import check_choice
@@ -72,14 +73,94 @@ def rob_counts(appraisal) -> dict | None:
             "scope": appraisal.get("scope")}
 
 
+#: Ratio metrics: graded on the log scale (GRADE's large-effect rule applies to them).
+RATIO_METRICS = ("OR", "RR", "HR", "IRR", "ROM")
+
+
+def representatives(frame: pd.DataFrame, by=("question", "outcome_domain")) -> pd.DataFrame:
+    """The estimate that represents each cell of ``frame`` (a :func:`published_syntheses` frame).
+
+    Per ``by`` group: among the rows not flagged (``flag`` empty) that print a CI, the one with the
+    largest k (an empty k counts as smallest); ties go to a row read in full text over one read
+    from the abstract, then to the first id. Groups with no such row are left out.
+    """
+    ok = frame.loc[frame["ci_lower"].notna() & frame["ci_upper"].notna()]
+    if "flag" in ok.columns:  # a flagged row (printed numbers contradict each other) is never graded
+        ok = ok.loc[ok["flag"].fillna("").astype(str).eq("")]
+    full = (ok["text_read"].fillna("").astype(str).eq("full text") if "text_read" in ok.columns
+            else pd.Series(False, index=ok.index))
+    ok = ok.assign(_k=ok["k"].fillna(-1.0), _full=~full)
+    ok = ok.sort_values([*by, "_k", "_full", "id"], ascending=[True] * len(by) + [False, True, True], kind="stable")
+    return ok.drop_duplicates(list(by)).drop(columns=["_k", "_full"])
+
+
+def _on_grade_scale(row: dict) -> tuple[float, float, float, str | None, bool, np.ndarray]:
+    """The estimate, CI limits, measure name, log-scale flag and PI limits GRADE reads for a row:
+    the common metric where there is one, the log ratio for ratio metrics, else the metric as printed."""
+    if isinstance(row.get("scale"), str) and row.get("scale") and not pd.isna(row.get("value")):
+        frame = pd.DataFrame([row])
+        pi = np.array([_pi(frame, "pi_lower")[0], _pi(frame, "pi_upper")[0]])
+        return float(row["value"]), float(row["lower"]), float(row["upper"]), row["scale"], False, pi
+    metric = str(row.get("metric"))
+    vals = np.array([row["estimate"], row["ci_lower"], row["ci_upper"], row.get("pi_lower", np.nan),
+                     row.get("pi_upper", np.nan)], dtype=float)
+    if metric in RATIO_METRICS:
+        return (*np.log(vals[:3]), f"log {metric}", True, np.log(vals[3:]))
+    return (*vals[:3], metric, False, vals[3:])
+
+
+def grade_row(row, *, appraisal: dict | None = None, indirectness: str = "not serious",
+              unassessed: str = "serious", outcome: str | None = None):
+    """GRADE certainty of one published pooled estimate (a row of :func:`published_syntheses`).
+
+    The estimate is read on its common metric (SMD or r), as a log ratio for OR/RR/HR/IRR/ROM
+    printed without one, else as printed (MD, beta, SMC: imprecision against 0). ``appraisal`` is
+    the row's record of ``eb.appraisals`` (risk-of-bias counts, small-study test); see
+    :func:`grade_published` for the rules.
+    """
+    row = row if isinstance(row, dict) else dict(row)
+    unassessed = check_choice("unassessed", unassessed, _RATINGS)
+    appraisal = appraisal or {}
+    value, lower, upper, measure, log_scale, pi = _on_grade_scale(row)
+    k = None if pd.isna(row.get("k")) else int(row["k"])
+    i2 = row.get("i2")
+    est = PublishedEstimate(k, float(value), float(lower), float(upper),
+                            math.nan if i2 is None or pd.isna(i2) else float(i2), float(pi[0]), float(pi[1]))
+    counts = rob_counts(appraisal) if appraisal else None
+    overrides = {}
+    if counts is None:
+        overrides["risk_of_bias"] = _unassessed(unassessed, "no risk-of-bias assessments of the pooled studies "
+                                                            "are in evidence/.")
+    if math.isnan(est.i2) and (est.k is None or est.k > 1):
+        overrides["inconsistency"] = _unassessed(unassessed, "I^2 not reported.")
+    p = appraisal.get("small_study_p", math.nan)
+    small_study = None
+    if est.k is None:
+        overrides["publication_bias"] = _unassessed(unassessed, "the number of studies pooled is not reported.")
+    elif est.k >= 10:
+        if p is not None and not pd.isna(p):
+            small_study = {"pvalue": float(p)}
+        else:
+            overrides["publication_bias"] = _unassessed(unassessed, "no small-study test extracted.")
+    design = "RCT" if str(row.get("design")) in ("RCT", "cluster RCT") else "observational"
+    n = row.get("n")
+    n_total = None if n is None or pd.isna(n) else float(n)
+    name = outcome or f"{row['question']} {row['outcome_domain']} ({row['id']})"
+    return grade_certainty(est, indirectness=indirectness, design=design, outcome=name, measure=measure,
+                           log_scale=log_scale, n_total=n_total, overrides=overrides, small_study=small_study,
+                           rob_counts=counts)
+
+
 def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = None,
                     indirectness: str = "not serious", unassessed: str = "serious") -> dict:
     """GRADE certainty of each outcome of a principle from its published pooled estimates.
 
-    For each (question, outcome_domain) the row on a common scale with a CI and the largest k is
-    rated (ties: the first id); rows without a CI cannot be rated for imprecision and are skipped.
-    Design: RCT when the row's design is RCT or cluster RCT, else observational (mixed designs
-    start low).
+    For each (question, outcome_domain) the estimate :func:`representatives` picks is rated: not
+    flagged, with a CI, the largest k (ties: full text over abstract, then the first id); rows
+    without a CI cannot be rated for imprecision and are skipped. Estimates on a common scale are
+    rated there (SMD, r); ratio metrics without one (RR, HR, ...) on the log scale; others (MD,
+    beta, SMC) as printed. Design: RCT when the row's design is RCT or cluster RCT, else
+    observational (mixed designs start low).
 
     Risk of bias comes from the source review's own counts in ``appraisals`` (``eb.appraisals``,
     see :func:`rob_counts`; the share of studies at high risk) and is ``unassessed`` where the
@@ -95,39 +176,10 @@ def grade_published(frame: pd.DataFrame, *, appraisals: pd.DataFrame | None = No
     """
     unassessed = check_choice("unassessed", unassessed, _RATINGS)
     found = {} if appraisals is None else {r["synthesis_id"]: r for r in appraisals.to_dict("records")}
-    ok = frame.loc[frame["scale"].notna() & frame["lower"].notna()]
-    if "flag" in ok.columns:  # a flagged row (printed numbers contradict each other) is never graded
-        ok = ok.loc[ok["flag"].fillna("").astype(str).eq("")]
-    ok = ok.sort_values(["question", "outcome_domain", "k", "id"], ascending=[True, True, False, True], kind="stable")
-    best = ok.drop_duplicates(["question", "outcome_domain"])
     out = {}
-    for row in best.itertuples(index=False):
-        est = PublishedEstimate(None if pd.isna(row.k) else int(row.k), float(row.value), float(row.lower), float(row.upper), float(row.i2),
-                                *_pi(pd.DataFrame([row._asdict()]), "pi_lower"),
-                                *_pi(pd.DataFrame([row._asdict()]), "pi_upper"))
-        appraisal = found.get(row.id, {})
-        counts = rob_counts(appraisal) if appraisal else None
-        overrides = {}
-        if counts is None:
-            overrides["risk_of_bias"] = _unassessed(unassessed, "no risk-of-bias assessments of the pooled studies "
-                                                                "are in evidence/.")
-        if math.isnan(est.i2) and (est.k is None or est.k > 1):
-            overrides["inconsistency"] = _unassessed(unassessed, "I^2 not reported.")
-        p = appraisal.get("small_study_p", math.nan)
-        small_study = None
-        if est.k is None:
-            overrides["publication_bias"] = _unassessed(unassessed, "the number of studies pooled is not reported.")
-        elif est.k >= 10:
-            if p is not None and not pd.isna(p):
-                small_study = {"pvalue": float(p)}
-            else:
-                overrides["publication_bias"] = _unassessed(unassessed, "no small-study test extracted.")
-        design = "RCT" if str(row.design) in ("RCT", "cluster RCT") else "observational"
-        n_total = None if pd.isna(row.n) else float(row.n)
-        name = f"{row.question} {row.outcome_domain} ({row.id})"
-        out[name] = grade_certainty(est, indirectness=indirectness, design=design, outcome=name, measure=row.scale,
-                                    n_total=n_total, overrides=overrides, small_study=small_study,
-                                    rob_counts=counts)
+    for row in representatives(frame).to_dict("records"):
+        g = grade_row(row, appraisal=found.get(row["id"]), indirectness=indirectness, unassessed=unassessed)
+        out[g.outcome] = g
     return out
 
 

@@ -3,9 +3,11 @@ their umbrella credibility, and its gaps."""
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import matplotlib.pyplot as plt
+import matplotlib.transforms as mtransforms
 import numpy as np
 import pandas as pd
 
@@ -14,10 +16,14 @@ from evidence_kit.certainty import umbrella_credibility
 from evidence_kit.citations import format_reference
 from evidence_kit.effects.conversions import log_or_to_d
 from evidence_kit.review._common import (
+    DOMAIN_ORDER,
     SCALES,
     _check_principle,
     _rows_for,
     _split,
+    domain_words,
+    ref_url,
+    short_cite,
 )
 
 
@@ -62,12 +68,13 @@ def sources_table(eb, principle: str) -> pd.DataFrame:
         parts.append(pd.DataFrame({"role": "dataset " + st["dataset"], "questions": st["questions"].map("; ".join),
                                    "rows": 0}, ).set_axis(st["citation_key"]))
     if not parts:
-        return pd.DataFrame(columns=["citation_key", "role", "questions", "rows", "reference"])
+        return pd.DataFrame(columns=["citation_key", "role", "questions", "rows", "reference", "link"])
     out = pd.concat(parts).rename_axis("citation_key").reset_index()
     missing = sorted(set(out["citation_key"]) - set(eb.references))
     if missing:
         raise ValueError(f"citation keys without a reference in evidence/references: {', '.join(missing)}")
     out["reference"] = out["citation_key"].map(lambda key: format_reference(eb.references[key]))
+    out["link"] = out["citation_key"].map(lambda key: ref_url(eb.references[key]))
     return out.sort_values(["reference", "role"], kind="stable").reset_index(drop=True)
 
 
@@ -75,12 +82,18 @@ def common_metric(syntheses: pd.DataFrame) -> pd.DataFrame:
     """Published estimates on a common metric: SMD for d, g, SMD and OR; r for r and Fisher's z.
 
     Adds ``scale`` ("SMD", "r" or None when not convertible), ``value``, ``lower``, ``upper`` and
-    ``conversion`` (what was done, or why nothing was) to a copy of ``syntheses``.
+    ``conversion`` (what was done, or why nothing was) to a copy of ``syntheses``; and the same
+    oriented so that a larger value is better for students (or staff): ``sign`` (+1 when the row's
+    ``favourable`` is ``higher`` or not given, -1 when ``lower``), ``better``, ``better_lower`` and
+    ``better_upper`` (``sign`` times the value and limits, the limits swapped when negated). Plots
+    and sentences read the oriented columns, so that right is always better.
 
     Notes
     -----
     OR: d = ln(OR) sqrt(3) / pi (Chinn 2000; Borenstein et al. 2009, eq. 7.1), applied to the
-    estimate and both CI limits. z: r = tanh(z) (Fisher 1921), limits likewise.
+    estimate and both CI limits. z: r = tanh(z) (Fisher 1921), limits likewise. Orientation: the
+    ``favourable`` column of evidence/syntheses says which side is better; a ratio metric's
+    ``lower`` means below 1, i.e. a negative log ratio, so negating the converted value is right.
     """
     out = syntheses.copy()
     metric = out["metric"].astype(str)
@@ -101,6 +114,12 @@ def common_metric(syntheses: pd.DataFrame) -> pd.DataFrame:
         ["as reported", metric.radd("read as SMD (").add(")").to_numpy(), "d = ln(OR) sqrt(3)/pi (Chinn 2000)",
          "r = tanh(z)", "as reported"],
         default=metric.radd("not converted: ").add(" has no common metric here").to_numpy())
+    fav = out["favourable"] if "favourable" in out.columns else pd.Series("higher", index=out.index)
+    sign = np.where(fav.fillna("higher").astype(str).str.strip().str.lower().eq("lower").to_numpy(), -1.0, 1.0)
+    out["sign"] = sign
+    out["better"] = sign * out["value"].to_numpy(dtype=float)
+    lo, hi = sign * out["lower"].to_numpy(dtype=float), sign * out["upper"].to_numpy(dtype=float)
+    out["better_lower"], out["better_upper"] = np.fmin(lo, hi), np.fmax(lo, hi)
     return out
 
 
@@ -155,33 +174,121 @@ def published_syntheses(eb, principle: str) -> pd.DataFrame:
     # a row mapped to two principles lists only this principle's question(s) here
     rows["question"] = rows["question"].map(lambda q: ";".join(x for x in _split(q) if x in own))
     out = credibility(common_metric(rows))
+    for col in ("favourable", "text_read", "flag", "k_unit", "k_total", "p_value", "exposure", "source_url"):
+        if col not in out.columns:
+            out[col] = np.nan if col == "k_total" else ""
+    qtype = eb.questions.set_index("id")["type"]
+    out["question_type"] = out["question"].map(lambda q: qtype.get(_split(q)[0], "") if _split(q) else "")
+    refs = eb.references
+    out["source"] = out["citation_key"].map(lambda key: short_cite(refs[key]) if key in refs else key)
+    out["link"] = [ref_url(refs[key]) if key in refs else "" for key in out["citation_key"]]
+    out["link"] = np.where(out["link"].eq(""), out["source_url"].fillna(""), out["link"])
     keep = ["id", "question", "outcome_domain", "outcome", "metric", "estimate", "ci_lower", "ci_upper", "ci_level",
             "k", "n", "i2", "pi_lower", "pi_upper", "design", "scale", "value", "lower", "upper", "conversion",
-            "pvalue", "credibility", "not_assessable", "criteria_not_met", "citation_key", "locator"]
+            "pvalue", "credibility", "not_assessable", "criteria_not_met", "citation_key", "locator",
+            # added for reading: orientation, what was read, flags, and the source in words with its link
+            "favourable", "sign", "better", "better_lower", "better_upper", "k_unit", "k_total", "p_value",
+            "text_read", "flag", "question_type", "exposure", "source", "link", "source_url"]
+    out[["favourable", "text_read", "flag", "k_unit", "p_value", "exposure", "source_url"]] = out[
+        ["favourable", "text_read", "flag", "k_unit", "p_value", "exposure", "source_url"]].fillna("")
     return out[keep].sort_values(["question", "outcome_domain", "id"], kind="stable").reset_index(drop=True)
 
 
-def published_forest(frame: pd.DataFrame, scale: str = "SMD", ax=None):
-    """Forest plot of published estimates on one common scale, labelled "id: outcome [class]".
+#: Smallest font of the review's plots, in points (legible when a page shows the figure at its size).
+FONT_MIN = 9
 
-    Rows without a CI are drawn as open circles (point only). Returns the Axes; never calls
-    ``plt.show()``.
+
+def forest_panels(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """The (outcome_domain, scale) panels :func:`published_forest` draws for ``frame``: one per outcome
+    domain and common scale with at least one estimate, domains in the order of evidence/README.md,
+    SMD before r."""
+    order = list(DOMAIN_ORDER)
+    sub = frame.loc[frame["scale"].notna(), ["outcome_domain", "scale"]].drop_duplicates()
+    keys = sorted(map(tuple, sub.to_numpy()), key=lambda t: (order.index(t[0]) if t[0] in order else len(order),
+                                                             SCALES.index(t[1])))
+    return [(str(d), str(sc)) for d, sc in keys]
+
+
+def _estimate_text(v, lo, hi, digits=2) -> str:
+    f = lambda x: f"{x:.{digits}f}".replace("-", "\u2212")  # noqa: E731
+    return f"{f(v)} [{f(lo)}, {f(hi)}]" if not (math.isnan(lo) or math.isnan(hi)) else f"{f(v)} (no CI)"
+
+
+def published_forest(frame: pd.DataFrame, scale: str = "SMD", ax=None, *, domain: str | None = None,
+                     width: int = 44, fontsize: float = 10):
+    """Forest plot of published estimates on one common scale, made for reading.
+
+    Every estimate is oriented by its ``favourable`` column so that right is better (columns
+    ``better``, ``better_lower``, ``better_upper`` of :func:`common_metric`), with "favours" labels
+    under each side of the axis, each row labelled "source: outcome" (wrapped, never cut), and two
+    columns at the right: the estimate [95% CI] as plotted and k. Rows without a CI are open
+    circles; flagged rows (``flag``: left out of pooling and GRADE) are hollow grey squares marked
+    "*" and their reasons are a footnote; a "\u2021" marks an estimate whose sign was reversed (the
+    review reports lower as better). ``domain`` keeps one outcome domain (one plot per domain:
+    :func:`forest_panels`). Text is at least :data:`FONT_MIN` points. Returns the Axes; never
+    calls ``plt.show()``.
     """
     scale = check_choice("scale", scale, SCALES)
     sub = frame.loc[frame["scale"] == scale]
+    if domain is not None:
+        sub = sub.loc[sub["outcome_domain"] == domain]
+    fontsize = max(float(fontsize), FONT_MIN)
+    better = sub["better"] if "better" in sub.columns else sub["value"]
+    b_lo = sub["better_lower"] if "better_lower" in sub.columns else sub["lower"]
+    b_hi = sub["better_upper"] if "better_upper" in sub.columns else sub["upper"]
+    flag = sub["flag"].fillna("").astype(str) if "flag" in sub.columns else pd.Series("", index=sub.index)
+    sign = sub["sign"] if "sign" in sub.columns else pd.Series(1.0, index=sub.index)
+    who = sub["source"] if "source" in sub.columns else sub["id"]
+    labels = [textwrap.fill(f"{w}: {o}", width) for w, o in zip(who, sub["outcome"].astype(str))]
+    lines = np.array([lab.count("\n") + 1 for lab in labels])
+    # rows stacked from the top, each as tall as its label
+    heights = np.maximum(lines, 1) * 1.0 + 0.35
+    y = -(np.cumsum(heights) - heights / 2)
+    notes = [f"* {i}: {textwrap.fill(r, 110, subsequent_indent='   ')}" for i, r in zip(sub["id"], flag) if r]
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.3 * len(sub) + 1.2))
-    y = np.arange(len(sub))[::-1]
-    ci = sub["lower"].notna().to_numpy()
-    ax.hlines(y[ci], sub["lower"][ci], sub["upper"][ci], color="black", lw=1)
-    ax.plot(sub["value"][ci], y[ci], "s", color="black", ms=4)
-    ax.plot(sub["value"][~ci], y[~ci], "o", mfc="white", color="black", ms=4)
-    cls = sub["credibility"].replace("", "no CI")
-    outcome = sub["outcome"].astype(str).map(lambda o: o if len(o) <= 32 else o[:31] + "…")
-    ax.set_yticks(y, [f"{i}: {o} [{c}]" for i, o, c in zip(sub["id"], outcome, cls)], fontsize=7)
+        _, ax = plt.subplots(figsize=(7.0, 0.24 * heights.sum() + 1.4))
+    ci = (b_lo.notna() & b_hi.notna()).to_numpy()
+    flagged = flag.ne("").to_numpy()
+    for yi, v, lo, hi, c, fl in zip(y, better, b_lo, b_hi, ci, flagged):
+        colour = "grey" if fl else "black"
+        if c:
+            ax.hlines(yi, lo, hi, color=colour, lw=1.2)
+        ax.plot(v, yi, "s" if c else "o", ms=6, color=colour, mfc="white" if (fl or not c) else colour)
+    ax.set_yticks(y, labels, fontsize=fontsize)
+    ax.tick_params(axis="x", labelsize=fontsize)
     ax.axvline(0, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("standardized mean difference" if scale == "SMD" else "correlation r")
-    ax.set_ylim(-1, len(sub))
+    ax.set_ylim(y.min() - heights[-1] / 2 - 0.3 if len(y) else -1, 0.3)
+    right = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
+    ax.text(1.04, 0.3, "estimate [95% CI]", transform=right, fontsize=fontsize, fontweight="bold", va="bottom")
+    ax.text(1.62, 0.3, "k", transform=right, fontsize=fontsize, fontweight="bold", va="bottom", ha="right")
+    for yi, v, lo, hi, k, fl, sg in zip(y, better, b_lo, b_hi, sub["k"], flagged, sign):
+        mark = ("*" if fl else "") + ("\u2021" if sg < 0 else "")
+        ax.text(1.04, yi, _estimate_text(v, lo, hi) + mark, transform=right, fontsize=fontsize, va="center")
+        ax.text(1.62, yi, "\u2013" if pd.isna(k) else f"{int(k):,}", transform=right, fontsize=fontsize,
+                va="center", ha="right")
+    interventions = "question_type" in sub.columns and len(sub) and sub["question_type"].eq("intervention").all()
+    left_txt, right_txt = (("favours comparison", "favours intervention") if interventions
+                           else ("worse outcomes", "better outcomes"))
+    ax.annotate("\u2190 " + left_txt, xy=(0, 0), xycoords="axes fraction", xytext=(0, -2.3 * fontsize),
+                textcoords="offset points", ha="left", va="top", fontsize=fontsize)
+    ax.annotate(right_txt + " \u2192", xy=(1, 0), xycoords="axes fraction", xytext=(0, -2.3 * fontsize),
+                textcoords="offset points", ha="right", va="top", fontsize=fontsize)
+    ax.set_xlabel(("standardized mean difference" if scale == "SMD" else "correlation r")
+                  + " (oriented: right is better)", fontsize=fontsize, labelpad=2.2 * fontsize)
+    if domain is not None:
+        ax.set_title(f"{domain_words(domain)[:1].upper()}{domain_words(domain)[1:]}", fontsize=fontsize + 1,
+                     loc="left")
+    foot = []
+    if (sign < 0).any():
+        foot.append("\u2021 sign reversed so that right is better (the review reports lower as better)")
+    if (~ci).any():
+        foot.append("open circle: published without a CI")
+    foot += notes
+    if foot:
+        ax.annotate("\n".join(foot), xy=(0, 0), xycoords="axes fraction", xytext=(0, -5.2 * fontsize),
+                    textcoords="offset points", ha="left", va="top", fontsize=FONT_MIN)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
     return ax
 
 

@@ -203,3 +203,50 @@ def print_reasons(frame: pd.DataFrame, *, key: str = "id", column: str = "reason
     """Print each row's reasons in full, wrapped (tables truncate long text)."""
     for k, text in zip(frame[key], frame[column]):
         print(textwrap.fill(f"{k}: {text}", width, subsequent_indent="    "))
+
+
+#: Said once above a WWC table, not on every row: why cluster designs carry only the WWC's rating.
+WWC_CLUSTER_NOTE = ("Cluster-randomised and cluster-assigned designs (schools or classrooms assigned) are not "
+                    "recomputed here: the WWC's decision steps for them (Standards Handbook v4.1, Section II.B, "
+                    "pp. 18-29; kept in v5.0) could not be read, so no rating is guessed and the WWC's own published "
+                    "rating stands for them.")
+
+
+def _ours(r: dict) -> str:
+    if r["rating"] != "not rated":
+        return r["rating"]
+    if r["assignment"] == "cluster":
+        return "not recomputed (cluster design)"
+    reason = str(r["reasons"]).removeprefix("not rated: ")
+    if "attrition" in reason:
+        return "not recomputed (the report gives no attrition per arm)"
+    if "baseline" in reason:
+        return "not recomputed (no baseline statistics of the analytic sample)"
+    return f"not recomputed ({reason.split(':')[0]})"
+
+
+def wwc_table(ratings: pd.DataFrame) -> pd.DataFrame:
+    """The WWC findings for reading: the WWC's published rating first, then our recomputation
+    where the design allows it (a short reason where it does not; cluster designs: say
+    :data:`WWC_CLUSTER_NOTE` once above the table), whether they agree, and the finding.
+
+    Returns a DataFrame: intervention, outcome, wwc_rating (the WWC's words, or "not reviewed by
+    the WWC"), ours, agrees ("yes", "no" or empty), design (e.g. "RCT, cluster"), effect_size,
+    improvement_index, n (students), significant ("yes"/"no"), citation_key, id.
+    """
+    rows = []
+    for r in ratings.to_dict("records"):
+        agrees = r["agrees"]
+        rows.append({
+            "intervention": r["intervention"], "outcome": r["outcome"],
+            "wwc_rating": r["wwc_rating_published"] or "not reviewed by the WWC",
+            "ours": _ours(r), "agrees": "" if agrees is pd.NA or pd.isna(agrees) else ("yes" if agrees else "no"),
+            "design": f"{r['design']}, {r['assignment']}", "effect_size": r["effect_size"],
+            "improvement_index": r["improvement_index"], "n": r["n"],
+            "significant": "yes" if bool(r["significant"]) else "no", "citation_key": r["citation_key"], "id": r["id"],
+        })
+    cols = ["intervention", "outcome", "wwc_rating", "ours", "agrees", "design", "effect_size", "improvement_index",
+            "n", "significant", "citation_key", "id"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["n"] = pd.to_numeric(out["n"]).round().astype("Int64")
+    return out

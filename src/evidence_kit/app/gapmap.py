@@ -3,7 +3,8 @@ maps draw them.
 
 Each cell is a bubble whose area grows with the number of syntheses and whose fill says the GRADE
 certainty of the cell's bottom line; the GRADE symbols under it repeat the certainty in text, so
-colour is never the only cue. An empty cell is drawn as a dashed ring marked "gap". This module
+colour is never the only cue. A cell the question asks about with no pooled estimate is a gap, a
+dashed ring marked "gap"; a cell the question does not ask about stays blank. This module
 only lays the cells out (numbers, sizes, colours, labels); ``templates/site/index.html.j2`` draws
 them as inline SVG.
 """
@@ -71,7 +72,8 @@ class Cell:
     radius: float
     fill: str
     symbols: str
-    label: str  # what a screen reader and a tooltip say
+    label: str  # what a screen reader says
+    asked: bool = True  # the question lists this outcome (or a synthesis gives it one)
 
     @property
     def gap(self) -> bool:
@@ -126,12 +128,15 @@ def layout(gap_map: pd.DataFrame, pages: dict[str, str], domains=OUTCOME_DOMAINS
             if n:
                 label = (f"{q.question} {domain_label(d).lower()}: {n} "
                          f"{'synthesis' if n == 1 else 'syntheses'}, {certainty_words(level)}")
+            elif rec is not None:
+                label = f"{q.question} {domain_label(d).lower()}: gap, no pooled estimate found"
             else:
-                label = f"{q.question} {domain_label(d).lower()}: gap, no synthesis found"
+                label = f"{q.question} {domain_label(d).lower()}: not asked by this question"
             out.append(Cell(
                 question=q.question, domain=d, n_syntheses=n, n_rows=int(rec.n_rows) if rec is not None else 0,
                 certainty=level, href=href if n or anchor else "", radius=round(radius(n, n_max), 2),
                 fill=COLOURS.get(level, NOT_RATED), symbols=SYMBOLS.get(level, ""), label=label,
+                asked=rec is not None,
             ))
         rows.append(Row(principle=q.principle, question=q.question, label=str(q.question_label), cells=out))
     return rows

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from evidence_kit.certainty import amstar2_table
+from evidence_kit import review
 
 SOURCE_WORDS = {
     "search:pages": ("a full-text index of open-access web pages (PubMed Central, publishers' pages, "
@@ -114,14 +114,14 @@ def methods(eb, lines: pd.DataFrame | None = None) -> Methods:
 
     am = eb.amstar2
     if am is not None and len(am):
-        conf = amstar2_table(am.set_index("citation_key"))["confidence"]
-        amstar = {"reviews": len(am),
-                  "full_text": int((am["text_read"] == "full text").sum()),
-                  "abstract": int((am["text_read"] == "abstract").sum()),
-                  "confidence": [(lv, int((conf == lv).sum()))
+        conf = review.amstar2_confidence(eb)  # as the principle pages show it
+        full = am["text_read"].fillna("").eq("full text").to_numpy()
+        amstar = {"reviews": len(am), "full_text": int(full.sum()), "abstract": int((~full).sum()),
+                  "not_appraisable": review.NOT_APPRAISABLE,
+                  "confidence": [(lv, int((conf.to_numpy()[full] == lv).sum()))
                                  for lv in ("high", "moderate", "low", "critically low")]}
     else:
-        amstar = {"reviews": 0, "full_text": 0, "abstract": 0, "confidence": []}
+        amstar = {"reviews": 0, "full_text": 0, "abstract": 0, "not_appraisable": "", "confidence": []}
 
     grade = []
     if lines is not None and len(lines):

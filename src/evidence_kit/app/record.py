@@ -78,7 +78,7 @@ def conclusions(eb, lines: pd.DataFrame | None = None) -> pd.DataFrame:
     DataFrame with :data:`COLUMNS`. ``kind`` is ``estimate`` (``key`` is the synthesis row id;
     estimate and CI as published; certainty the GRADE level where ``review.certainty_table``
     rates that row, else empty) or ``bottom line`` (``key`` is ``"<question> <outcome_domain>"``;
-    the statement in words and its certainty). Sorted by kind and key, so the file diffs cleanly.
+    the GRADE statement in words, its certainty, and the estimate it describes). Sorted by kind and key, so the file diffs cleanly.
     """
     syn = eb.syntheses
     if syn is not None and len(syn):
@@ -100,6 +100,9 @@ def conclusions(eb, lines: pd.DataFrame | None = None) -> pd.DataFrame:
         "certainty": lines["certainty"],
         "statement": lines["statement"],
     })
+    for col in ("metric", "estimate", "ci_lower", "ci_upper"):  # the estimate the line describes
+        if col in lines.columns:
+            bl[col] = lines[col].to_numpy()
     out = pd.concat([est.reindex(columns=COLUMNS), bl.reindex(columns=COLUMNS)], ignore_index=True)
     for col in ("certainty", "statement"):
         out[col] = out[col].astype(object).where(out[col].notna(), None)

@@ -17,7 +17,6 @@ notebooks' numbers do. A build that renders the committed outputs without execut
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 import shutil
 import tempfile
@@ -63,8 +62,7 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        lines = [f"Built {len(self.pages)} notebook pages, the index, the methods appendix and the API "
-                 f"reference in {self.site}"]
+        lines = [f"Built {len(self.pages)} notebook pages and the index in {self.site}"]
         if self.first_build:
             lines.append("First build here: the conclusions are recorded for the next one to compare.")
         elif self.changes.empty:
@@ -161,52 +159,67 @@ def principle_pages(pages: list[str]) -> dict[str, str]:
 
 def environment() -> jinja2.Environment:
     """The Jinja environment of the site's pages (``templates/site/``), HTML autoescaped."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "site"),
-                              autoescape=jinja2.select_autoescape(["html", "j2"]),
-                              undefined=jinja2.StrictUndefined, trim_blocks=False, lstrip_blocks=False)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "site"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined)
+    env.filters["capitalize_first"] = lambda text: str(text)[:1].upper() + str(text)[1:]
+    return env
 
 
-def _html(row: dict, text: str = "statement") -> str:
-    rich = row.get(f"{text}_html")
-    if isinstance(rich, str) and rich.strip():
-        return rich
-    plain = row.get(text)
-    return html.escape(str(plain)) if isinstance(plain, str) else ""
+def _text(row: dict, key: str) -> str:
+    value = row.get(key)
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
 
 
-def _line(row: dict) -> dict:
+def _line(row: dict, page: str = "") -> dict:
+    """One bottom line as the index shows it: the GRADE statement, its size in words, the certainty
+    and the source, with a link to the line on the principle's page."""
     level = gapmap._level(row.get("certainty"))
-    return {"statement_html": _html(row), "certainty": level, "symbols": gapmap.SYMBOLS.get(level, ""),
-            "question": row.get("question"), "outcome_domain": row.get("outcome_domain")}
+    anchor = _text(row, "anchor")
+    return {"statement": _text(row, "statement"), "size": _text(row, "size"), "source": _text(row, "source"),
+            "link": _text(row, "link"), "certainty": level, "symbols": gapmap.SYMBOLS.get(level, ""),
+            "href": f"{page}#{anchor}" if page and anchor else page}
 
 
-def _headline(lines: pd.DataFrame) -> tuple[dict | None, list[dict]]:
-    """A principle's one sentence, and its other lines.
+def _headline(lines: pd.DataFrame, page: str = "") -> tuple[dict | None, list[dict]]:
+    """A principle's one sentence, and its other lines (in question order).
 
-    The principle-level line when the review gives one (a row without a question); otherwise the
-    question-and-outcome line rated most certain, with the most syntheses among equals.
+    The question-and-outcome line rated most certain; among equals, the one with the most
+    syntheses, then the most studies.
     """
     if lines is None or not len(lines):
         return None, []
     frame = lines.reset_index(drop=True).copy()
-    qcol = frame["question"].astype(object)
-    whole = frame.loc[qcol.isna() | (qcol.astype(str).str.strip() == "")]
-    rest = frame.drop(whole.index)
-    if len(whole):
-        return _line(whole.iloc[0].to_dict()), [_line(r) for r in rest.to_dict("records")]
     rank = {lv: i for i, lv in enumerate(gapmap.LEVELS)}
     frame["_rank"] = frame["certainty"].map(lambda v: rank.get(gapmap._level(v), len(rank)))
-    n = frame["n_syntheses"] if "n_syntheses" in frame.columns else pd.Series(0, index=frame.index)
-    frame["_n"] = -pd.to_numeric(n, errors="coerce").fillna(0)
-    best = frame.sort_values(["_rank", "_n"], kind="stable").index[0]
-    return _line(frame.loc[best].to_dict()), [_line(r) for r in frame.drop(index=best).to_dict("records")]
+    for col, src in (("_n", "n_syntheses"), ("_k", "studies")):
+        values = frame[src] if src in frame.columns else pd.Series(0, index=frame.index)
+        frame[col] = -pd.to_numeric(values, errors="coerce").fillna(0)
+    best = frame.sort_values(["_rank", "_n", "_k"], kind="stable").index[0]
+    return (_line(frame.loc[best].to_dict(), page),
+            [_line(r, page) for r in frame.drop(index=best).to_dict("records")])
 
 
-def _gaps(eb, principle: str) -> list[str]:
+def _gaps(eb, principle: str, page: str = "") -> list[dict]:
     gaps = review.gap_lines(eb, principle)
     if gaps is None or not len(gaps):
         return []
-    return [_html(r) for r in gaps.to_dict("records") if _html(r)]
+    out = []
+    for r in gaps.to_dict("records"):
+        anchor = _text(r, "anchor")
+        out.append({"text": _text(r, "text") or _text(r, "statement"),
+                    "href": f"{page}#{anchor}" if page and anchor else page})
+    return out
+
+
+def _certainty_counts(lines: pd.DataFrame) -> str:
+    """"3 findings: 1 low, 2 very low certainty" (or "not rated")."""
+    if lines is None or not len(lines):
+        return ""
+    levels = [gapmap._level(v) or "not rated" for v in lines["certainty"]]
+    parts = [f"{levels.count(lv)} {lv}" for lv in (*gapmap.LEVELS, "not rated") if levels.count(lv)]
+    n = len(levels)
+    return f"{n} {'finding' if n == 1 else 'findings'} by question and outcome: " + ", ".join(parts)
 
 
 def _fmt(value) -> str:
@@ -381,11 +394,11 @@ def build(
         for p in eb.principles.to_dict("records"):
             pid = p["id"]
             mine = lines.loc[lines["principle"].astype(str) == pid] if len(lines) else lines
-            headline, rest = _headline(mine)
             href = by_principle.get(pid, "")
+            headline, rest = _headline(mine, href)
             principles.append({"id": pid, "number": pid.lstrip("P"), "short": p["short"], "href": href,
                                "page_title": titles.get(href, ""), "headline": headline, "lines": rest,
-                               "gaps": _gaps(eb, pid)})
+                               "counts": _certainty_counts(mine), "gaps": _gaps(eb, pid, href)})
         rows = gapmap.layout(gap_map, by_principle)
         shorts = dict(zip(eb.principles["id"], eb.principles["short"], strict=True))
         groups = []

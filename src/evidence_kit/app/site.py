@@ -121,7 +121,8 @@ def label_figures(nb) -> None:
                         meta["alt"] = f"Figure {n}" + (f", section {heading}" if heading else "")
 
 
-def notebook_html(nb, title: str, *, built: str = "", version: str = evidence_kit.__version__) -> str:
+def notebook_html(nb, title: str, *, built: str = "", version: str = evidence_kit.__version__,
+                  api: bool = True) -> str:
     """Reader-view HTML for an executed notebook (offline: no external scripts)."""
     exporter = HTMLExporter(
         template_name="reader",
@@ -132,7 +133,7 @@ def notebook_html(nb, title: str, *, built: str = "", version: str = evidence_ki
     nb.metadata["title"] = title
     label_figures(nb)
     body, _ = exporter.from_notebook_node(nb, resources={"ek": {"built": built, "version": version,
-                                                                 "title": SITE_TITLE}})
+                                                                 "title": SITE_TITLE, "api": api}})
     return body
 
 
@@ -330,7 +331,7 @@ def build(
         else:
             nb = nbformat.read(path, as_version=4)
         title = _title(nb, path.stem)
-        (site / f"{path.stem}.html").write_text(notebook_html(nb, title, built=built, version=version),
+        (site / f"{path.stem}.html").write_text(notebook_html(nb, title, built=built, version=version, api=api),
                                                 encoding="utf-8")
         seconds[path.name] = time.perf_counter() - start
         say(f"[{i}/{len(notebooks)}] {path.name}: {seconds[path.name]:.1f} s -> {path.stem}.html")

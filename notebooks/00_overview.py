@@ -27,7 +27,6 @@
 import textwrap
 import warnings
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm's notice when ipywidgets is absent
 import numpy as np
 import pandas as pd
 

@@ -25,9 +25,7 @@
 # %%
 # %matplotlib inline
 import textwrap
-import warnings
 
-warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm's notice when ipywidgets is absent
 import numpy as np
 import pandas as pd
 from IPython.display import display
@@ -124,8 +122,11 @@ rv.reader_table(pub, {"source": "source", "question": "question", "outcome": "ou
 
 # %%
 flagged = pub.loc[pub["flag"] != ""]
-rv.reader_table(flagged, {"id": "estimate", "flag": "why it is left out"}, wrap=["flag"],
-                caption=f"{len(flagged)} flagged estimate(s), left out of the statements and of GRADE")
+if len(flagged):
+    display(rv.reader_table(flagged, {"id": "estimate", "flag": "why it is left out"}, wrap=["flag"],
+                            caption=f"{len(flagged)} flagged estimate(s), left out of the statements and of GRADE"))
+else:
+    print("No estimate of this principle is flagged.")
 
 # %% [markdown]
 # ### Reproductions
@@ -136,6 +137,8 @@ rv.reader_table(flagged, {"id": "estimate", "flag": "why it is left out"}, wrap=
 
 # %%
 rep = rv.reproductions(eb, P)
+if not len(rep):
+    print(f"No published estimate of {P} could be re-pooled: no study rows behind them were reachable.")
 rv.reader_table(rep, {"source": "source", "outcome": "outcome", "data": "study rows", "method": "method", "k": "k",
                       "published": "published", "published_lower": "lower", "published_upper": "upper",
                       "reproduced": "re-pooled", "reproduced_lower": "lower", "reproduced_upper": "upper",

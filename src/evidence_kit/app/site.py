@@ -377,11 +377,11 @@ def build(
         downloads = [
             {"href": "data/conclusions.csv", "name": "conclusions.csv",
              "what": "the conclusions of this build: every pooled estimate and bottom line with its certainty "
-                     "(the living record, evidence/conclusions.csv)"},
+                     "(the living record, evidence/conclusions.csv)", "summary": True},
             {"href": "data/bottom_lines.csv", "name": "bottom_lines.csv",
-             "what": "one bottom line per question and outcome, as on the principle pages"},
+             "what": "one bottom line per question and outcome, as on the principle pages", "summary": True},
             {"href": "data/evidence_gap_map.csv", "name": "evidence_gap_map.csv",
-             "what": "the evidence and gap map as a table"},
+             "what": "the evidence and gap map as a table", "summary": True},
         ]
         for csv in sorted(evidence_dir.glob("**/*.csv")):
             rel = csv.relative_to(evidence_dir)
@@ -389,7 +389,8 @@ def build(
                 continue
             target = site / "data" / rel.as_posix().replace("/", "__")
             shutil.copyfile(csv, target)
-            downloads.append({"href": f"data/{target.name}", "name": target.name, "what": _describe(rel)})
+            downloads.append({"href": f"data/{target.name}", "name": target.name, "what": _describe(rel),
+                              "summary": False})
 
         principles = []
         for p in eb.principles.to_dict("records"):

@@ -26,12 +26,16 @@
 # |---|---|---|---|
 # | 1 | `ek.multilevel_meta_analysis` (three levels, multilevel I^2) | `dat.konstantopoulos2011` | Direct: school calendars, schools within districts |
 # | 2 | `ek.robust` (CR1, CR2), `ek.wald_test` | `dat.konstantopoulos2011`, `dat.bangertdrowns2004`, `dat.tannersmith2016` | Direct; direct (but college studies included); indirect (school motivation and later delinquency, an association) |
+# | 2b | `vcalc`, `che_model`, `che_sensitivity` (the CHE working model with CR2), `MultilevelResult.confint` (profile likelihood), `profile_plot` | `dat.konstantopoulos2011` | Direct: schools within districts |
 # | 3 | `ek.permutation_test` | `dat.bangertdrowns2004` (K-12 studies) | Direct: school-based writing-to-learn |
 # | 4 | `ek.egger_test`, `ek.rank_test`, `ek.trim_and_fill`, `ek.funnel_plot`, `ek.fail_safe_n`, `ek.pet_peese`, `ek.excess_significance_test`, `ek.selection_model` | `dat.bangertdrowns2004` | Direct for the K-12 studies; the published review also holds college studies |
 #
 # `dat.assink2016` (recidivism and mental health in delinquent juveniles), the other
 # multilevel dataset of the package's reference fixtures, is not used here: it is about juvenile
-# offenders' recidivism, not schools or school-based programmes.
+# offenders' recidivism, not schools or school-based programmes. It is the textbook case for the
+# CHE working model of Part 2b (several correlated effects per sample), and the package's tests
+# check that model on it against metafor and clubSandwich; here the model is shown on the direct
+# school data instead.
 #
 # Every number is printed by a cell; the prose interprets without quoting them. The
 # interpretations describe these data and these methods, not the Roadmap's conclusions.
@@ -43,6 +47,8 @@ import pandas as pd
 from scipy import stats
 
 import evidence_kit as ek
+from evidence_kit.plots import profile_plot
+from evidence_kit.synthesis import che_model, che_sensitivity, vcalc
 
 pd.set_option("display.precision", 4)
 pd.set_option("display.width", 140)
@@ -269,6 +275,72 @@ pd.concat([wald_ts, qm_row])
 # clusters are studies with many effects, so the robust standard errors exceed the model-based
 # ones, and CR2's Satterthwaite degrees of freedom for the intercept fall far below CR1's
 # J - p: with few studies in a category, a robust test has little information, and CR2 says so.
+
+# %% [markdown]
+# ## Part 2b. Correlated and hierarchical effects (CHE) with robust inference
+# Pustejovsky and Tipton (2022, Prevention Science 23:425-438) recommend one recipe for
+# dependent effects when their correlations are unknown: assume a correlation rho between the
+# sampling errors of effects in one cluster (`vcalc`), fit the multilevel model with that
+# sampling covariance matrix V as a working model for the weights, and base inference on CR2
+# cluster-robust standard errors with Satterthwaite degrees of freedom, which stay valid when rho
+# or the random-effects structure is wrong. A sensitivity analysis over rho shows how much the
+# weights, and so the estimate, depend on the guess.
+#
+# The direct school data are `dat.konstantopoulos2011`: schools (one effect each) within
+# districts, so the district is the cluster. Each school is its own sample, so the sampling errors
+# of two schools are in fact independent (rho = 0 is the true value here); rho > 0 is the
+# working assumption a reviewer makes when a study reports several outcomes or time points of one
+# sample. The recipe is shown with the common default rho = 0.6 and then over a grid.
+
+# %%
+V_kon = vcalc(kon, "vi", "district", obs="school", rho=0.6)
+print(V_kon)  # one dense block per district, nothing between districts
+che_kon = che_model(kon, cluster="district", es_id="school", rho=0.6)
+che_kon
+
+# %% [markdown]
+# `che_model` is the three steps above in one call: `vcalc`, then
+# `multilevel_meta_analysis(..., V=V)` (metafor's `rma.mv(yi, V, random = ~ 1 | district/school)`),
+# then `robust(..., "CR2")` by district. The fitted working model is kept on the result:
+
+# %%
+print(che_kon.model.variance_components().to_string())
+pd.concat({"working model (z)": che_kon.model.coefficients.assign(df=np.nan),
+           "CHE + CR2": che_kon.coefficients})[COLS]
+
+# %% [markdown]
+# The sensitivity over the assumed correlation: estimate, CR2 standard error, Satterthwaite df,
+# p-value, confidence interval and the two variance components, for rho from 0 to 0.8.
+
+# %%
+sens_kon = che_sensitivity(kon, cluster="district", es_id="school", rhos=(0.0, 0.2, 0.4, 0.6, 0.8))
+sens_kon
+
+# %% [markdown]
+# As the assumed rho rises, part of the similarity of schools within a district is attributed
+# to correlated sampling errors, so the between-district variance falls; the school-level
+# variance rises, because errors that move together leave more of the spread within a district
+# to true differences between schools. The estimate, its CR2 standard error and the p-value barely
+# move across the grid, and every robust interval just includes zero, as the CR2 interval of
+# Part 2 did: the conclusion does not depend on the assumed correlation, which is what the CHE
+# recipe asks a reviewer to show before reporting one rho.
+#
+# ### Profile-likelihood intervals for the variance components
+# How well are the two variances determined? The profile-likelihood interval of each sigma^2
+# (metafor's `confint(res, sigma2 = j)`) re-estimates the other component at every value; its
+# bounds are where the (restricted) log-likelihood falls chi^2(1, 0.95)/2 below its maximum.
+
+# %%
+ml_kon.confint()
+
+# %% [markdown]
+# From few districts the between-district variance is poorly determined: relative to its
+# estimate, its interval is much wider than the school-level variance's, which rests on every
+# school. The profile plot shows the flat top of the likelihood in the district variance
+# (dashed: the estimate and the maximum; dotted: the cut-off whose crossings are the bounds).
+
+# %%
+ax = profile_plot(ml_kon, "district", xlim=(0.0, 0.3), steps=16);
 
 # %% [markdown]
 # ## Part 3. Permutation test of a meta-regression moderator
@@ -530,6 +602,10 @@ for what, call in bad_inputs.items():
 #   schools, and the univariate model understates the uncertainty.
 # - Cluster-robust CR2 inference with Satterthwaite degrees of freedom is the cautious check when
 #   clusters are few; `ek.wald_test` tests several coefficients of a moderator at once.
+# - The CHE working model (`vcalc` + the multilevel model with V + CR2) is the recommended recipe
+#   for dependent effects with unknown correlations; the sensitivity over rho shows whether the
+#   assumed correlation matters. Profile-likelihood intervals show how well each variance
+#   component is determined.
 # - The seeded permutation test gives a moderator p-value that does not rest on the normal
 #   approximation.
 # - Small-study diagnostics disagree in strength and answer different questions; read them

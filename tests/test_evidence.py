@@ -492,14 +492,19 @@ def test_bom_crlf_and_padding_are_read_as_written(tmp_path):
 
 def test_unreadable_csv_is_one_problem_not_a_crash(tmp_path):
     root = make_tree(tmp_path)
-    (root / "syntheses" / "latin1.csv").write_bytes("id,notes\nx,caf\xe9\n".encode("latin-1"))
+    # not UTF-8 (a Latin-1 'é' in a note): one problem naming the row, and the row is still read
+    with (root / "syntheses" / "sleep.csv").open("w", newline="", encoding="latin-1") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(ROW))
+        writer.writeheader()
+        writer.writerow(dict(ROW, notes="caf\xe9"))
     (root / "syntheses" / "ragged.csv").write_text(",".join(ROW) + "\n" + ",".join(ROW.values()) + ",extra\n",
                                                    encoding="utf-8")
     base = ek.load_evidence(root, strict=False)
-    assert _where(base.problems) == [("syntheses/latin1.csv", None, None), ("syntheses/ragged.csv", None, None)]
+    assert _where(base.problems) == [("syntheses/ragged.csv", None, None), ("syntheses/sleep.csv", 2, None)]
     assert "cannot read the CSV file" in base.problems[0].message
-    assert f"Expected {len(ROW)} fields in line 2, saw {len(ROW) + 1}" in base.problems[1].message
-    assert len(base.syntheses) == 1  # the readable file is still read
+    assert f"Expected {len(ROW)} fields in line 2, saw {len(ROW) + 1}" in base.problems[0].message
+    assert "not UTF-8: byte 0xe9 on row 2" in base.problems[1].message
+    assert len(base.syntheses) == 1 and base.syntheses.loc[0, "notes"] == "café"  # read, not dropped
 
 
 def test_summaries_agree_with_a_plain_count_of_the_real_rows():

@@ -26,7 +26,13 @@ def decode_bytes(raw: bytes, name: str | None = None, encoding: str | None = Non
         return raw.decode(encoding).removeprefix("\ufeff")  # a BOM is never content
     for bom, enc in _BOMS:
         if raw.startswith(bom):
-            text = raw.decode(enc)
+            try:
+                text = raw.decode(enc)
+            except UnicodeDecodeError:
+                if enc != "utf-8-sig":
+                    raise
+                raw = raw[len(bom):]  # a UTF-8 BOM, then bytes that are not UTF-8: fall back
+                break
             return text[1:] if text.startswith("\ufeff") else text
     try:
         return raw.decode("utf-8")
@@ -55,6 +61,12 @@ def split_lines(text: str) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def unaccounted(starts, accounted) -> list:
+    """The final pass of every reader: the entry starts (lines or offsets) that ended as neither
+    a record nor a failure. Empty unless a reader has a bug; each one left becomes a failure."""
+    return [s for s in starts if s not in accounted]
 
 
 class LineIndex:

@@ -1,7 +1,9 @@
 """APA 7 reference-list entries for journal articles, books, chapters, reports, theses and web
 pages (American Psychological Association, *Publication Manual*, 7th ed., 2020, chapters 9-10).
 
-Output as plain text, Markdown (``*italics*``) or HTML (``<i>``, DOI and URL as links). Titles
+Output as plain text, Markdown (``*italics*``) or HTML (``<i>``, DOI and URL as links). Only
+http, https and doi URLs become links; every value is escaped (HTML entities, or Markdown
+backslash escapes, so neither raw HTML nor Markdown link syntax in a record reaches a page). Titles
 are printed as the record gives them: APA's sentence case is not forced (turning
 "Evidence From Schools" into sentence case needs to know which words are proper nouns).
 """
@@ -21,31 +23,43 @@ STYLES = ("apa",)
 FORMATS = ("text", "html", "markdown")
 
 
+# only these become links: a javascript:, data: or vbscript: URL read from a file stays text
+_LINKABLE = re.compile(r"(?:https?://|doi:)[^\s<>\x00-\x1f\x7f]+", re.IGNORECASE)
+# Markdown syntax (and raw HTML, which Markdown passes through) in a value: backslash-escaped;
+# '&' only where it would start an entity
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>])|&(?=#?\w+;)")
+
+
 class _Out:
-    """Italics and links in the chosen output format."""
+    """Italics and links in the chosen output format; every value from a record is escaped."""
 
     def __init__(self, fmt: str):
         self.fmt = fmt
 
     def text(self, s: str) -> str:
-        return html.escape(s, quote=False) if self.fmt == "html" else s
+        if self.fmt == "html":
+            return html.escape(s, quote=False)
+        if self.fmt == "markdown":
+            return _MARKDOWN_ACTIVE.sub(lambda m: "\\" + m.group(0), s)
+        return s
 
     def italic(self, s: str) -> str:
         if not s:
             return ""
-        if self.fmt == "html":
-            return f"<i>{html.escape(s, quote=False)}</i>"
-        if self.fmt == "markdown":
-            return f"*{s}*"
+        if self.fmt in ("html", "markdown"):
+            return f"<i>{self.text(s)}</i>" if self.fmt == "html" else f"*{self.text(s)}*"
         return s
 
     def link(self, url: str) -> str:
+        """A link for an http, https or doi URL; any other URL (``javascript:...``) as text."""
+        if self.fmt == "text":
+            return url
+        if not _LINKABLE.fullmatch(url):
+            return self.text(url)
+        href = "https://doi.org/" + url[4:].lstrip() if url[:4].lower() == "doi:" else url
         if self.fmt == "html":
-            u = html.escape(url, quote=True)
-            return f'<a href="{u}">{html.escape(url, quote=False)}</a>'
-        if self.fmt == "markdown":
-            return f"<{url}>"
-        return url
+            return f'<a href="{html.escape(href, quote=True)}">{html.escape(url, quote=False)}</a>'
+        return f"<{href}>"
 
 
 def _initials(given: str) -> str:

@@ -6,21 +6,26 @@ braces, quotes, bare numbers or ``@string`` macros joined with ``#``. What real 
 accepted too: ``%`` comment lines (biber, bibtexparser), entries without a key (EndNote) or with
 an empty key (Mendeley), field names with spaces or ``+`` (Scopus, biblatex-apa), repeated fields
 and repeated keys (both kept), ``\\{`` escapes, undefined macros (kept as their name).
+
+Nothing is lost without a word: an entry start at the beginning of a line (``@type{``) ends
+whatever value, entry or ``@comment`` came before it, so an unbalanced brace costs its own entry
+(reported) and never the ones after it; a final pass checks that every such entry start became
+a record or a failure. Line ends may be LF, CRLF or CR.
 """
 
 from __future__ import annotations
 
 import re
 
+from evidence_kit.citations._bibnames import _split_top, parse_names
 from evidence_kit.citations._bibnames import name_to_bibtex as _name_to_bibtex
-from evidence_kit.citations._bibnames import parse_names
 from evidence_kit.citations._bibparse import Parser
 from evidence_kit.citations._latex import (
     latex_to_unicode,
     unicode_to_latex,
     verbatim_to_text,
 )
-from evidence_kit.citations._text import date_to_text, month_number, parse_date
+from evidence_kit.citations._text import date_to_text, month_number, parse_date, unaccounted
 from evidence_kit.citations.model import Citation, CitationParseError, SourceLocation
 
 FORMAT = "bibtex"
@@ -74,16 +79,29 @@ CSL_TO_FIELD = {
 }
 
 # --- entry <-> Citation --------------------------------------------------------------------
-def _split_keywords(text: str) -> list[str]:
-    sep = ";" if ";" in text else ","
-    return [k.strip() for k in text.split(sep) if k.strip()]
+def _split_keywords(raw: str) -> list[str]:
+    """A ``keywords`` value (LaTeX as written) -> keywords: split on ``;`` when there is one at
+    brace depth 0, else on ``,``; a braced keyword (``{Schools, Public}``) stays whole."""
+    sep = _SEMICOLON if len(_split_top(raw, _SEMICOLON)) > 1 else _COMMA
+    words = (latex_to_unicode(k) for k in _split_top(raw, sep))
+    return [k for k in words if k]
+
+
+_SEMICOLON, _COMMA = re.compile(";"), re.compile(",")
 
 
 def _keywords_text(keywords) -> str:
+    """Keywords -> LaTeX: ``; ``-joined when one holds a comma (MeSH headings do); a keyword that
+    would otherwise split is braced, so :func:`_split_keywords` reads each back whole."""
     if isinstance(keywords, str):
-        return keywords
+        return unicode_to_latex(keywords)
     sep = "; " if any("," in k for k in keywords) else ", "
-    return sep.join(keywords)
+
+    def one(k: str) -> str:  # a lone keyword with a comma has no ';' beside it: brace it
+        whole = ";" in k or ("," in k and len(keywords) == 1)
+        return "{" + unicode_to_latex(k) + "}" if whole else unicode_to_latex(k)
+
+    return sep.join(one(k) for k in keywords)
 
 
 def _put_custom(rec: Citation, field: str, value: str) -> None:
@@ -135,13 +153,13 @@ def _map_entry(etype: str, key: str, fields: list[tuple[str, str]]) -> Citation:
             rec[NAME_FIELDS[name]] = names = parse_names(value)
             _keep_latex(rec, NAME_FIELDS[name], value, " and ".join(map(_name_to_bibtex, names)))
         elif name in VERBATIM_FIELDS and VERBATIM_FIELDS[name] not in rec:
-            rec[VERBATIM_FIELDS[name]] = verbatim_to_text(value)
+            rec[VERBATIM_FIELDS[name]] = verbatim_to_text(_strip_outer_braces(value))
         elif name == "pages" and "page" not in rec:
             rec["page"] = re.sub(r"\s*-{1,3}\s*", "-", latex_to_unicode(value))
         elif name == "number" and ("issue" if csl_type.startswith("article") else "number") not in rec:
             rec["issue" if csl_type.startswith("article") else "number"] = latex_to_unicode(value)
         elif name in ("keywords", "keyword") and "keyword" not in rec:
-            rec["keyword"] = _split_keywords(latex_to_unicode(value))
+            rec["keyword"] = _split_keywords(value)
         elif name == "year" and year is None and "issued" not in rec:
             year = latex_to_unicode(value)
         elif name == "month" and month is None and month_number(latex_to_unicode(value)):
@@ -165,6 +183,43 @@ def _map_entry(etype: str, key: str, fields: list[tuple[str, str]]) -> Citation:
     elif month:
         _put_custom(rec, "month", str(month))
     return rec
+
+
+_BRACE_RUN = re.compile(r"\\.|\{+|\}+", re.DOTALL)
+
+
+def _strip_outer_braces(text: str) -> str:
+    """``{{ {10.1/x} }}`` -> ``10.1/x`` in one pass (``verbatim_to_text`` alone re-scans the
+    value for every layer: quadratic for a value nested thousands of levels deep).
+
+    With ``L`` braces opening the value, ``T`` closing it and the depth never below ``m`` in
+    between, the outer ``min(L, T, m)`` pairs wrap the whole value."""
+    text = text.strip()
+    mid_start = len(text) - len(text.lstrip("{ \t\r\n"))  # str.strip: linear, no regex backtracking
+    opening = text[:mid_start]
+    n_open = opening.count("{")
+    if not n_open:
+        return text
+    mid_end = max(len(text.rstrip("} \t\r\n")), mid_start)
+    if text[mid_start - 1:mid_end].endswith("\\"):  # the first closing brace is escaped
+        return text
+    depth = lowest = n_open
+    for m in _BRACE_RUN.finditer(text, mid_start, mid_end):
+        run = m.group()
+        if run[0] == "{":
+            depth += len(run)
+        elif run[0] == "}":
+            depth -= len(run)
+            lowest = min(lowest, depth)
+    n_close = text.count("}", mid_end)
+    if lowest < 0 or depth != n_close:  # unbalanced: leave it as written
+        return text
+    layers = min(n_open, n_close, lowest)
+    if not layers:
+        return text
+    lo = [i for i, c in enumerate(opening) if c == "{"][layers - 1] + 1
+    hi = [mid_end + i for i, c in enumerate(text[mid_end:]) if c == "}"][-layers]
+    return text[lo:hi].strip()
 
 
 def _keep_latex(rec: Citation, var: str, raw: str, canonical: str) -> None:
@@ -231,7 +286,7 @@ def citation_to_entry(rec: dict) -> str:
     if rec.get("page") is not None:
         put("pages", unicode_to_latex(str(rec["page"])).replace("-", "--"))
     if rec.get("keyword"):
-        put("keywords", unicode_to_latex(_keywords_text(rec["keyword"])))
+        put("keywords", _keywords_text(rec["keyword"]))
     for var, field in CSL_TO_FIELD.items():
         if rec.get(var) is None or var == "title":
             continue
@@ -251,19 +306,33 @@ def citation_to_entry(rec: dict) -> str:
 
 
 def read_bibtex(text: str, file: str | None = None, strict: bool = True):
-    """Parse BibTeX text; returns ``(records, failures)``. ``strict`` raises on the first failure."""
+    """Parse BibTeX text; returns ``(records, failures)``. ``strict`` raises on the first failure.
+
+    Line ends may be LF, CRLF or CR (old Mac exports). Every entry start at the beginning of a
+    line ends up as a record or a failure: a final pass checks it.
+    """
+    text = _LINE_ENDS.sub("\n", text) if "\r" in text else text  # line numbers are unchanged
     parser = Parser(text, file)
     raw_entries, failures = [], []
+    accounted: set[int] = set()
     for item in parser.entries():
         if item[0] == "error":
-            _, reason, pos, key = item
+            _, reason, pos, key, at = item
             err = CitationParseError(reason, file=file, line=parser.lines.line(pos),
                                      record=key if key else f"#{len(raw_entries) + len(failures) + 1}")
             if strict:
                 raise err
             failures.append(err)
+            accounted.add(at)
         else:
             raw_entries.append(item)
+            accounted.add(item[4])
+    for at in unaccounted(parser.entry_starts, accounted):
+        err = CitationParseError("entry start neither read nor reported (a reader bug: please "
+                                 "report it)", file=file, line=parser.lines.line(at))
+        if strict:
+            raise err
+        failures.append(err)
     parents: dict = {}
     for _, etype, key, fields, _ in raw_entries:
         parents.setdefault(key, (etype, fields))
@@ -274,6 +343,9 @@ def read_bibtex(text: str, file: str | None = None, strict: bool = True):
         rec.source = SourceLocation(file, parser.lines.line(start), FORMAT, i)
         records.append(rec)
     return records, failures
+
+
+_LINE_ENDS = re.compile(r"\r\n?")
 
 
 def write_bibtex(records) -> str:

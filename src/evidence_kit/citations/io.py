@@ -106,7 +106,8 @@ def read_citations(path, format: str | None = None, *, strict: bool = True,
     try:
         text = decode_bytes(raw, str(path), encoding)
     except UnicodeDecodeError as exc:
-        err = CitationParseError(f"cannot decode as {encoding}: {exc.reason}", file=str(path),
+        err = CitationParseError(f"cannot decode as {encoding or exc.encoding}: {exc.reason}",
+                                 file=str(path),
                                  line=raw.count(b"\n", 0, exc.start) + 1)
         if strict:
             raise err from None

@@ -3,8 +3,9 @@
 Tags are described in the NLM's *MEDLINE/PubMed Data Element (Field) Descriptions*
 (https://www.nlm.nih.gov/bsd/mms/medlineelements.html): a tag left-justified in four columns,
 ``- ``, the value; continuation lines start with six spaces and continue the value after a
-single space; records are separated by blank lines. The ERIC flavour (``OWN - ERIC``, no PMID,
-``ISSN - ``) reads the same way.
+single space; records are separated by blank lines (or start at a second ``PMID``, or a second
+``OWN`` in ERIC records, when the blank line is missing). The ERIC flavour (``OWN - ERIC``, no
+PMID, ``ISSN - ``) reads the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from evidence_kit.citations._text import (
     name_to_text,
     split_lines,
     split_name,
+    unaccounted,
 )
 from evidence_kit.citations.model import Citation, CitationParseError, SourceLocation
 
@@ -29,6 +31,7 @@ TAG_TO_CSL = {
     "CTI": "collection-title",
 }
 CSL_TO_TAG = {v: k for k, v in TAG_TO_CSL.items()}
+_OPENERS = ("PMID", "OWN")  # first tag of a PubMed record, or of an ERIC one (no PMID)
 _RIS_TY = re.compile(r"(?m)^TY  - ")
 _RIS_ER = re.compile(r"(?m)^ER  -")
 _DP = re.compile(r"^(-?\d{1,4})(?: ([A-Za-z]{3})(?: (\d{1,2}))?)?$")
@@ -134,20 +137,27 @@ def read_medline(text: str, file: str | None = None, strict: bool = True):
         return records, [err]
     blocks: list[tuple[int, list[tuple[int, str]]]] = []
     block: list[tuple[int, str]] = []
+    opener = None  # the tag that opened the block when it opens records (PMID, or OWN for ERIC)
     for lineno, line in enumerate(split_lines(text), 1):
         if not line.strip():
             if block:
                 blocks.append((block[0][0], block))
-                block = []
+                block, opener = [], None
             continue
-        if block and line.startswith("PMID") and any(b.startswith("PMID") for _, b in block):
-            blocks.append((block[0][0], block))  # two records without a blank line between
-            block = []
+        tag = line[:4].rstrip(" -")
+        if tag in _OPENERS:
+            if block and tag == opener:  # two records without a blank line between
+                blocks.append((block[0][0], block))
+                block = []
+            if not block or tag == "PMID":
+                opener = tag
         block.append((lineno, line))
     if block:
         blocks.append((block[0][0], block))
+    accounted: set[int] = set()
     for number, (start, lines) in enumerate(blocks, 1):
-        tags: list[list[str]] = []
+        accounted.add(start)
+        tags: list[list] = []  # [tag, [value, continuation, ...]]: joined once (linear)
         error = None
         for lineno, line in lines:
             m = _TAG.match(line)
@@ -155,12 +165,13 @@ def read_medline(text: str, file: str | None = None, strict: bool = True):
                 if not tags:
                     error = (lineno, "continuation line before any tag")
                     break
-                tags[-1][1] = f"{tags[-1][1]} {line.strip()}".strip()
+                tags[-1][1].append(line.strip())
             elif m:
-                tags.append([m.group(1), m.group(2).rstrip()])
+                tags.append([m.group(1), [m.group(2).rstrip()]])
             else:
                 error = (lineno, f"not a 'TAG - value' line: {line[:40]!r}")
                 break
+        tags = [[t, v[0] if len(v) == 1 else " ".join(v).strip()] for t, v in tags]
         pmid = next((v for t, v in tags if t == "PMID"), None)
         label = f"#{number}" + (f" (PMID {pmid})" if pmid else "")
         if error is not None:
@@ -172,6 +183,12 @@ def read_medline(text: str, file: str | None = None, strict: bool = True):
         rec = _to_citation([(t, v) for t, v in tags])
         rec.source = SourceLocation(file, start, FORMAT, len(records))
         records.append(rec)
+    for line in unaccounted([start for start, _ in blocks], accounted):  # the final pass
+        err = CitationParseError("record start neither read nor reported (a reader bug: please "
+                                 "report it)", file=file, line=line)
+        if strict:
+            raise err
+        failures.append(err)
     return records, failures
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from evidence_kit.citations._text import name_to_text, split_lines, split_name
+from evidence_kit.citations._text import name_to_text, split_lines, split_name, unaccounted
 from evidence_kit.citations.model import Citation, CitationParseError, SourceLocation
 
 FORMAT = "ris"
@@ -160,16 +160,20 @@ def read_ris(text: str, file: str | None = None, strict: bool = True):
         failures.append(err)
 
     def label(tags, no):
-        title = next((v for t, v in tags if t in ("TI", "T1") and v), None)
+        title = next((v[0] for t, v in tags if t in ("TI", "T1") and v[0]), None)
         return f"#{no}" + (f" ({title[:50]!r})" if title else "")
 
     closed: tuple | None = None  # the last record after its ER: (tags, start, ER value)
+    starts: list[int] = []  # line of every TY: each must end as a record or a failure
+    accounted: set[int] = set()
 
     def finish():
         nonlocal closed
         if closed is not None:
             tags, rec_start, er = closed
-            rec = _to_citation([(t, v) for t, v in tags])
+            # a value is the list of its lines, joined once here (linear in the record)
+            rec = _to_citation([(t, "\n".join(v)) for t, v in tags])
+            accounted.add(rec_start)
             if er:
                 rec.setdefault("custom", {}).setdefault(FORMAT, {})["ER"] = [er]
             rec.source = SourceLocation(file, rec_start, FORMAT, len(records))
@@ -185,32 +189,37 @@ def read_ris(text: str, file: str | None = None, strict: bool = True):
             elif current and line.strip():
                 tag = current[-1][0]
                 if tag in ("KW", "AU", "A1", "A2", "ED"):
-                    current.append([tag, line.strip()])
+                    current.append([tag, [line.strip()]])
                 else:
-                    current[-1][1] = f"{current[-1][1]}\n{line.rstrip()}"
+                    current[-1][1].append(line.rstrip())
             continue
         saw_tag = True
         tag, value = m.group(1), (m.group(2) or "").rstrip()
         if tag == "TY":
             finish()
             if current is not None:
+                accounted.add(start)
                 fail(f"record starting at line {start} has no ER before this TY", start,
                      label(current, record_no))
             record_no += 1
-            current, start = [[tag, value]], lineno
+            starts.append(lineno)
+            current, start = [[tag, [value]]], lineno
         elif current is not None and tag == "ER":
             closed, current = (current, start, value), None
         elif current is not None:
-            current.append([tag, value])
+            current.append([tag, [value]])
         elif closed is not None and tag != "ER":
-            closed[0].append([tag, value])  # Ovid writes NL after ER: keep it with its record
+            closed[0].append([tag, [value]])  # Ovid writes NL after ER: keep it with its record
         else:
             fail(f"tag {tag} outside a record (no TY since the last ER)", lineno,
                  f"after #{record_no}")
     finish()
     if current is not None:
+        accounted.add(start)
         fail(f"record starting at line {start} is not closed with ER before the end of the file",
              start, label(current, record_no))
+    for line in unaccounted(starts, accounted):  # the final pass: nothing dropped silently
+        fail("record start neither read nor reported (a reader bug: please report it)", line, None)
     if not saw_tag and text.strip():
         if _WOS.search(text):
             fail("this is Web of Science tagged format (FN/VR/PT ... ER), not RIS: no "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from evidence_kit.citations._text import name_to_text, split_lines, split_name
+from evidence_kit.citations._text import name_to_text, split_lines, split_name, unaccounted
 from evidence_kit.citations.model import Citation, CitationParseError, SourceLocation
 
 FORMAT = "wos"
@@ -103,6 +103,8 @@ def read_wos(text: str, file: str | None = None, strict: bool = True):
 
     saw = False
     bad = False
+    starts: list[int] = []  # line of every PT: each must end as a record or a failure
+    accounted: set[int] = set()
     for lineno, line in enumerate(split_lines(text), 1):
         if not line.strip():
             continue
@@ -113,6 +115,7 @@ def read_wos(text: str, file: str | None = None, strict: bool = True):
         m = _TAG.match(line.rstrip())
         if not m:
             if current is not None and not bad:
+                accounted.add(start)
                 fail(f"not a 'TG value' line: {line[:40]!r}", lineno, f"#{number}")
                 bad = True
             elif current is None:
@@ -124,8 +127,10 @@ def read_wos(text: str, file: str | None = None, strict: bool = True):
             continue
         if tag == "PT":
             if current is not None:
+                accounted.add(start)
                 fail(f"record starting at line {start} has no ER before this PT", start, f"#{number}")
             number += 1
+            starts.append(lineno)
             current, start, bad = [[tag, [value]]], lineno, False
         elif current is None:
             fail(f"tag {tag} outside a record (no PT since the last ER)", lineno, f"after #{number}")
@@ -134,11 +139,15 @@ def read_wos(text: str, file: str | None = None, strict: bool = True):
                 rec = _to_citation([(t, v) for t, v in current])
                 rec.source = SourceLocation(file, start, FORMAT, len(records))
                 records.append(rec)
+                accounted.add(start)
             current = None
         else:
             current.append([tag, [value]])
     if current is not None:
+        accounted.add(start)
         fail(f"record starting at line {start} is not closed with ER", start, f"#{number}")
+    for line in unaccounted(starts, accounted):  # the final pass: nothing dropped silently
+        fail("record start neither read nor reported (a reader bug: please report it)", line, None)
     if not saw and text.strip():
         fail("no Web of Science records (no 'PT ' line)", 1, None)
     return records, failures

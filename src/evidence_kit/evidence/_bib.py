@@ -10,6 +10,7 @@ folder.
 from __future__ import annotations
 
 import dataclasses
+import re
 import warnings
 from pathlib import Path
 
@@ -38,8 +39,10 @@ def read_references(folder: Path, root: Path, problems: list[Problem]) -> dict:
             except (CitationParseError, ValueError) as exc:
                 problems.append(Problem(rel, getattr(exc, "line", None), None, f"cannot read the file: {exc}"))
                 continue
-        for w in caught:  # e.g. not UTF-8: the reader fell back to Latin-1
-            problems.append(Problem(rel, None, None, f"{w.category.__name__}: {w.message}"))
+        for w in caught:  # e.g. not UTF-8: the reader fell back to Latin-1 (row: the line it names)
+            line = re.search(r"\bat line (\d+)", str(w.message))
+            problems.append(Problem(rel, int(line.group(1)) if line else None, None,
+                                    f"{w.category.__name__}: {w.message}"))
         for exc in failures:
             problems.append(Problem(rel, exc.line, None, f"cannot parse this record: {exc.reason}"))
         for c in citations:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from evidence_kit.citations.ids import normalize_doi
 from evidence_kit.evidence import _schema as S
+from evidence_kit.evidence._files import read_csv
 from evidence_kit.evidence._problems import Problem
 
 
@@ -27,10 +28,8 @@ def read_tables(folder: Path, root: Path, columns: Mapping[str, bool], problems:
     frames = []
     for path in sorted(folder.glob(pattern)) if folder.is_dir() else []:
         rel = path.relative_to(root).as_posix()
-        try:  # header=None keeps a repeated column name as written (pandas would rename it)
-            raw = pd.read_csv(path, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig")
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            problems.append(Problem(rel, None, None, f"cannot read the CSV file: {exc}"))
+        raw, rows = read_csv(path, rel, problems)  # rows: spreadsheet rows (blank lines count)
+        if raw is None:
             continue
         df = raw.iloc[1:].reset_index(drop=True)
         df.columns = [str(c).strip() for c in raw.iloc[0]]
@@ -46,7 +45,7 @@ def read_tables(folder: Path, root: Path, columns: Mapping[str, bool], problems:
                 problems.append(Problem(rel, 1, col, "missing column"))
                 df[col] = ""
         df = df.apply(lambda s: s.str.strip())
-        df.insert(0, "row", np.arange(2, len(df) + 2))  # the header is spreadsheet row 1
+        df.insert(0, "row", rows)  # the header is spreadsheet row 1
         df.insert(0, "file", rel)
         frames.append(df)
     if not frames:

@@ -15,6 +15,7 @@ import yaml
 from evidence_kit.citations.ids import normalize_doi
 from evidence_kit.data import datasets
 from evidence_kit.evidence import _schema as S
+from evidence_kit.evidence._files import NoAliasLoader, has_anchors, read_text
 from evidence_kit.evidence._problems import Problem
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
@@ -28,14 +29,17 @@ def read_yaml(path: Path, root: Path, key: str, problems: list[Problem], *, requ
         if required:
             problems.append(Problem(rel, None, None, "file not found"))
         return []
+    text = read_text(path, rel, problems)  # not UTF-8: one problem naming the line, then read
+    # aliases expand ("billion laughs"): reported once, and read as empty values
+    loader = NoAliasLoader if has_anchors(text, rel, problems) else _SafeLoader
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
+        doc = yaml.load(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:  # row = the line where the parser gave up
         mark = exc.problem_mark
         problems.append(Problem(rel, None if mark is None else mark.line + 1, None,
                                 f"cannot parse the YAML: {exc.context or ''} {exc.problem}".replace("  ", " ")))
         return []
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except yaml.YAMLError as exc:
         problems.append(Problem(rel, None, None, f"cannot parse the YAML: {exc}"))
         return []
     items = doc.get(key) if isinstance(doc, dict) else None

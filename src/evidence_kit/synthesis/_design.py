@@ -5,6 +5,9 @@ dummy-coded against their first sorted level, as R's treatment contrasts).
 
 from __future__ import annotations
 
+import re
+
+import formulaic
 import numpy as np
 import pandas as pd
 
@@ -27,10 +30,14 @@ def design_matrix(data: pd.DataFrame | None, mods, n: int):
 
     ``mods``: a list of column names (numeric columns enter as they are; text, categorical and
     boolean columns are dummy-coded against their first sorted level, named as R does, e.g.
-    ``allocrandom``), or a 2-d array / DataFrame of moderator values (without intercept).
+    ``allocrandom``), a formula string such as ``"~ ablat + C(alloc)"`` or ``"~ ablat * alloc"``
+    (see :func:`formula_matrix`), or a 2-d array / DataFrame of moderator values (without
+    intercept).
     """
     if mods is None:
         return None, ["intercept"], ()
+    if isinstance(mods, str) and mods.lstrip().startswith("~"):
+        return formula_matrix(data, mods, n)
     if isinstance(mods, str):
         mods = [mods]
     if isinstance(mods, pd.DataFrame):
@@ -66,9 +73,55 @@ def design_matrix(data: pd.DataFrame | None, mods, n: int):
     return np.column_stack(cols), names, tuple(coding)
 
 
+_NAME_RULES = [
+    (re.compile(r"C\(([^,()]+)\)\[(?:T\.)?(.+?)\]"), r"\1\2"),  # C(alloc)[T.random] -> allocrandom
+    (re.compile(r"([\w.]+)\[(?:T\.)?(.+?)\]"), r"\1\2"),  # alloc[T.random] -> allocrandom
+    (re.compile(r"(\))\[(?:T\.)?(.+?)\]"), r"\1\2"),  # poly(year, 2)[1] -> poly(year, 2)1
+]
+
+
+def r_name(name: str) -> str:
+    """A formulaic column name as R's model.matrix (and so metafor) prints it."""
+    if name == "Intercept":
+        return "intercept"
+    for pattern, repl in _NAME_RULES:
+        name = pattern.sub(repl, name)
+    return name
+
+
+def formula_matrix(data: pd.DataFrame | None, formula: str, n: int):
+    """X, R-style term names and the coding ``(("~", model_spec),)`` from a one-sided formula.
+
+    Uses formulaic (Wilkinson notation as in R: ``a + b``, ``a:b``, ``a * b``, ``C(a)``,
+    ``- 1`` or ``+ 0`` for no intercept, ``I(x ** 2)``, functions of columns). Text and
+    categorical columns use treatment contrasts against the first sorted level, as R's default.
+    Rows with missing values are kept as NaN (the model reports them by row).
+    """
+    if data is None:
+        raise ValueError("mods: a formula needs data")
+    if len(data) != n:
+        raise ValueError(f"mods: data has {len(data)} rows but yi has {n} values")
+    try:
+        mm = formulaic.model_matrix(formula, data, na_action="ignore")
+    except Exception as exc:  # formulaic raises several types; one message names the formula
+        raise ValueError(f"mods: cannot build the design matrix of {formula!r}: {exc}") from None
+    names = [r_name(str(c)) for c in mm.columns]
+    X = np.asarray(mm, dtype=float)
+    if X.shape[0] != n:
+        raise ValueError(f"mods: the formula gave {X.shape[0]} rows for {n} effects")
+    return X, names, (("~", mm.model_spec),)
+
+
+def has_intercept(term_names) -> bool:
+    return len(term_names) > 0 and term_names[0] == "intercept"
+
+
 def newmods_matrix(result, newmods) -> np.ndarray:
     """Design rows for ``MetaResult.predict(newmods)``: an intercept column is added when missing;
     a DataFrame is coded with the model's ``design`` (categorical levels as when fitting)."""
+    if isinstance(newmods, pd.DataFrame) and result.design and result.design[0][0] == "~":
+        mm = result.design[0][1].get_model_matrix(newmods, na_action="ignore")
+        return np.asarray(mm, dtype=float)
     if isinstance(newmods, pd.DataFrame) and result.design:
         cols = [np.ones(len(newmods))]
         for name, levels in result.design:

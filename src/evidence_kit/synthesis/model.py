@@ -23,7 +23,11 @@ from evidence_kit.synthesis._design import (  # design_matrix is also imported f
     numeric_column,
 )
 from evidence_kit.synthesis._tau2 import METHOD_ALIASES, TAU2_METHODS, tr_p, wls
+from evidence_kit.synthesis.compare import fitstats
 from evidence_kit.synthesis.heterogeneity import q_profile_ci
+from evidence_kit.synthesis.profile import profile as profile_ll
+from evidence_kit.synthesis.profile import profile_ci
+from evidence_kit.synthesis.residuals import blup, ranef, rstandard, rstudent
 
 TESTS = ("z", "knha")
 COEF_COLUMNS = ["estimate", "se", "statistic", "pvalue", "ci_lower", "ci_upper"]
@@ -196,6 +200,54 @@ class MetaResult:
 
     def _repr_html_(self) -> str:
         return report_html(self)
+
+    # ----- profiles, fit statistics, BLUPs, residuals (profile.py, compare.py, residuals.py) --
+    def confint(self, method: str = "QP", *, level: float | None = None) -> pd.DataFrame:
+        """Confidence intervals for tau^2, tau, I^2 and H^2 (metafor ``confint``).
+
+        ``method="QP"``: Q-profile (as :meth:`heterogeneity_ci`); ``method="PL"``: profile
+        likelihood (ML or REML fits; metafor ``confint(res, type = "PL")``), see
+        :func:`evidence_kit.synthesis.profile.profile_ci`.
+        """
+        method = check_choice("method", method, ["QP", "PL"])
+        level = self.level if level is None else level
+        if method == "QP":
+            qp = q_profile_ci(self, level=level)
+            tau = pd.DataFrame(np.sqrt(qp.loc[["tau2"]].to_numpy()), index=["tau"],
+                               columns=qp.columns)
+            return pd.concat([qp.loc[["tau2"]], tau, qp.loc[["i2", "h2"]]])
+        pl = profile_ci(self, 0, level=level)
+        t = pl.loc["tau2"].to_numpy()
+        vt = self.vt
+        extra = pd.DataFrame([100 * t / (vt + t), t / vt + 1], index=["i2", "h2"],
+                             columns=pl.columns)
+        return pd.concat([pl, extra])
+
+    def profile(self, *, values=None, xlim=None, steps: int = 20) -> pd.DataFrame:
+        """Profile (restricted) log-likelihood of tau^2 (metafor ``profile``): see
+        :func:`evidence_kit.synthesis.profile.profile`."""
+        return profile_ll(self, 0, values=values, xlim=xlim, steps=steps)
+
+    def fitstats(self) -> pd.Series:
+        """logLik, deviance, AIC, BIC, AICc of the fitting likelihood (metafor ``fitstats``);
+        both ML and REML columns: :func:`evidence_kit.synthesis.compare.fit_statistics`."""
+        return fitstats(self)
+
+    def blup(self, *, level: float | None = None) -> pd.DataFrame:
+        """BLUPs of the true effects (metafor ``blup``)."""
+        return blup(self, level=level)
+
+    def ranef(self, *, level: float | None = None) -> pd.DataFrame:
+        """Predicted random effects u_i (metafor ``ranef``)."""
+        return ranef(self, level=level)
+
+    def rstandard(self) -> pd.DataFrame:
+        """Standardized residuals resid, se, z (metafor ``rstandard``)."""
+        return rstandard(self)
+
+    def rstudent(self) -> pd.DataFrame:
+        """Externally studentized (leave-one-out) residuals (metafor ``rstudent``)."""
+        return rstudent(self)
 
 
 def _check_arrays(yi, vi, X, labels):
@@ -412,9 +464,11 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
         (default), "EB", "PM" -- metafor's codes.
     test : {"z", "knha"}
         Normal tests, or Knapp-Hartung t (and F) tests on k - p df.
-    mods : list of str, optional
+    mods : list of str or formula string, optional
         Moderator columns (meta-regression); categorical columns are dummy-coded against their
-        first sorted level.
+        first sorted level. Or a formula as metafor's ``mods = ~ ...``: ``"~ ablat + C(alloc)"``,
+        interactions ``"~ ablat * alloc"`` (formulaic; coefficients named as metafor prints
+        them, e.g. ``allocrandom``, ``ablat:allocrandom``).
     level : float
         Confidence level in percent.
     slab : str or array-like, optional
@@ -446,6 +500,9 @@ def meta_analysis(data=None, yi="yi", vi="vi", *, method: str = "REML", test: st
     v = numeric_column(data, vi, "vi", n=n)
     labels = row_labels(data, n) if slab is None else get_column(data, slab, "slab", n=n, dtype=object)
     X, names, coding = design_matrix(data, mods, n)
+    if X is not None and names[0] != "intercept":
+        raise ValueError("mods: meta_analysis() needs an intercept; fit a model without one "
+                         "with multilevel_meta_analysis() or multivariate_meta_analysis()")
     if measure is None and isinstance(data, pd.DataFrame):
         measure = data.attrs.get("measure")  # set by effect_sizes()
     return fit(y, v, X, method=method, test=test, level=level, term_names=names, slab=labels,

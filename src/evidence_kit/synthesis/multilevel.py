@@ -22,9 +22,15 @@ from scipy import optimize, stats
 from evidence_kit._core.format import df_label
 from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
-from evidence_kit.synthesis._design import design_matrix
+from evidence_kit.synthesis._blockmodel import BlockEngine, level_engine, maximize
+from evidence_kit.synthesis._design import design_matrix, has_intercept
+from evidence_kit.synthesis.compare import fitstats
+from evidence_kit.synthesis.profile import profile as profile_ll
+from evidence_kit.synthesis.profile import profile_ci
+from evidence_kit.synthesis.residuals import ranef, rstandard, rstudent
+from evidence_kit.synthesis.vcalc import BlockCovariance, as_block_covariance
 
-__all__ = ["MultilevelResult", "multilevel_meta_analysis"]
+__all__ = ["MultilevelResult", "marginal_solve", "multilevel_meta_analysis"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,9 +58,13 @@ def nested_codes(data: pd.DataFrame | None, levels, k: int) -> np.ndarray:
                row_labels(data, k))
         labels.append(values.astype(str).to_numpy())
     codes = np.empty((k, len(labels)), dtype=np.intp)
+    prev = np.zeros(k, dtype=np.int64)
     for j in range(len(labels)):
-        key = pd.MultiIndex.from_arrays(labels[: j + 1])
-        codes[:, j] = pd.factorize(key, sort=True)[0]
+        # sorted codes of (outer code, own label): the same as factorising the label tuples
+        own, uniq = pd.factorize(labels[j], sort=True)
+        key = prev * (len(uniq) + 1) + own
+        prev = np.unique(key, return_inverse=True)[1].astype(np.int64).ravel()
+        codes[:, j] = prev
     return codes
 
 
@@ -271,6 +281,9 @@ class MultilevelResult(FirstCoefficient):
     slab: np.ndarray = field(default=None, repr=False)
     weights: np.ndarray = field(default=None, repr=False)
     measure: str | None = None
+    V: BlockCovariance | None = field(repr=False, default=None)
+    design: tuple = field(repr=False, default=())
+    fixed_sigma2: tuple = field(repr=False, default=())  # levels whose sigma2 was fixed
 
     @property
     def p(self) -> int:
@@ -278,7 +291,7 @@ class MultilevelResult(FirstCoefficient):
 
     @property
     def aic(self) -> float:
-        return -2 * self.ll + 2 * (self.p + len(self.levels))
+        return -2 * self.ll + 2 * (self.p + len(self.levels) - len(self.fixed_sigma2))
 
     def predict(self, newmods=None) -> pd.DataFrame:
         """Predicted effect with confidence and prediction intervals (metafor ``predict.rma.mv``).
@@ -343,6 +356,39 @@ class MultilevelResult(FirstCoefficient):
                 + f"<p>Q({self.q_df}) = {self.q:.4f}, p = {self.q_pvalue:.4g}</p>"
                 + self.coefficients.to_html(float_format=lambda v: f"{v:.4f}"))
 
+    # ----- profiles, fit statistics, BLUPs, residuals (profile.py, compare.py, residuals.py) --
+    def confint(self, level_name=None, *, level: float | None = None) -> pd.DataFrame:
+        """Profile-likelihood CIs of the variance components (metafor ``confint(res, sigma2 =
+        j)``): rows sigma2.j and sigma.j for every level (or the one named / indexed)."""
+        which = (range(len(self.levels)) if level_name is None
+                 else [list(self.levels).index(level_name) if isinstance(level_name, str)
+                       else int(level_name)])
+        return pd.concat([profile_ci(self, j, level=level) for j in which
+                          if j not in self.fixed_sigma2])
+
+    def profile(self, level_name=0, *, values=None, xlim=None, steps: int = 20) -> pd.DataFrame:
+        """Profile (restricted) log-likelihood of one sigma2 with the others re-estimated
+        (metafor ``profile(res, sigma2 = j)``)."""
+        return profile_ll(self, level_name, values=values, xlim=xlim, steps=steps)
+
+    def fitstats(self) -> pd.Series:
+        """logLik, deviance, AIC, BIC, AICc (metafor ``fitstats``)."""
+        return fitstats(self)
+
+    def ranef(self, *, level: float | None = None) -> dict:
+        """Predicted random effects per level (metafor ``ranef.rma.mv``): level -> DataFrame."""
+        return ranef(self, level=level)
+
+    def rstandard(self, cluster=None):
+        """Standardized residuals; with ``cluster`` also X^2 per cluster (metafor
+        ``rstandard.rma.mv``)."""
+        return rstandard(self, cluster=cluster)
+
+    def rstudent(self) -> pd.DataFrame:
+        """Leave-one-out studentized residuals, refitting the variance components (metafor
+        ``rstudent.rma.mv``)."""
+        return rstudent(self)
+
 
 def coefficient_table(beta, se, term_names, test, df, level) -> pd.DataFrame:
     """estimate, se, statistic, pvalue, ci_lower, ci_upper (t with ``df`` or z)."""
@@ -367,6 +413,8 @@ def multilevel_meta_analysis(
     mods=None,
     method: str = "REML",
     *,
+    V=None,
+    sigma2=None,
     test: str = "z",
     level: float = 95,
     slab=None,
@@ -384,9 +432,19 @@ def multilevel_meta_analysis(
         Required. Grouping variables, outermost first (e.g. ``["district", "school"]``, or
         ``["study", "esid"]`` for effects within studies). Inner labels are read within their
         outer group, as ``district/school`` in R.
-    mods : list of str, optional
+    mods : list of str or formula string, optional
         Moderator columns; categorical columns are dummy-coded against their first sorted level.
+        Or a formula (``"~ year"``, ``"~ deltype * year"``, ``"~ outcome - 1"`` without
+        intercept), as in :func:`meta_analysis`.
     method : {"REML", "ML"}
+    V : BlockCovariance, array or sparse matrix, optional
+        Known sampling covariance matrix of the effects (for example from :func:`vcalc`), as
+        metafor's ``rma.mv(yi, V, ...)``; replaces ``vi`` (whose values are then diag(V)). Kept
+        block-sparse: correlated effects must not span different groups of a level that holds
+        whole blocks (V blocks by study under ``district/study/esid`` is fine).
+    sigma2 : sequence of float or None, optional
+        Fix variance components at given values (None or NaN: estimated), one per level, as
+        metafor's ``sigma2 = c(0, NA)`` (e.g. the reduced model of a likelihood-ratio test).
     test : {"z", "t"}
         "t" uses t and F distributions with k - p degrees of freedom (metafor ``test="t"``).
     level : float
@@ -420,7 +478,8 @@ def multilevel_meta_analysis(
     test = check_choice("test", test, ["z", "t"])
     y = get_column(data, yi, "yi")
     k = y.shape[0]
-    v = get_column(data, vi, "vi", n=k)
+    Vcov = None if V is None else as_block_covariance(V, k)
+    v = get_column(data, vi, "vi", n=k) if Vcov is None else Vcov.diagonal_values()
     labels = row_labels(data, k)
     slab = labels if slab is None else get_column(data, slab, "slab", n=k, dtype=object)
     if measure is None and isinstance(data, pd.DataFrame):
@@ -434,7 +493,7 @@ def multilevel_meta_analysis(
     if not level_names:
         raise ValueError("levels: give at least one grouping variable")
     codes = nested_codes(data, levels, k)
-    X, terms, _ = design_matrix(data, mods, k)
+    X, terms, coding = design_matrix(data, mods, k)
     X = np.ones((k, 1)) if X is None else X
     bad = np.isnan(X).any(axis=1)
     check_rows(bad, "mods", "missing moderator values (drop these rows first)",
@@ -459,34 +518,59 @@ def multilevel_meta_analysis(
     # start: split the excess variance evenly over levels (on the log scale)
     start = np.full(len(level_names), np.log(max(np.var(y) - np.mean(v), 0.01 * np.var(y), 1e-6)
                                               / len(level_names)))
-    theta, converged = _maximize(y, v, X, codes, method == "REML", start)
-    sigma2 = np.exp(theta)
-    fit = _gls(y, v, X, codes, sigma2)
-    ll = _loglik(theta, y, v, X, codes, method == "REML", float(np.linalg.slogdet(_cross(X, X))[1]))
+    fixed = {}
+    if sigma2 is not None:
+        vals = list(sigma2)
+        if len(vals) != len(level_names):
+            raise ValueError(f"sigma2 has {len(vals)} values for {len(level_names)} levels")
+        for j, val in enumerate(vals):
+            if val is not None and not np.isnan(val):
+                if val < 0:
+                    raise ValueError(f"sigma2: a variance cannot be negative (got {val})")
+                fixed[j] = np.log(val) if val > 0 else -np.inf
+        if len(fixed) == len(vals):
+            raise ValueError("sigma2: leave at least one component to estimate (None)")
+        if Vcov is None:
+            Vcov_fit = BlockCovariance.diagonal(v)
+    if Vcov is None and not fixed:
+        theta, converged = _maximize(y, v, X, codes, method == "REML", start)
+        sigma2 = np.exp(theta)
+        fit = _gls(y, v, X, codes, sigma2)
+        ll = _loglik(theta, y, v, X, codes, method == "REML",
+                     float(np.linalg.slogdet(_cross(X, X))[1]))
+    else:
+        sigma2, fit, ll, converged = _fit_with_v(y, Vcov if Vcov is not None else Vcov_fit, X,
+                                                 codes, method == "REML", start, fixed)
     se = np.sqrt(np.diag(fit.vb))
     df = k - p
     coefs = coefficient_table(fit.beta, se, terms, test, df, level)
 
-    # Q test for residual heterogeneity (equal-effects fit with W = diag(1/v))
+    # Q test for residual heterogeneity (equal-effects fit with W = diag(1/v), or V^-1)
     w = 1.0 / v
     P_mid = np.linalg.inv(_cross(X * w[:, None], X))
-    b_fe = P_mid @ np.einsum("ki,k->i", X * w[:, None], y)
-    e_fe = y - np.einsum("ki,i->k", X, b_fe)
-    q = float(np.sum(w * e_fe**2))
+    if Vcov is None:
+        b_fe = P_mid @ np.einsum("ki,k->i", X * w[:, None], y)
+        e_fe = y - np.einsum("ki,i->k", X, b_fe)
+        q = float(np.sum(w * e_fe**2))
+    else:  # metafor rma.mv: QE = e'V^-1 e with the GLS residuals under W = V^-1
+        b_fe, _, rw = BlockEngine(Vcov, [], [], None).gls([], [], y, X)
+        q = float((y - X @ b_fe) @ rw)
     q_p = float(stats.chi2.sf(q, df))
 
     # omnibus test of the moderators (all but the intercept)
     qm = qm_p = qm_df = None
-    if p > 1:
-        b = fit.beta[1:]
-        qm = float(b @ np.linalg.solve(fit.vb[1:, 1:], b))
+    btt = np.arange(1, p) if has_intercept(terms) else np.arange(p)  # metafor's default btt
+    if btt.size:
+        m = btt.size
+        b = fit.beta[btt]
+        qm = float(b @ np.linalg.solve(fit.vb[np.ix_(btt, btt)], b))
         if test == "t":
-            qm = qm / (p - 1)
-            qm_df = (p - 1, df)
-            qm_p = float(stats.f.sf(qm, p - 1, df))
+            qm = qm / m
+            qm_df = (m, df)
+            qm_p = float(stats.f.sf(qm, m, df))
         else:
-            qm_df = (p - 1,)
-            qm_p = float(stats.chi2.sf(qm, p - 1))
+            qm_df = (m,)
+            qm_p = float(stats.chi2.sf(qm, m))
 
     # multilevel I^2: typical sampling variance (k - p) / tr(P)
     tr_p = float(np.sum(w) - np.trace(P_mid @ _cross(X * (w**2)[:, None], X)))
@@ -496,11 +580,47 @@ def multilevel_meta_analysis(
                                        np.asarray(lev))
                                 for name, lev in zip(level_names, [levels] if isinstance(
                                     levels, str) else levels, strict=True)})
-    dw = diag_inverse(v, codes, sigma2)  # metafor weights.rma.mv(type = "diagonal")
+    # metafor weights.rma.mv(type = "diagonal"): diag of the inverse marginal covariance
+    dw = (diag_inverse(v, codes, sigma2) if Vcov is None
+          else _diag_inverse_v(Vcov, codes, sigma2))
     return MultilevelResult(
         k=k, method=method, test=test, level=level, levels=level_names, coefficients=coefs,
         sigma2=sigma2, n_groups=n_groups, i2_levels=pd.Series(shares, index=list(level_names)),
         i2=float(np.sum(shares)), q=q, q_df=df, q_pvalue=q_p, qm=qm, qm_df=qm_df,
         qm_pvalue=qm_p, ll=float(ll), converged=converged, yi=y, vi=v, X=X,
         term_names=tuple(terms), vb=fit.vb, codes=codes, labels=label_frame,
-        slab=np.asarray(slab, dtype=object), weights=100 * dw / dw.sum(), measure=measure)
+        slab=np.asarray(slab, dtype=object), weights=100 * dw / dw.sum(), measure=measure,
+        V=Vcov, design=tuple(coding), fixed_sigma2=tuple(sorted(fixed)))
+
+
+def _fit_with_v(y, Vcov, X, codes, reml, start, fixed=None):
+    """Maximise over log sigma2 with the block engine (known V, or components held fixed);
+    returns sigma2, fit, ll, ok."""
+    engine, par, _ = level_engine(Vcov, codes)
+    lo, hi = _bounds(y, Vcov.diagonal_values())
+    phi, ll, converged = maximize(engine, par, y, X, reml, start, lo, hi, fixed=fixed)
+    coef, _ = par.to_linear(phi)
+    beta, vb, rw = engine.gls(coef[:par.n_inner], coef[par.n_inner:], y, X)
+    return np.exp(phi), _Fit(beta=beta, vb=vb, resid_weighted=rw), ll, converged
+
+
+def _diag_inverse_v(Vcov, codes, sigma2) -> np.ndarray:
+    """diag of the inverse marginal covariance with a known V (block engine)."""
+    engine, par, _ = level_engine(Vcov, codes)
+    with np.errstate(divide="ignore"):
+        coef, _ = par.to_linear(np.log(np.asarray(sigma2, dtype=float)))
+    return engine.diag_inverse(coef[:par.n_inner], coef[par.n_inner:])
+
+
+def marginal_solve(vi, codes, sigma2, U, V: BlockCovariance | None = None) -> np.ndarray:
+    """V_marginal^-1 U for diag(vi) (or the known V) plus the nested random intercepts."""
+    if V is None:
+        return solve_nested(vi, codes, sigma2, U)[0]
+    engine, par, _ = level_engine(V, codes)
+    coef, _ = par.to_linear(np.log(np.asarray(sigma2, dtype=float)))
+    return engine.solve(coef[:par.n_inner], coef[par.n_inner:], U)[0]
+
+
+def _bounds(yi, vi):
+    """Search range of log sigma2, as in ``_maximize``."""
+    return np.log(1e-12 * max(np.var(yi), 1e-8)), np.log(1e4 * max(np.var(yi), np.max(vi)))

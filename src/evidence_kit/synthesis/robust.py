@@ -17,7 +17,7 @@ from scipy import stats
 from evidence_kit._core.format import df_label
 from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice
-from evidence_kit.synthesis.multilevel import MultilevelResult, coefficient_table, solve_nested
+from evidence_kit.synthesis.multilevel import MultilevelResult, coefficient_table, marginal_solve
 
 __all__ = ["RobustResult", "robust", "wald_test"]
 
@@ -36,6 +36,7 @@ class _Model:
     level: float
     level_names: tuple
     top_labels: np.ndarray | None = None  # labels of the outermost level's groups, row by row
+    V: object = None  # known sampling covariance (BlockCovariance) replacing diag(vi)
 
 
 def _as_model(result) -> _Model:
@@ -43,7 +44,7 @@ def _as_model(result) -> _Model:
     if isinstance(result, MultilevelResult):
         return _Model(result.yi, result.vi, result.X, beta, np.asarray(result.sigma2),
                       result.codes, tuple(result.term_names), result.level, result.levels,
-                      result.labels.iloc[:, 0].to_numpy())
+                      result.labels.iloc[:, 0].to_numpy(), getattr(result, "V", None))
     if hasattr(result, "tau2") and hasattr(result, "X"):
         # rma.uni: V = diag(v_i + tau^2), one "level" with a group per effect
         k = len(result.yi)
@@ -89,6 +90,11 @@ def _check_nested(model: _Model, cl: np.ndarray) -> None:
         raise ValueError(f"level {model.level_names[0]!r} is not nested within the clusters: its "
                          f"group {label!r} spans {spans[g]} clusters; cluster at {model.level_names[0]!r} "
                          "or coarser")
+    if model.V is not None and np.any(np.bincount(model.V.block_of, minlength=1) > 1):
+        pairs = np.unique(np.column_stack([model.V.block_of, cl]), axis=0)
+        if pairs.shape[0] != model.V.n_blocks:
+            raise ValueError("correlated effects (a block of V) span several clusters; cluster at "
+                             "the level of V's blocks or coarser")
 
 
 def _blocks(model: _Model, cl: np.ndarray):
@@ -97,16 +103,10 @@ def _blocks(model: _Model, cl: np.ndarray):
     bounds = np.flatnonzero(np.diff(cl[order])) + 1
     for rows in np.split(order, bounds):
         c = model.codes[rows]
-        V = np.diag(model.vi[rows])
+        V = np.diag(model.vi[rows]) if model.V is None else model.V.submatrix(rows)
         for j, s2 in enumerate(model.sigma2):
             V = V + s2 * (c[:, j][:, None] == c[:, j][None, :])
         yield rows, V
-
-
-def _inv_sqrt(G: np.ndarray) -> np.ndarray:
-    vals, vecs = np.linalg.eigh(0.5 * (G + G.T))
-    vals = np.where(vals > 1e-12 * vals.max(), vals, np.inf)
-    return (vecs / np.sqrt(vals)) @ vecs.T
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def robust(result, cluster, small_sample: str = "CR2") -> RobustResult:
         raise ValueError(f"number of clusters ({J}) must be larger than the number of "
                          f"coefficients ({p})")
     e = model.yi - model.X @ model.beta
-    WX = solve_nested(model.vi, model.codes, model.sigma2, model.X)[0]
+    WX = marginal_solve(model.vi, model.codes, model.sigma2, model.X, model.V)
     M = np.linalg.inv(model.X.T @ WX)
     M = 0.5 * (M + M.T)
     parts: dict = {}
@@ -214,17 +214,22 @@ def _cr2(model: _Model, cl, J, M, e):
     H = np.empty((p, p, J))
     for j, (rows, V) in enumerate(_blocks(model, cl)):
         Xj = model.X[rows]
-        U = np.linalg.cholesky(V).T  # upper: U'U = V_j
-        W = np.linalg.inv(V)
-        IH = np.eye(rows.size) - Xj @ M @ Xj.T @ W  # I - H_jj
-        G = U @ IH @ V @ U.T
-        A = U.T @ _inv_sqrt(G) @ U  # CR2 adjustment, Bell & McCaffrey 2002
-        E = Xj.T @ W @ A  # p x n_j
-        r = E @ e[rows]
+        Lj = np.linalg.cholesky(V)  # V_j = L L', U = L' in the notes
+        # With U'U = V_j and W_j = V_j^-1: G = U (I - H_jj) V_j U' = (L'L)^2 - (L'X) M (L'X)',
+        # A = U' G^-1/2 U (Bell & McCaffrey 2002) and E = X'W A = Q' G^-1/2 L' with
+        # Q = L^-1 X, since W U' = U^-1: no inverse of V_j is formed.
+        LtL = Lj.T @ Lj
+        LtX = Lj.T @ Xj
+        G = LtL @ LtL - LtX @ M @ LtX.T
+        vals, vecs = np.linalg.eigh(0.5 * (G + G.T))
+        vals = np.where(vals > 1e-12 * vals.max(), vals, np.inf)
+        Q = np.linalg.solve(Lj, Xj)  # L^-1 X (p columns)
+        T = ((Q.T @ vecs) / np.sqrt(vals)) @ vecs.T  # Q' G^-1/2 (p x n_j)
+        r = T @ (Lj.T @ e[rows])
         meat += np.outer(r, r)
-        ME = M @ E
-        G_rows.append(ME @ U.T)
-        H[:, :, j] = ME @ Xj @ L_M
+        MT = M @ T
+        G_rows.append(MT @ LtL)  # M E U'
+        H[:, :, j] = MT @ LtX @ L_M
     vb = M @ meat @ M
     vb = 0.5 * (vb + vb.T)
     # Satterthwaite: P_i = -H_i'H_i + diag(g_i), H_i (p x J) = H[i]; g_ij = |G_j[i, :]|^2

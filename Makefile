@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: test review venv lint unit nbval bench notebooks clean
+.PHONY: test review site site-test venv lint unit nbval bench notebooks clean
 
 venv: $(STAMP)
 
@@ -36,6 +36,14 @@ test: lint unit nbval
 
 review: venv
 	$(BIN)/evidence-kit build
+
+# The site from the committed outputs, without executing (refused when evidence/ changed since
+# the notebooks were executed), and its browser tests (screenshots in _build/screenshots/).
+site: venv
+	$(BIN)/evidence-kit build --no-execute
+
+site-test: venv
+	$(BIN)/pytest tests/test_site.py tests/test_report.py -p no:cacheprovider
 
 # Maintainers: after editing a notebook (or its .py twin), re-execute and commit both.
 notebooks: venv

@@ -20,7 +20,7 @@ import pandas as pd
 
 from evidence_kit import __version__
 from evidence_kit import review as rv
-from evidence_kit.app.site import build
+from evidence_kit.app.site import StaleOutputs, build
 from evidence_kit.citations.apa import FORMATS as BIB_FORMATS
 from evidence_kit.citations.apa import bibliography
 from evidence_kit.citations.duplicates import find_duplicates
@@ -154,12 +154,21 @@ def run_certainty(args: argparse.Namespace) -> int:
 # --- evidence-kit build -----------------------------------------------------------------------
 
 def _add_build(subparsers) -> None:
-    p = subparsers.add_parser("build", help="execute the notebooks and render the review to _build/site/")
+    p = subparsers.add_parser(
+        "build", help="execute the notebooks and render the review to _build/site/",
+        description="Execute the notebooks and render the review (index, evidence and gap map, principle "
+                    "pages, methods appendix, API reference) to ROOT/_build/site/. The conclusions are written "
+                    "to ROOT/evidence/conclusions.csv and compared with the committed version.")
     p.add_argument("root", nargs="?", default=".", help="project folder holding notebooks/ and evidence/")
     p.add_argument("--out", default=None, help="site folder (default: ROOT/_build/site)")
-    p.add_argument("--no-execute", action="store_true", help="render the committed outputs as they are")
+    p.add_argument("--no-execute", action="store_true",
+                   help="render the committed outputs as they are (refused when evidence/ changed since they "
+                        "were executed)")
     p.add_argument("--update-notebooks", action="store_true",
                    help="write executed outputs back to notebooks/ (before committing)")
+    p.add_argument("--no-record", action="store_true",
+                   help="do not rewrite evidence/conclusions.csv (still report what changed)")
+    p.add_argument("--no-api", action="store_true", help="skip the API reference")
     p.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
     p.set_defaults(func=run_build)
 
@@ -167,8 +176,8 @@ def _add_build(subparsers) -> None:
 def run_build(args) -> int:
     try:
         build(args.root, out=args.out, execute=not args.no_execute, timeout=args.timeout,
-              update_notebooks=args.update_notebooks)
-    except FileNotFoundError as exc:
+              update_notebooks=args.update_notebooks, write_record=not args.no_record, api=not args.no_api)
+    except (FileNotFoundError, StaleOutputs) as exc:
         print(f"evidence-kit build: {exc}", file=sys.stderr)
         return 1
     return 0

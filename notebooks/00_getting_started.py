@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 import evidence_kit as ek
+from evidence_kit import review as rv  # rv.reader_table: tables for reading (missing values as a dash)
 
 pd.set_option("display.precision", 4)
 pd.set_option("display.width", 120)
@@ -55,7 +56,7 @@ print(info["source"])
 
 # %%
 dat = ek.load_dataset("dat.crede2010")
-dat.head(8)
+rv.reader_table(dat.head(8), digits=3)
 
 # %% [markdown]
 # ## Effect sizes
@@ -64,7 +65,7 @@ dat.head(8)
 
 # %%
 es = ek.effect_sizes(dat, measure="ZCOR", ri="ri", ni="ni")
-es[["studyid", "criterion", "class", "ni", "ri", "yi", "vi"]].head(8)
+rv.reader_table(es[["studyid", "criterion", "class", "ni", "ri", "yi", "vi"]].head(8), digits=4)
 
 # %% [markdown]
 # ## A random-effects model

@@ -47,6 +47,7 @@ import pandas as pd
 from scipy import stats
 
 import evidence_kit as ek
+from evidence_kit import review as rv  # rv.reader_table: tables for reading (no NaN, no index clutter)
 from evidence_kit.plots import profile_plot
 from evidence_kit.synthesis import che_model, che_sensitivity, vcalc
 
@@ -172,8 +173,9 @@ kon["year_c"] = kon["year"] - kon["year"].mean()
 ml_year = ek.multilevel_meta_analysis(kon, levels=["district", "school"], mods=["year_c"])
 print(f"QM = {ml_year.qm:.4f}, p = {ml_year.qm_pvalue:.4f}; residual Q({ml_year.q_df}) = "
       f"{ml_year.q:.4f}; sigma2 = {ml_year.sigma2.round(6).tolist()} (district, school)")
-pd.concat({"model-based (z)": ml_year.coefficients.assign(df=np.nan),
-           "robust CR2": ek.robust(ml_year, cluster="district", small_sample="CR2").coefficients})[COLS]
+rv.reader_table(pd.concat({"model-based (z)": ml_year.coefficients.assign(df=np.nan),
+                           "robust CR2": ek.robust(ml_year, cluster="district", small_sample="CR2").coefficients}
+                          )[COLS], index=True, digits=4)
 
 # %% [markdown]
 # No trend with study year by either test; the robust test, with very few degrees of freedom for
@@ -195,7 +197,7 @@ table = pd.concat(
     | {f"robust {s}": r.coefficients for s, r in rob_kon.items()}
 )
 print(f"{rob_kon['CR2'].n_clusters} clusters (districts), k = {rob_kon['CR2'].k}")
-table[COLS]
+rv.reader_table(table[COLS], index=True, digits=4)
 
 # %% [markdown]
 # With this few districts the robust tests use t distributions with few degrees of freedom, so
@@ -231,7 +233,7 @@ pd.concat({f"robust {s}": r.coefficients for s, r in rob_grade.items()})
 wald_grade = pd.DataFrame({f"robust {s}": ek.wald_test(r, grade_terms) for s, r in rob_grade.items()}).T
 qm_row = pd.DataFrame({"Q": reg_grade.qm, "df_num": reg_grade.qm_df, "pvalue": reg_grade.qm_pvalue},
                       index=["model-based (QM, chi2)"])
-pd.concat([wald_grade, qm_row])
+rv.reader_table(pd.concat([wald_grade, qm_row]), index=True, digits=4)
 
 # %% [markdown]
 # None of the three tests finds that the effect differs by grade level at conventional levels.
@@ -260,15 +262,15 @@ ml_ts = ek.multilevel_meta_analysis(ts, levels=["studyid", "esid"], mods=["sexmi
 sex_terms = [t for t in ml_ts.term_names if t != "intercept"]
 print(ml_ts.variance_components().to_string())
 rob_ts = {s: ek.robust(ml_ts, cluster="studyid", small_sample=s) for s in ("CR1", "CR2")}
-pd.concat({"model-based (z)": ml_ts.coefficients.assign(df=np.nan)}
-          | {f"robust {s}": r.coefficients for s, r in rob_ts.items()})[COLS]
+rv.reader_table(pd.concat({"model-based (z)": ml_ts.coefficients.assign(df=np.nan)}
+                          | {f"robust {s}": r.coefficients for s, r in rob_ts.items()})[COLS], index=True, digits=4)
 
 # %%
 wald_ts = pd.DataFrame({f"robust {s}": ek.wald_test(r, sex_terms) for s, r in rob_ts.items()}).T
 # MultilevelResult.qm_df is a one-element tuple (MetaResult's is a number): np.ravel reads both
 qm_row = pd.DataFrame({"Q": ml_ts.qm, "df_num": np.ravel(ml_ts.qm_df)[0], "pvalue": ml_ts.qm_pvalue},
                       index=["model-based (QM, chi2)"])
-pd.concat([wald_ts, qm_row])
+rv.reader_table(pd.concat([wald_ts, qm_row]), index=True, digits=4)
 
 # %% [markdown]
 # The association does not differ between male, female and mixed samples by any test. Here the
@@ -305,8 +307,8 @@ che_kon
 
 # %%
 print(che_kon.model.variance_components().to_string())
-pd.concat({"working model (z)": che_kon.model.coefficients.assign(df=np.nan),
-           "CHE + CR2": che_kon.coefficients})[COLS]
+rv.reader_table(pd.concat({"working model (z)": che_kon.model.coefficients.assign(df=np.nan),
+                           "CHE + CR2": che_kon.coefficients})[COLS], index=True, digits=4)
 
 # %% [markdown]
 # The sensitivity over the assumed correlation: estimate, CR2 standard error, Satterthwaite df,
@@ -406,7 +408,7 @@ for model in ("rma", "lm"):
         e = ek.egger_test(res_bd, predictor, model=model, ni=bd["ni"])
         egger_rows[(model, predictor)] = {"statistic": e.statistic, "df": e.df, "pvalue": e.pvalue,
                                           "limit_estimate": e.limit_estimate}
-pd.DataFrame(egger_rows).T.rename_axis(["model", "predictor"])
+rv.reader_table(pd.DataFrame(egger_rows).T.rename_axis(["model", "predictor"]), index=True, digits=4)
 
 # %% [markdown]
 # Every predictor and both forms point the same way, though not all reach conventional
@@ -509,7 +511,7 @@ print(f"adjusted estimate {sel.estimate:.4f} (SE {sel.se:.4f}), tau^2 = {sel.tau
       f"(unadjusted: {res_bd.estimate:.4f}, tau^2 = {res_bd.tau2:.4f})")
 print(f"LRT for selection = {sel.lrt:.4f} on {sel.lrt_df} df, p = {sel.lrt_pvalue:.4f}")
 print(sel.coefficients.to_string())
-sel.delta_table
+rv.reader_table(sel.delta_table, index=True, digits=4)
 
 # %% [markdown]
 # Non-significant studies are estimated to be less likely to appear than significant ones, and
@@ -525,7 +527,7 @@ sel.delta_table
 sel3 = ek.selection_model(res_bd, steps=(0.025, 0.5, 1.0))
 print(f"adjusted estimate {sel3.estimate:.4f} (SE {sel3.se:.4f}); LRT = {sel3.lrt:.4f} on "
       f"{sel3.lrt_df} df, p = {sel3.lrt_pvalue:.4f}")
-sel3.delta_table
+rv.reader_table(sel3.delta_table, index=True, digits=4)
 
 # %% [markdown]
 # Results in the opposite direction get the smallest weight and the adjusted estimate falls

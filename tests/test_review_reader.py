@@ -146,7 +146,7 @@ def test_bottom_lines_html_has_links_anchors_and_no_missing_markers(lines):
         assert not BAD.search(r["statement_html"]) and not BAD.search(r["summary"])
         assert r["certainty"] in (*stm.LEVELS, "not rated")
     html = rv.show_bottom_lines(lines)._repr_html_()
-    assert html.count("<h4>") == lines["question"].nunique()
+    assert html.count("<h3>") == lines["question"].nunique()
     shown = rv.reader_table(lines, ["question", "outcome_domain", "studies", "participants", "source"],
                             links={"source": "link"})
     assert not BAD.search(shown.html) and not re.search(r"\d\.0<", shown.html)

@@ -406,7 +406,7 @@ def bottom_lines_html(lines: pd.DataFrame, *, by_question: bool = True) -> str:
     parts, last = ['<div class="ek-bottom-lines">'], None
     for r in lines.to_dict("records"):
         if by_question and r["question"] != last:
-            parts.append(f"<h4>{html.escape(r['question'])}: {html.escape(_cap(r['question_label']))}</h4>")
+            parts.append(f"<h3>{html.escape(r['question'])}: {html.escape(_cap(r['question_label']))}</h3>")
             last = r["question"]
         parts.append(r["statement_html"])
     parts.append("</div>")

@@ -263,7 +263,8 @@ p_any, p_fifth = 1 - prob.iloc[0], prob.iloc[2]
 print(textwrap.fill(f"Posterior probability that self-management lowers the risk of any day off at all: "
                     f"{p_any:.0%}; that it lowers it by at least a fifth (RR < 0.8): {p_fifth:.0%}.", 100))
 ax = ek.bayes_posterior_plot(bayes_rr, "mu")
-ax.set_xlabel("log risk ratio of any day off (left: fewer people with days off)");
+ax.set_xlabel("log risk ratio of any day off (left: fewer people with days off)")
+_ = ax.set_title("Posterior of the mean log risk ratio (7 trials)")
 
 # %% [markdown]
 # ### Certainty of the evidence (GRADE)

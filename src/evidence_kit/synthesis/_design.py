@@ -80,6 +80,24 @@ _NAME_RULES = [
 ]
 
 
+def full_rank_design(data: pd.DataFrame | None, mods, k: int, labels):
+    """The design matrix of a model with random effects: intercept-only when ``mods`` is None,
+    no missing moderator value, full column rank and fewer coefficients than effects.
+
+    Returns (X, terms, coding) as :func:`design_matrix`, with X never None.
+    """
+    X, terms, coding = design_matrix(data, mods, k)
+    X = np.ones((k, 1)) if X is None else X
+    bad = np.isnan(X).any(axis=1)
+    check_rows(bad, "mods", "missing moderator values (drop these rows first)", np.where(bad, np.nan, 0.0), labels)
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise ValueError(f"moderators are collinear: the design matrix ({', '.join(terms)}) "
+                         "is not of full column rank")
+    if k <= X.shape[1]:
+        raise ValueError(f"too few effects (k = {k}) for {X.shape[1]} coefficients")
+    return X, terms, coding
+
+
 def r_name(name: str) -> str:
     """A formulaic column name as R's model.matrix (and so metafor) prints it."""
     if name == "Intercept":

@@ -24,7 +24,7 @@ from evidence_kit._core.format import df_label
 from evidence_kit._core.results import FirstCoefficient
 from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 from evidence_kit.synthesis._blockmodel import BlockEngine, level_engine, maximize
-from evidence_kit.synthesis._design import design_matrix, has_intercept
+from evidence_kit.synthesis._design import full_rank_design, has_intercept
 from evidence_kit.synthesis._tau2 import MultipleMaximaWarning
 from evidence_kit.synthesis.compare import fitstats
 from evidence_kit.synthesis.profile import profile as profile_ll
@@ -543,17 +543,8 @@ def multilevel_meta_analysis(
     if not level_names:
         raise ValueError("levels: give at least one grouping variable")
     codes = nested_codes(data, levels, k)
-    X, terms, coding = design_matrix(data, mods, k)
-    X = np.ones((k, 1)) if X is None else X
-    bad = np.isnan(X).any(axis=1)
-    check_rows(bad, "mods", "missing moderator values (drop these rows first)",
-           np.where(bad, np.nan, 0.0), labels)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise ValueError(f"moderators are collinear: the design matrix ({', '.join(terms)}) "
-                         "is not of full column rank")
+    X, terms, coding = full_rank_design(data, mods, k, labels)
     p = X.shape[1]
-    if k <= p:
-        raise ValueError(f"too few effects (k = {k}) for {p} coefficients")
     n_groups = tuple(int(codes[:, j].max()) + 1 for j in range(codes.shape[1]))
     for j, name in enumerate(level_names):
         below = n_groups[j + 1] if j + 1 < len(n_groups) else k

@@ -39,7 +39,11 @@ from evidence_kit.synthesis._blockmodel import (
     maximize,
     outcome_structure,
 )
-from evidence_kit.synthesis._design import design_matrix, has_intercept, newmods_matrix
+from evidence_kit.synthesis._design import (
+    full_rank_design,
+    has_intercept,
+    newmods_matrix,
+)
 from evidence_kit.synthesis.compare import fitstats
 from evidence_kit.synthesis.multilevel import coefficient_table
 from evidence_kit.synthesis.profile import profile as profile_ll
@@ -269,17 +273,8 @@ def multivariate_meta_analysis(
     o, outcomes = pd.factorize(pd.Series(out_lab), sort=True)
     s, studies = pd.factorize(pd.Series(st_lab.astype(str)), sort=True)
     q_out = len(outcomes)
-    X, terms, coding = design_matrix(data, mods, k)
-    X = np.ones((k, 1)) if X is None else X
-    bad = np.isnan(X).any(axis=1)
-    check_rows(bad, "mods", "missing moderator values (drop these rows first)",
-               np.where(bad, np.nan, 0.0), labels)
-    if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise ValueError(f"moderators are collinear: the design matrix ({', '.join(terms)}) "
-                         "is not of full column rank")
+    X, terms, coding = full_rank_design(data, mods, k, labels)
     p = X.shape[1]
-    if k <= p:
-        raise ValueError(f"too few effects (k = {k}) for {p} coefficients")
 
     patterns, par, unpack, n_t, n_r = outcome_structure(struct, s, o, q_out)
     engine = BlockEngine(Vcov, [s], patterns, None)

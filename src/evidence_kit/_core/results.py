@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+from scipy import stats
+
 
 class FirstCoefficient:
     """Scalar shortcuts to the first row of ``self.coefficients`` (DESIGN.md: the intercept or
@@ -36,3 +39,14 @@ class FirstCoefficient:
     @property
     def ci_upper(self) -> float:
         return self._first("ci_upper")
+
+
+def linear_prediction(Xn: np.ndarray, beta: np.ndarray, vb: np.ndarray, level: float, df: float | None):
+    """Predicted values x'b, their standard errors sqrt(x'V_b x) and the critical value of a
+    ``level``% interval (t with ``df`` degrees of freedom, or z when ``df`` is None), for the
+    rows of ``Xn``. The shared part of the models' ``predict``."""
+    pred = Xn @ beta
+    se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, vb, Xn))
+    alpha = 1 - level / 100
+    crit = stats.t.isf(alpha / 2, df) if df is not None else stats.norm.isf(alpha / 2)
+    return pred, se, crit

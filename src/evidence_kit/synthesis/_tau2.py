@@ -595,20 +595,21 @@ def _upper_bound(P: Problem, reml: bool) -> np.ndarray:
     return 1.01 * np.maximum(2 * k / (k - p) * r2, 2 * p * vmax / (k - p))
 
 
-def _group_max(g: Groups, x):
+def _group_extreme(g: Groups, x, ufunc):
+    """Per-group maximum (``np.maximum``) or minimum (``np.minimum``) of ``x``."""
     if g.kind == "one":
-        return np.array([x.max()])
+        return np.array([ufunc.reduce(x)])
     if g.kind == "equal":
-        return x.reshape(g.G, g.size).max(axis=1)
-    return np.maximum.reduceat(x, g.starts)
+        return ufunc.reduce(x.reshape(g.G, g.size), axis=1)
+    return ufunc.reduceat(x, g.starts)
+
+
+def _group_max(g: Groups, x):
+    return _group_extreme(g, x, np.maximum)
 
 
 def _group_min(g: Groups, x):
-    if g.kind == "one":
-        return np.array([x.min()])
-    if g.kind == "equal":
-        return x.reshape(g.G, g.size).min(axis=1)
-    return np.minimum.reduceat(x, g.starts)
+    return _group_extreme(g, x, np.minimum)
 
 
 def _has_intercept(P: Problem) -> bool:

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from evidence_kit._core.format import df_label
-from evidence_kit._core.results import FirstCoefficient
+from evidence_kit._core.results import FirstCoefficient, linear_prediction
 from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 from evidence_kit.synthesis._blockmodel import BlockEngine, level_engine, maximize
 from evidence_kit.synthesis._design import full_rank_design, has_intercept
@@ -366,12 +366,8 @@ class MultilevelResult(FirstCoefficient):
             if Xn.shape[1] != self.p:
                 raise ValueError(f"newmods has {Xn.shape[1]} columns; the model has "
                                  f"{self.p - 1} moderators")
-        beta = self.coefficients["estimate"].to_numpy()
-        pred = Xn @ beta
-        se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, self.vb, Xn))
-        alpha = 1 - self.level / 100
-        crit = (stats.t.isf(alpha / 2, self.k - self.p) if self.test == "t"
-                else stats.norm.isf(alpha / 2))
+        pred, se, crit = linear_prediction(Xn, self.coefficients["estimate"].to_numpy(), self.vb, self.level,
+                                           self.k - self.p if self.test == "t" else None)
         spi = np.sqrt(se**2 + np.sum(self.sigma2))
         return pd.DataFrame({"pred": pred, "se": se, "ci_lower": pred - crit * se,
                              "ci_upper": pred + crit * se, "pi_lower": pred - crit * spi,

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from evidence_kit._core.format import df_label
-from evidence_kit._core.results import FirstCoefficient
+from evidence_kit._core.results import FirstCoefficient, linear_prediction
 from evidence_kit._core.validate import check_choice, check_rows, get_column, row_labels
 from evidence_kit.synthesis._blockmodel import (
     STRUCTS,
@@ -134,12 +134,8 @@ class MultivariateResult(FirstCoefficient):
             Xn = self.X[:1] if self.p == 1 else self.X
         else:
             Xn = newmods_matrix(self, newmods)
-        beta = self.coefficients["estimate"].to_numpy()
-        pred = Xn @ beta
-        se = np.sqrt(np.einsum("ij,jk,ik->i", Xn, self.vb, Xn))
-        alpha = 1 - self.level / 100
-        crit = (stats.t.isf(alpha / 2, self.k - self.p) if self.test == "t"
-                else stats.norm.isf(alpha / 2))
+        pred, se, crit = linear_prediction(Xn, self.coefficients["estimate"].to_numpy(), self.vb, self.level,
+                                           self.k - self.p if self.test == "t" else None)
         if self.tau2.size == 1:
             t2 = np.full(pred.shape, self.tau2[0])
         elif tau2_levels is None:

@@ -44,6 +44,8 @@ def synthetic_tree(folder: Path, n: int) -> Path:
                   for path in sorted((root / sub).glob("*.csv"))}
         total = sum(len(f) for f in frames.values())
         for path, frame in frames.items():  # n rows in all, shared in proportion to the real files
+            if frame.empty:  # a file with its header only (an area with nothing to record) stays so
+                continue
             # never fewer rows than the real file, so every cited record stays in its ledger
             _repeat([frame], max(len(frame), round(n * len(frame) / total)), key).to_csv(path, index=False)
     return root

@@ -199,13 +199,13 @@ add("data/ishak2007_long", c(list(call = paste0(
   'dat <- dat[order(dat$study, dat$time),]; dat <- dat[!is.na(dat$yi),]  (as in help(vcalc))')),
   df_cols(ishak_long[, c("study", "time", "yi", "vi", "mdur", "mbase")])))
 
-welch <- read.csv(file.path(here, "dat.welch2016.csv"), stringsAsFactors = FALSE)
+welch <- read.csv(file.path(here, "..", "..", "src/evidence_kit/data/reviews/dat.welch2016.csv"), stringsAsFactors = FALSE)
 welch <- welch[welch$main == 1, ]
 rownames(welch) <- NULL
 welch <- escalc(measure = "SMD", m1i = m1i, sd1i = sd1i, n1i = n1i, m2i = m2i, sd2i = sd2i, n2i = n2i, data = welch)
 add("data/welch2016_main", list(
-  call = 'dat <- read.csv("tests/reference/dat.welch2016.csv"); dat <- dat[dat$main == 1,]; escalc(measure="SMD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat)',
-  source = "src/evidence_kit/data/deworming/dat.welch2016.csv on branch ev-deworm (commit d53b5331957cb191ceda35d79d5a76eb762a37c7), copied unchanged to tests/reference/dat.welch2016.csv",
+  call = 'dat <- read.csv("src/evidence_kit/data/reviews/dat.welch2016.csv"); dat <- dat[dat$main == 1,]; escalc(measure="SMD", m1i=m1i, sd1i=sd1i, n1i=n1i, m2i=m2i, sd2i=sd2i, n2i=n2i, data=dat)',
+  source = "src/evidence_kit/data/reviews/dat.welch2016.csv (the shipped dataset)",
   study = arr(welch$study), n1i = arr(welch$n1i), m1i = arr(welch$m1i), sd1i = arr(welch$sd1i),
   n2i = arr(welch$n2i), m2i = arr(welch$m2i), sd2i = arr(welch$sd2i),
   yi = arr(as.vector(welch$yi)), vi = arr(as.vector(welch$vi))))
